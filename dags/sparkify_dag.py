@@ -1,0 +1,105 @@
+"""
+### Sparkify: lake -> warehouse star schema, every load validated by Great Expectations
+
+One run = one UTC day (the run's logical date, `ds`):
+
+1. `prepare_warehouse` creates the tables (DDL of the warehouse's dialect) and records the day.
+2. `stage_events` copies `log_data/YYYY/MM/YYYY-MM-DD-events.json` into `staging_events`
+   (columns by the lake's `log_json_path.json`); `stage_songs` copies every song file into
+   `staging_songs`. Each is validated before anything reads it.
+3. Dimensions (`songs`, `artists`, `users`) upsert, the fact `songplays` replaces the day's
+   partition, `time` follows from the day's songplays. Each load is one transaction and is
+   validated right after; `referential_integrity` checks the fact against every dimension.
+4. `publish_data_docs` runs whatever happened (trigger rule `all_done`); `end` runs only when
+   every critical validation passed.
+
+A critical validation failure fails its task without retries, and nothing downstream of it
+runs. Infrastructure errors (warehouse unreachable, lake unreadable) retry with a delay.
+Runs are serialized (`max_active_runs=1`): staging tables hold one day at a time.
+
+Settings: connection `sparkify_warehouse` (postgres or redshift), connection `aws_default`
+(S3 lake), Variable `sparkify_lake` (folder or s3:// URL), optional Variable `sparkify_docs`
+(where Data Docs are published; default `build/data_docs`).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import dag
+from airflow.timetables.interval import CronDataIntervalTimetable
+
+from sparkify import SQL_DIR
+from sparkify.operators import (
+    GxValidationOperator,
+    LoadTableOperator,
+    PrepareWarehouseOperator,
+    PublishDataDocsOperator,
+    StageJsonOperator,
+)
+
+EVENTS_KEY = "log_data/{{ logical_date.strftime('%Y/%m') }}/{{ ds }}-events.json"
+
+
+@dag(
+    dag_id="sparkify",
+    schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
+    start_date=pendulum.datetime(2018, 11, 1, tz="UTC"),
+    end_date=pendulum.datetime(2018, 11, 30, tz="UTC"),
+    catchup=True,
+    max_active_runs=1,
+    template_searchpath=[str(SQL_DIR)],
+    default_args={
+        "owner": "data-engineering",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=1),
+        "retry_exponential_backoff": True,
+    },
+    tags=["sparkify", "great-expectations", "star-schema"],
+    doc_md=__doc__,
+)
+def sparkify():
+    prepare = PrepareWarehouseOperator(task_id="prepare_warehouse")
+
+    stage_events = StageJsonOperator(
+        task_id="stage_events",
+        table="staging_events",
+        key=EVENTS_KEY,
+        jsonpaths_key="log_json_path.json",
+    )
+    stage_songs = StageJsonOperator(
+        task_id="stage_songs", table="staging_songs", key="song_data", record_format="document"
+    )
+    validate_staging_events = GxValidationOperator(
+        task_id="validate_staging_events",
+        suite="staging_events",
+        expectation_parameters={"file_lines": "{{ ti.xcom_pull(task_ids='stage_events')['lines'] }}"},
+    )
+    validate_staging_songs = GxValidationOperator(task_id="validate_staging_songs", suite="staging_songs")
+
+    loads = {t: LoadTableOperator(task_id=f"load_{t}", table=t) for t in ("songs", "artists", "users", "songplays", "time")}
+    checks = {t: GxValidationOperator(task_id=f"validate_{t}", suite=t) for t in loads}
+    validate_integrity = GxValidationOperator(task_id="validate_referential_integrity", suite="referential_integrity")
+
+    publish = PublishDataDocsOperator(task_id="publish_data_docs")
+    end = EmptyOperator(task_id="end")
+
+    prepare >> [stage_events, stage_songs]
+    stage_events >> validate_staging_events
+    stage_songs >> validate_staging_songs
+    validate_staging_songs >> [loads["songs"], loads["artists"]]
+    validate_staging_events >> loads["users"]
+    for table, load in loads.items():
+        load >> checks[table]
+    [checks["songs"], checks["artists"], validate_staging_events] >> loads["songplays"]
+    checks["songplays"] >> loads["time"]
+    [checks["users"], checks["time"], checks["songs"], checks["artists"]] >> validate_integrity
+
+    validations = [validate_staging_events, validate_staging_songs, *checks.values(), validate_integrity]
+    validations >> publish
+    validations >> end
+
+
+sparkify()

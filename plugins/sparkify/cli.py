@@ -1,0 +1,59 @@
+"""Command line of the project: python -m sparkify <command> (the Makefile calls these)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from sparkify import PROJECT_ROOT
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sparkify", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    wh = sub.add_parser("warehouse", help="start or stop the embedded PostgreSQL")
+    wh.add_argument("action", choices=("start", "stop"))
+
+    run = sub.add_parser("run", help="run the DAG for each day START..END over a lake")
+    run.add_argument("--lake", required=True, help="lake root: a folder or an s3:// URL")
+    run.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
+    run.add_argument("--end", required=True, help="last day, YYYY-MM-DD")
+    run.add_argument("--fresh", action="store_true", help="start from an empty warehouse")
+    run.add_argument("--stop-warehouse", action="store_true", help="stop the embedded server at the end")
+
+    gen = sub.add_parser("generate", help="write a synthetic lake (see sparkify.generator)")
+    from sparkify.generator import add_arguments
+
+    add_arguments(gen)
+
+    args = parser.parse_args(argv)
+    if args.command == "warehouse":
+        from sparkify import embedded
+        from sparkify.runner import WAREHOUSE_DIR
+
+        if args.action == "start":
+            server = embedded.start(WAREHOUSE_DIR / "pgdata")
+            print(f"Embedded PostgreSQL running; Airflow connection:\n{server.connection_json()}")
+        else:
+            print("stopped" if embedded.stop(WAREHOUSE_DIR / "pgdata") else "was not running")
+        return 0
+    if args.command == "generate":
+        from sparkify.generator import generate_from_args
+
+        generate_from_args(args)
+        return 0
+    from sparkify import runner
+
+    try:
+        return runner.run(args.lake, args.start, args.end, fresh=args.fresh)
+    finally:
+        if args.stop_warehouse:
+            from sparkify import embedded
+
+            embedded.stop(runner.WAREHOUSE_DIR / "pgdata")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(PROJECT_ROOT / "plugins"))
+    raise SystemExit(main())

@@ -1,0 +1,78 @@
+"""Warehouse sessions for operators: one connection, one transaction, clear errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sparkify.warehouse import dialect_for, get_connection
+
+log = logging.getLogger(__name__)
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split a SQL script into statements, dropping empty ones and comment-only ones."""
+    import sqlparse
+
+    statements = []
+    for statement in sqlparse.split(sql):
+        stripped = sqlparse.format(statement, strip_comments=True).strip().rstrip(";").strip()
+        if stripped:
+            statements.append(stripped)
+    return statements
+
+
+def connect(conn_info):
+    """A psycopg2 connection from an Airflow connection (TCP host or Unix-socket folder)."""
+    import psycopg2
+
+    extra = conn_info.extra_dejson or {}
+    params = {
+        "host": conn_info.host or None,
+        "port": conn_info.port or None,
+        "user": conn_info.login or None,
+        "password": conn_info.password or None,
+        "dbname": conn_info.schema or None,
+        "connect_timeout": int(extra.get("connect_timeout", 10)),
+        "application_name": "sparkify",
+    }
+    for key in ("sslmode", "sslrootcert", "options", "keepalives_idle"):
+        if key in extra:
+            params[key] = extra[key]
+    return psycopg2.connect(**{k: v for k, v in params.items() if v is not None})
+
+
+@contextmanager
+def transaction(conn_id: str) -> Iterator[tuple[object, str]]:
+    """(DB-API connection, dialect) inside one transaction: committed on success, else rolled back."""
+    conn_info = get_connection(conn_id)
+    dialect = dialect_for(conn_info)
+    try:
+        conn = connect(conn_info)
+    except Exception as err:
+        where = conn_info.host or "(no host)"
+        raise ConnectionError(
+            f"Cannot connect to the warehouse connection {conn_id!r} at {where}:{conn_info.port or ''}: "
+            f"{str(err).strip()}"
+        ) from err
+    conn.autocommit = False
+    try:
+        yield conn, dialect
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    finally:
+        conn.close()
+
+
+def run_script(conn, sql: str, parameters: dict | None) -> list[int]:
+    """Run every statement of a script on one connection; returns each statement's rowcount."""
+    counts = []
+    with conn.cursor() as cur:
+        for statement in split_statements(sql):
+            uses_params = "%(" in statement
+            cur.execute(statement, parameters if uses_params else None)
+            counts.append(cur.rowcount)
+    return counts

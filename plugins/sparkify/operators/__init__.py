@@ -1,0 +1,13 @@
+"""Airflow operators of the Sparkify pipeline."""
+
+from sparkify.operators.load import LoadTableOperator, PrepareWarehouseOperator
+from sparkify.operators.stage import StageJsonOperator
+from sparkify.operators.validate import GxValidationOperator, PublishDataDocsOperator
+
+__all__ = [
+    "GxValidationOperator",
+    "LoadTableOperator",
+    "PrepareWarehouseOperator",
+    "PublishDataDocsOperator",
+    "StageJsonOperator",
+]

@@ -1,0 +1,85 @@
+"""Stage raw JSON from the lake (folder or S3) into a warehouse staging table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from airflow.sdk import BaseOperator
+
+from sparkify import AWS_CONN_ID, WAREHOUSE_CONN_ID
+
+STAGING_TABLES = ("staging_events", "staging_songs")
+FORMATS = ("ndjson", "document")
+
+
+class StageJsonOperator(BaseOperator):
+    """Replace a staging table with the JSON records under a lake key, in one transaction.
+
+    ``key`` is a file (one day's NDJSON log) or a prefix (every ``*.json`` below it, one object
+    per file). Columns follow ``jsonpaths_key`` (a Redshift JSONPaths file in the lake, matched by
+    position) or, without it, the JSON field named like each column ('auto').
+    """
+
+    template_fields: Sequence[str] = ("lake_root", "key", "jsonpaths_key")
+    ui_color = "#dff5e3"
+
+    def __init__(
+        self,
+        *,
+        table: str,
+        key: str,
+        record_format: str = "ndjson",
+        jsonpaths_key: str | None = None,
+        lake_root: str = "{{ var.value.sparkify_lake }}",
+        conn_id: str = WAREHOUSE_CONN_ID,
+        aws_conn_id: str = AWS_CONN_ID,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if table not in STAGING_TABLES:
+            raise ValueError(f"StageJsonOperator: table={table!r} is not one of {', '.join(STAGING_TABLES)}.")
+        if record_format not in FORMATS:
+            raise ValueError(f"StageJsonOperator: record_format={record_format!r} is not one of {', '.join(FORMATS)}.")
+        self.table = table
+        self.key = key
+        self.record_format = record_format
+        self.jsonpaths_key = jsonpaths_key
+        self.lake_root = lake_root
+        self.conn_id = conn_id
+        self.aws_conn_id = aws_conn_id
+
+    def execute(self, context) -> dict[str, Any]:
+        from sparkify.db import transaction
+        from sparkify.lake import lake_path, read_jsonpaths
+        from sparkify.staging import copy_to_postgres
+
+        root = lake_path(self.lake_root, aws_conn_id=self.aws_conn_id)
+        target = root / self.key
+        if not target.exists():
+            raise FileNotFoundError(f"Lake key {self.key!r} not found under {self.lake_root} (looked for {target}).")
+        files = sorted(target.rglob("*.json"), key=str) if target.is_dir() else [target]
+        if not files:
+            raise FileNotFoundError(f"No *.json files under {target}.")
+        jsonpaths = None
+        if self.jsonpaths_key:
+            jp = root / self.jsonpaths_key
+            if not jp.exists():
+                raise FileNotFoundError(f"JSONPaths file {self.jsonpaths_key!r} not found under {self.lake_root}.")
+            jsonpaths = read_jsonpaths(jp.read_text(), source=str(jp))
+        with transaction(self.conn_id) as (conn, dialect):
+            if dialect != "postgres":
+                raise NotImplementedError(f"Staging into a {dialect} warehouse is not available yet.")
+            counts = copy_to_postgres(
+                conn, table=self.table, files=files, jsonpaths=jsonpaths, ndjson=self.record_format == "ndjson"
+            )
+        self.log.info("Staged %s: %s rows from %s file(s) under %s", self.table, counts.rows, counts.files, target)
+        return {
+            "table": self.table,
+            "key": self.key,
+            "files": counts.files,
+            "lines": counts.lines,
+            "rows": counts.rows,
+            "blank_lines": counts.blank_lines,
+            "nextsong": counts.nextsong,
+        }

@@ -1,0 +1,117 @@
+"""Validate a warehouse table with a committed GX checkpoint; publish Data Docs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from airflow.sdk import BaseOperator, BaseOperatorLink
+
+from sparkify import WAREHOUSE_CONN_ID
+
+SUITES = (
+    "staging_events",
+    "staging_songs",
+    "users",
+    "songs",
+    "artists",
+    "songplays",
+    "time",
+    "referential_integrity",
+)
+DOCS_LOCATION = "{{ var.value.get('sparkify_docs', '') }}"
+
+
+class DataDocsLink(BaseOperatorLink):
+    """Extra link from a validation task instance to its own Data Docs page."""
+
+    name = "Data Docs"
+
+    def get_link(self, operator, *, ti_key) -> str:
+        from airflow.sdk.execution_time.xcom import XCom
+
+        value = XCom.get_value(ti_key=ti_key, key="data_docs_url")
+        return value or ""
+
+
+def docs_location(value: str | None) -> str:
+    """The published docs location, defaulting to build/data_docs of the project."""
+    from sparkify.quality import DEFAULT_DOCS_LOCATION
+
+    return (value or "").strip() or DEFAULT_DOCS_LOCATION
+
+
+class GxValidationOperator(BaseOperator):
+    """Run the GX checkpoint of one suite on the warehouse; fail (no retry) on a critical failure.
+
+    The summary (JSON) goes to XCom before failing; warning-level failures only report.
+    """
+
+    template_fields: Sequence[str] = ("expectation_parameters", "docs_location")
+    template_fields_renderers = {"expectation_parameters": "json"}
+    operator_extra_links = (DataDocsLink(),)
+    ui_color = "#fff4d6"
+
+    def __init__(
+        self,
+        *,
+        suite: str,
+        expectation_parameters: dict[str, Any] | None = None,
+        docs_location: str = DOCS_LOCATION,
+        conn_id: str = WAREHOUSE_CONN_ID,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if suite not in SUITES:
+            raise ValueError(f"GxValidationOperator: suite={suite!r} is not one of {', '.join(SUITES)}.")
+        self.suite = suite
+        self.expectation_parameters = expectation_parameters or {}
+        self.docs_location = docs_location
+        self.conn_id = conn_id
+
+    def execute(self, context) -> dict[str, Any]:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from sparkify.quality import failure_message, run_checkpoint
+
+        run_name = context["run_id"]
+        summary = run_checkpoint(
+            self.suite,
+            run_name=run_name,
+            conn_id=self.conn_id,
+            docs_location=docs_location(self.docs_location),
+            expectation_parameters=self.expectation_parameters,
+        )
+        summary["date"] = context["ds"]
+        context["ti"].xcom_push(key="data_docs_url", value=summary["data_docs"] or "")
+        context["ti"].xcom_push(key="summary", value=summary)
+        if not summary["success"]:
+            raise AirflowFailException(failure_message(summary))
+        self.log.info(
+            "Suite %s passed: %s expectations, %s warning(s). Data Docs: %s",
+            self.suite,
+            summary["evaluated"],
+            summary["failed_warning"],
+            summary["data_docs"],
+        )
+        return summary
+
+
+class PublishDataDocsOperator(BaseOperator):
+    """Build the Data Docs site and publish it to the docs location, whatever happened upstream."""
+
+    template_fields: Sequence[str] = ("docs_location",)
+    ui_color = "#e0f7fa"
+
+    def __init__(self, *, docs_location: str = DOCS_LOCATION, conn_id: str = WAREHOUSE_CONN_ID, **kwargs: Any):
+        kwargs.setdefault("trigger_rule", "all_done")
+        super().__init__(**kwargs)
+        self.docs_location = docs_location
+        self.conn_id = conn_id
+
+    def execute(self, context) -> dict[str, Any]:
+        from sparkify.quality import publish_docs
+
+        published = publish_docs(self.conn_id, docs_location(self.docs_location))
+        self.log.info("Data Docs published: %s", published["index"])
+        return published

@@ -1,0 +1,185 @@
+"""Great Expectations at run time: run a committed checkpoint, summarise it, publish Data Docs.
+
+The GX project is the committed File Data Context in gx/. The warehouse URL reaches it only
+through the ${SPARKIFY_WAREHOUSE_URL} substitution, set here from the Airflow connection.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from sparkify import BUILD_DIR, PROJECT_ROOT
+from sparkify.warehouse import get_connection, sqlalchemy_url
+
+log = logging.getLogger(__name__)
+
+URL_ENV = "SPARKIFY_WAREHOUSE_URL"
+SITE_NAME = "local_site"
+DEFAULT_DOCS_LOCATION = str(BUILD_DIR / "data_docs")
+MAX_KEYS = 10
+
+_contexts: dict[str, Any] = {}
+
+
+def context(conn_id: str):
+    """The GX File Data Context of the project, its datasource pointed at the connection."""
+    os.environ[URL_ENV] = sqlalchemy_url(get_connection(conn_id))
+    import great_expectations as gx
+
+    # One context per process and connection: task processes are short-lived, and an
+    # in-process runner (dags test) reuses it across tasks.
+    key = f"{conn_id}|{os.environ[URL_ENV]}"
+    if key not in _contexts:
+        _contexts.clear()
+        _contexts[key] = gx.get_context(mode="file", project_root_dir=str(PROJECT_ROOT))
+    return _contexts[key]
+
+
+def site_dir(ctx) -> Path:
+    """Folder of the locally built Data Docs site."""
+    base = ctx.variables.data_docs_sites[SITE_NAME]["store_backend"]["base_directory"]
+    return Path(ctx.root_directory) / base
+
+
+def run_checkpoint(
+    name: str, *, run_name: str, conn_id: str, docs_location: str, expectation_parameters: dict | None = None
+) -> dict[str, Any]:
+    """Run the checkpoint ``name``; returns a JSON-serialisable summary of its one validation."""
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    ctx = context(conn_id)
+    checkpoint = ctx.checkpoints.get(name)
+    result = checkpoint.run(
+        run_id=RunIdentifier(run_name=run_name), expectation_parameters=expectation_parameters or {}
+    )
+    (identifier, validation), *_ = result.run_results.items()
+    local = site_dir(ctx)
+    page = None
+    for site in ctx.get_docs_sites_urls(resource_identifier=identifier, site_name=SITE_NAME):
+        url = site.get("site_url") or ""
+        if url.startswith("file://"):
+            page = Path(url.removeprefix("file://")).relative_to(local).as_posix()
+    suite = ctx.suites.get(validation.suite_name)
+    return summarise(validation, suite=suite, page=page, docs_location=docs_location)
+
+
+def summarise(validation, *, suite, page: str | None, docs_location: str) -> dict[str, Any]:
+    """Summary of a validation result: counts, and each failed expectation with its evidence."""
+    failures = []
+    for item in validation.results:
+        if item.success:
+            continue
+        config = item.expectation_config
+        kwargs = {k: v for k, v in config.kwargs.items() if k not in ("batch_id", "result_format")}
+        result = item.result or {}
+        failures.append(
+            {
+                "expectation": config.type,
+                "description": config.description or "",
+                "severity": str(getattr(config.severity, "value", config.severity) or "critical"),
+                "kwargs": _jsonable(kwargs),
+                "observed": _jsonable(result.get("observed_value")),
+                "unexpected_count": result.get("unexpected_count"),
+                "unexpected_percent": result.get("unexpected_percent"),
+                "element_count": result.get("element_count"),
+                "keys": _offending_keys(result),
+                "error": _exception_message(item.exception_info),
+            }
+        )
+    critical = [f for f in failures if f["severity"] == "critical"]
+    return {
+        "suite": validation.suite_name,
+        "table": (suite.meta or {}).get("table", validation.suite_name),
+        "success": not critical,
+        "gx_success": bool(validation.success),
+        "evaluated": validation.statistics.get("evaluated_expectations"),
+        "failed_critical": len(critical),
+        "failed_warning": len(failures) - len(critical),
+        "failures": failures,
+        "data_docs": f"{docs_location.rstrip('/')}/{page}" if page else None,
+    }
+
+
+def _exception_message(info) -> str | None:
+    """The first exception message of a result's exception_info (flat or keyed by metric)."""
+    if not isinstance(info, dict):
+        return None
+    if info.get("raised_exception"):
+        return str(info.get("exception_message") or "")[:500]
+    for value in info.values():
+        found = _exception_message(value)
+        if found:
+            return found
+    return None
+
+
+def _offending_keys(result: dict) -> list:
+    """Up to MAX_KEYS offending keys (or rows) a result names."""
+    for field in ("partial_unexpected_index_list", "unexpected_index_list"):
+        if result.get(field):
+            return _jsonable(result[field][:MAX_KEYS])
+    details = result.get("details") or {}
+    if details.get("unexpected_rows"):
+        return _jsonable(list(details["unexpected_rows"])[:MAX_KEYS])
+    if result.get("partial_unexpected_list"):
+        return _jsonable(result["partial_unexpected_list"][:MAX_KEYS])
+    return []
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def failure_message(summary: dict) -> str:
+    """The message of a failed critical validation: what failed, the evidence, the page."""
+    lines = [
+        f"Critical validation failed for table {summary['table']} (suite {summary['suite']}): "
+        f"{summary['failed_critical']} critical expectation(s) failed of {summary['evaluated']}."
+    ]
+    for f in summary["failures"]:
+        if f["severity"] != "critical":
+            continue
+        args = ", ".join(f"{k}={v!r}" for k, v in f["kwargs"].items() if k != "unexpected_rows_query")
+        label = f["description"] or f["expectation"]
+        line = f"- {f['expectation']}({args})" + (f" [{label}]" if f["description"] else "")
+        if f["error"]:
+            line += f": raised {f['error']}"
+        elif f["unexpected_count"] is not None:
+            line += f": {f['unexpected_count']} unexpected of {f['element_count']} rows"
+        else:
+            line += f": observed {f['observed']!r}"
+        if f["keys"]:
+            line += f"; offending (up to {MAX_KEYS}): {f['keys']}"
+        lines.append(line)
+    lines.append(f"Data Docs: {summary['data_docs'] or '(page not built)'}")
+    return "\n".join(lines)
+
+
+def publish_docs(conn_id: str, docs_location: str) -> dict[str, Any]:
+    """Build the Data Docs site and copy it to the docs location (a folder)."""
+    ctx = context(conn_id)
+    ctx.build_data_docs(site_names=[SITE_NAME])
+    source = site_dir(ctx)
+    target = Path(docs_location.removeprefix("file://"))
+    staged = target.with_name(target.name + ".tmp")
+    shutil.rmtree(staged, ignore_errors=True)
+    shutil.copytree(source, staged)
+    # Swap in the new copy so a reader never sees a half-copied site.
+    old = target.with_name(target.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    staged.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+    files = sum(1 for p in target.rglob("*") if p.is_file())
+    return {"location": str(target), "index": str(target / "index.html"), "files": files}
