@@ -11,8 +11,9 @@ import os
 import shutil
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
-from sparkify import BUILD_DIR, PROJECT_ROOT
+from sparkify import BUILD_DIR, GX_DIR
 from sparkify.warehouse import get_connection, sqlalchemy_url
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def context(conn_id: str):
     key = f"{conn_id}|{os.environ[URL_ENV]}"
     if key not in _contexts:
         _contexts.clear()
-        _contexts[key] = gx.get_context(mode="file", project_root_dir=str(PROJECT_ROOT))
+        _contexts[key] = gx.get_context(mode="file", context_root_dir=str(GX_DIR))
     return _contexts[key]
 
 
@@ -57,14 +58,21 @@ def run_checkpoint(
         run_id=RunIdentifier(run_name=run_name), expectation_parameters=expectation_parameters or {}
     )
     (identifier, validation), *_ = result.run_results.items()
+    # This validation's own page, pass or fail; the index is rebuilt once per run by publish_docs.
+    ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=[identifier], build_index=False)
+    page = page_path(ctx, identifier)
+    suite = ctx.suites.get(validation.suite_name)
+    return summarise(validation, suite=suite, page=page, docs_location=docs_location)
+
+
+def page_path(ctx, identifier) -> str | None:
+    """Path of a validation result's page inside the Data Docs site."""
     local = site_dir(ctx)
-    page = None
     for site in ctx.get_docs_sites_urls(resource_identifier=identifier, site_name=SITE_NAME):
         url = site.get("site_url") or ""
         if url.startswith("file://"):
-            page = Path(url.removeprefix("file://")).relative_to(local).as_posix()
-    suite = ctx.suites.get(validation.suite_name)
-    return summarise(validation, suite=suite, page=page, docs_location=docs_location)
+            return Path(unquote(url.removeprefix("file://"))).relative_to(local).as_posix()
+    return None
 
 
 def summarise(validation, *, suite, page: str | None, docs_location: str) -> dict[str, Any]:
@@ -166,20 +174,31 @@ def failure_message(summary: dict) -> str:
 
 
 def publish_docs(conn_id: str, docs_location: str) -> dict[str, Any]:
-    """Build the Data Docs site and copy it to the docs location (a folder)."""
+    """Rebuild the index (and suite pages), then copy changed files of the site to the docs location."""
+    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+
     ctx = context(conn_id)
-    ctx.build_data_docs(site_names=[SITE_NAME])
-    source = site_dir(ctx)
+    suites = [ExpectationSuiteIdentifier(name=suite.name) for suite in ctx.suites.all()]
+    ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=suites, build_index=True)
+    copied = sync_folder(site_dir(ctx), Path(docs_location.removeprefix("file://")))
     target = Path(docs_location.removeprefix("file://"))
-    staged = target.with_name(target.name + ".tmp")
-    shutil.rmtree(staged, ignore_errors=True)
-    shutil.copytree(source, staged)
-    # Swap in the new copy so a reader never sees a half-copied site.
-    old = target.with_name(target.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    staged.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
-    files = sum(1 for p in target.rglob("*") if p.is_file())
-    return {"location": str(target), "index": str(target / "index.html"), "files": files}
+    return {"location": str(target), "index": str(target / "index.html"), "copied": copied}
+
+
+def sync_folder(source: Path, target: Path) -> int:
+    """Copy new or changed files (size or mtime) from source to target; index.html last."""
+    copied = 0
+    files = sorted((p for p in source.rglob("*") if p.is_file()), key=lambda p: p.name == "index.html")
+    for path in files:
+        dest = target / path.relative_to(source)
+        stat = path.stat()
+        if dest.exists():
+            have = dest.stat()
+            if have.st_size == stat.st_size and int(have.st_mtime) == int(stat.st_mtime):
+                continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        partial = dest.with_name(dest.name + ".partial")
+        shutil.copy2(path, partial)
+        partial.replace(dest)  # atomic: a reader sees the old file or the new one
+        copied += 1
+    return copied

@@ -205,8 +205,8 @@ def summarise(results: list[dict[str, Any]], counts: dict[str, Any]) -> dict[str
     validations = []
     for day in results:
         xcom = day["xcom"]
-        staged_events += (xcom.get("stage_events", {}).get("return_value") or {}).get("rows", 0)
-        songs = (xcom.get("stage_songs", {}).get("return_value") or {}).get("rows")
+        staged_events += (xcom.get("stage_events", {}).get("return_value") or {}).get("loaded", 0)
+        songs = (xcom.get("stage_songs", {}).get("return_value") or {}).get("loaded")
         staged_songs = songs if songs is not None else staged_songs
         for task_id, state in sorted(day["tasks"].items()):
             if not task_id.startswith("validate_"):

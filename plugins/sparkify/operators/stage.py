@@ -80,6 +80,7 @@ class StageJsonOperator(BaseOperator):
             "files": counts.files,
             "lines": counts.lines,
             "rows": counts.rows,
+            "loaded": counts.loaded,
             "blank_lines": counts.blank_lines,
             "nextsong": counts.nextsong,
         }

@@ -1,0 +1,52 @@
+# Entry points of the Sparkify pipeline. Everything installs into .venv from requirements.txt.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PY := PYTHONPATH=plugins $(BIN)/python
+DEMO_LAKE := .lakes/demo
+LAKE ?= $(DEMO_LAKE)
+START ?= 2018-11-01
+END ?= 2018-11-30
+
+.PHONY: install demo run test lint format warehouse-start warehouse-stop generate clean
+
+$(BIN)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+install: $(BIN)/.installed
+
+$(DEMO_LAKE)/log_json_path.json: | $(BIN)/.installed
+	$(PY) -m sparkify.cli generate --out $(DEMO_LAKE) --seed 7 --songs 200 --users 60 --days 30 --events 300 --start 2018-11-01
+
+demo: $(BIN)/.installed $(DEMO_LAKE)/log_json_path.json
+	@start=$$(date +%s); \
+	$(PY) -m sparkify.cli run --lake $(DEMO_LAKE) --start 2018-11-01 --end 2018-11-30 --fresh --stop-warehouse; \
+	status=$$?; echo "make demo: $$(( $$(date +%s) - start ))s for the DAG runs (the embedded warehouse is stopped)"; exit $$status
+
+run: $(BIN)/.installed
+	$(PY) -m sparkify.cli run --lake "$(LAKE)" --start $(START) --end $(END) $(if $(filter 1,$(FRESH)),--fresh,)
+
+test: $(BIN)/.installed
+	$(PY) -m pytest -q tests
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: $(BIN)/.installed
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+generate: $(BIN)/.installed
+	$(PY) -m sparkify.cli generate --out $(OUT) $(ARGS)
+
+warehouse-start: $(BIN)/.installed
+	$(PY) -m sparkify.cli warehouse start
+
+warehouse-stop: $(BIN)/.installed
+	$(PY) -m sparkify.cli warehouse stop
+
+clean:
+	-$(PY) -m sparkify.cli warehouse stop
+	rm -rf build .airflow .lakes .warehouse gx/uncommitted

@@ -1,0 +1,36 @@
+"""Test session set-up: Airflow, GX and build output go to a temporary folder, never the repo's.
+
+Set before Airflow is imported anywhere in the session, so every test sees the same settings.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_LAKE = (ROOT / ".." / "shared" / "data" / "udacity-sample").resolve()
+SESSION_DIR = Path(tempfile.mkdtemp(prefix="sparkify-tests-"))
+
+sys.path.insert(0, str(ROOT / "plugins"))
+_gx_copy = SESSION_DIR / "gx"
+shutil.copytree(ROOT / "gx", _gx_copy, ignore=shutil.ignore_patterns("uncommitted"))
+os.environ.update(
+    {
+        "AIRFLOW_HOME": str(SESSION_DIR / "airflow"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "SPARKIFY_GX_DIR": str(_gx_copy),
+        "SPARKIFY_BUILD_DIR": str(SESSION_DIR / "build"),
+        "AIRFLOW_VAR_SPARKIFY_DOCS": str(SESSION_DIR / "published_docs"),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "plugins"), os.environ.get("PYTHONPATH", "")]),
+    }
+)
+for name in list(os.environ):
+    if name.startswith("AIRFLOW_CONN_") or name == "AIRFLOW_VAR_SPARKIFY_LAKE":
+        del os.environ[name]

@@ -1,0 +1,57 @@
+"""DAG integrity: it parses with no connection configured, and keeps the project's policies."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from airflow.dag_processing.dagbag import DagBag
+
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def dagbag():
+    assert not [k for k in os.environ if k.startswith("AIRFLOW_CONN_")], "tests must parse without connections"
+    return DagBag(str(ROOT / "dags"))
+
+
+def test_no_import_errors(dagbag):
+    assert dagbag.import_errors == {}
+    assert set(dagbag.dag_ids) == {"sparkify"}
+
+
+def test_policies(dagbag):
+    dag = dagbag.dags["sparkify"]
+    assert dag.tags and "sparkify" in dag.tags
+    assert dag.doc_md and "critical validation" in dag.doc_md.lower()
+    assert dag.max_active_runs == 1
+    for task in dag.tasks:
+        assert task.retries >= 2, task.task_id
+        assert task.retry_delay.total_seconds() >= 60, task.task_id
+
+
+def test_every_load_is_followed_by_its_validation(dagbag):
+    dag = dagbag.dags["sparkify"]
+    for table in ("songs", "artists", "users", "songplays", "time"):
+        assert f"validate_{table}" in dag.get_task(f"load_{table}").downstream_task_ids
+    assert "validate_staging_events" in dag.get_task("stage_events").downstream_task_ids
+    assert "validate_staging_songs" in dag.get_task("stage_songs").downstream_task_ids
+
+
+def test_order_follows_the_design(dagbag):
+    dag = dagbag.dags["sparkify"]
+
+    def upstream(task_id):
+        return dag.get_task(task_id).get_flat_relative_ids(upstream=True)
+
+    assert {"validate_songs", "validate_artists", "validate_staging_events"} <= upstream("load_songplays")
+    assert "validate_songplays" in upstream("load_time")
+    assert {"validate_users", "validate_time", "validate_songs", "validate_artists"} <= upstream(
+        "validate_referential_integrity"
+    )
+    validations = {t.task_id for t in dag.tasks if t.task_id.startswith("validate_")}
+    assert validations <= upstream("end")
+    assert validations <= upstream("publish_data_docs")
+    assert dag.get_task("publish_data_docs").trigger_rule == "all_done"
+    assert dag.get_task("end").trigger_rule == "all_success"
