@@ -95,6 +95,7 @@ def summarise(validation, *, suite, page: str | None, docs_location: str) -> dic
                 "unexpected_percent": result.get("unexpected_percent"),
                 "element_count": result.get("element_count"),
                 "keys": _offending_keys(result),
+                "values": _jsonable((result.get("partial_unexpected_list") or [])[:MAX_KEYS]),
                 "error": _exception_message(item.exception_info),
             }
         )
@@ -166,6 +167,8 @@ def failure_message(summary: dict) -> str:
             line += f": {f['unexpected_count']} unexpected of {f['element_count']} rows"
         else:
             line += f": observed {f['observed']!r}"
+        if f["values"]:
+            line += f"; unexpected values: {f['values']}"
         if f["keys"]:
             line += f"; offending (up to {MAX_KEYS}): {f['keys']}"
         lines.append(line)

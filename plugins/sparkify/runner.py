@@ -58,15 +58,22 @@ def ensure_warehouse() -> str:
     return embedded.start(WAREHOUSE_DIR / "pgdata").connection_json()
 
 
+_migrated: set[str] = set()
+
+
 def ensure_airflow_db() -> None:
-    """Create or upgrade the Airflow metadata database (SQLite under .airflow/)."""
+    """Create or upgrade the Airflow metadata database (once per process and AIRFLOW_HOME)."""
     import subprocess
 
-    AIRFLOW_HOME.mkdir(exist_ok=True)
+    home = os.environ.get("AIRFLOW_HOME", str(AIRFLOW_HOME))
+    if home in _migrated:
+        return
+    Path(home).mkdir(parents=True, exist_ok=True)
     airflow = Path(sys.executable).with_name("airflow")
     result = subprocess.run([str(airflow), "db", "migrate"], capture_output=True, text=True, env=os.environ.copy())
     if result.returncode != 0:
         raise RuntimeError(f"airflow db migrate failed:\n{result.stderr[-3000:]}")
+    _migrated.add(home)
 
 
 def days(start: str, end: str) -> list[date]:
@@ -240,9 +247,15 @@ def run(lake: str, start: str, end: str, *, fresh: bool = False, summary_path: P
     day_list = days(start, end)
     lake_root = lake if "://" in lake else str(Path(lake).expanduser().resolve())
     conn = ensure_warehouse()
-    os.environ.update(airflow_env(lake=lake_root, warehouse_conn=conn))
-    sys.path.insert(0, str(PROJECT_ROOT / "plugins"))
-    BUILD_DIR.mkdir(exist_ok=True)
+    for key, value in airflow_env(lake=lake_root, warehouse_conn=conn).items():
+        # Settings already in the environment win (the Makefile's, or a test session's).
+        if key.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_")):
+            os.environ[key] = value
+        else:
+            os.environ.setdefault(key, value)
+    if str(PROJECT_ROOT / "plugins") not in sys.path:
+        sys.path.insert(0, str(PROJECT_ROOT / "plugins"))
+    BUILD_DIR.mkdir(parents=True, exist_ok=True)
     ensure_airflow_db()
     if fresh:
         fresh_start(WAREHOUSE_CONN_ID)

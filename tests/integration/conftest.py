@@ -1,0 +1,78 @@
+"""Real PostgreSQL servers (embedded, from the pgserver wheel) and helpers to run the real DAG."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from sparkify import embedded, runner
+from sparkify.db import run_script, transaction
+from tests.conftest import SESSION_DIR
+
+TEST_PASSWORD = "Sp4rk-test-pw-7f3a"
+TABLES = ("songplays", "users", "songs", "artists", "time")
+
+
+@pytest.fixture(scope="session")
+def socket_warehouse():
+    """Embedded PostgreSQL on a Unix socket only (the make demo shape)."""
+    server = embedded.start(SESSION_DIR / "pg-socket")
+    yield server
+    embedded.stop(server.pgdata)
+
+
+@pytest.fixture(scope="session")
+def tcp_warehouse():
+    """A second server reached by host, port and password (the shape of a remote server)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = embedded.start(SESSION_DIR / "pg-tcp", tcp_port=port, password=TEST_PASSWORD)
+    yield server
+    embedded.stop(server.pgdata)
+
+
+def use_warehouse(server) -> None:
+    os.environ["AIRFLOW_CONN_SPARKIFY_WAREHOUSE"] = server.connection_json()
+
+
+def run_pipeline(server, lake: Path | str, start: str, end: str, *, fresh: bool, tag: str) -> tuple[int, dict]:
+    """Run the real DAG day by day (runner.run); returns the exit status and the run summary."""
+    use_warehouse(server)
+    summary_path = SESSION_DIR / f"summary-{tag}.json"
+    code = runner.run(str(lake), start, end, fresh=fresh, summary_path=summary_path)
+    return code, json.loads(summary_path.read_text())
+
+
+def reset_warehouse(server) -> None:
+    """Empty warehouse with the project's tables (for tests that break the data on purpose)."""
+    use_warehouse(server)
+    runner.fresh_start("sparkify_warehouse")
+    with transaction("sparkify_warehouse") as (conn, dialect):
+        run_script(conn, (runner.PROJECT_ROOT / "sql" / dialect / "create_tables.sql").read_text(), None)
+
+
+def execute(server, sql: str, params=None) -> list[tuple]:
+    import psycopg2
+
+    with psycopg2.connect(server.dsn()) as conn, conn.cursor() as cur:
+        cur.execute(sql, params)
+        rows = cur.fetchall() if cur.description else []
+    conn.close()
+    return rows
+
+
+def checksums(server) -> dict[str, tuple[int, str]]:
+    """Row count and an order-independent md5 of every row, per table."""
+    result = {}
+    for table in TABLES:
+        (count, digest), = execute(
+            server, f"select count(*), md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from {table} as t"
+        )
+        result[table] = (count, digest)
+    return result

@@ -1,0 +1,107 @@
+"""The real public sample, all 30 days, through the real DAG on real PostgreSQL servers."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+from tests.conftest import SAMPLE_LAKE, SESSION_DIR
+from tests.integration.conftest import TEST_PASSWORD, checksums, run_pipeline
+
+EXPECTED_TABLES = {"songplays": 6820, "users": 97, "songs": 71, "artists": 69, "time": 6813}
+SUITES_PER_DAY = 8
+
+
+@pytest.fixture(scope="module")
+def in_order(socket_warehouse):
+    code, summary = run_pipeline(socket_warehouse, SAMPLE_LAKE, "2018-11-01", "2018-11-30", fresh=True, tag="in-order")
+    return code, summary, checksums(socket_warehouse)
+
+
+def test_sample_month_gives_the_expected_numbers(in_order):
+    code, summary, _ = in_order
+    assert code == 0
+    assert summary["staged"] == {"events": 8056, "songs": 71}
+    assert summary["tables"] == EXPECTED_TABLES
+    assert summary["songplays_with_song"] == 1
+
+
+def test_every_critical_validation_passes_and_is_in_data_docs(in_order):
+    _, summary, _ = in_order
+    validations = summary["validations"]
+    assert len(validations) == 30 * SUITES_PER_DAY
+    assert all(v["success"] for v in validations), [v for v in validations if not v["success"]]
+    docs = Path(os.environ["AIRFLOW_VAR_SPARKIFY_DOCS"])
+    index = (docs / "index.html").read_text()
+    for v in validations:
+        page = Path(v["data_docs"])
+        assert page.is_file(), page
+        assert page.relative_to(docs).parts[1] == v["suite"]
+    # The index links every validation page of the month.
+    linked = {unquote(link) for link in re.findall(r"'_table_row_link_path': '(validations/[^']+\.html)'", index)}
+    pages = {Path(v["data_docs"]).relative_to(docs).as_posix() for v in validations}
+    assert len(pages) == len(validations)
+    assert pages <= linked
+
+
+def test_one_match_between_plays_and_songs(in_order, socket_warehouse):
+    from tests.integration.conftest import execute
+
+    rows = execute(
+        socket_warehouse,
+        "select s.title, a.name from songplays sp join songs s using (song_id) join artists a on a.artist_id = sp.artist_id",
+    )
+    assert rows == [("Setanta matins", "Elena")]
+
+
+def test_users_carry_the_level_of_their_latest_event(in_order, socket_warehouse):
+    import json
+
+    from tests.integration.conftest import execute
+
+    latest: dict[str, tuple[int, str]] = {}
+    for path in sorted((SAMPLE_LAKE / "log_data").rglob("*.json")):
+        for line in path.read_text().splitlines():
+            e = json.loads(line)
+            if e["userId"] and (e["userId"] not in latest or e["ts"] >= latest[e["userId"]][0]):
+                latest[e["userId"]] = (e["ts"], e["level"])
+    stored = dict(execute(socket_warehouse, "select user_id, level from users"))
+    assert stored == {user: level for user, (_, level) in latest.items()}
+
+
+def test_reverse_order_and_rerun_give_identical_tables_over_tcp(in_order, tcp_warehouse):
+    """Days in reverse order, then a day re-run, on a password-protected TCP server."""
+    _, _, expected = in_order
+    days = [f"2018-11-{d:02d}" for d in range(30, 0, -1)]
+    for n, day in enumerate(days):
+        code, _ = run_pipeline(tcp_warehouse, SAMPLE_LAKE, day, day, fresh=(n == 0), tag=f"rev-{day}")
+        assert code == 0, day
+    assert checksums(tcp_warehouse) == expected
+    code, summary = run_pipeline(tcp_warehouse, SAMPLE_LAKE, "2018-11-15", "2018-11-15", fresh=False, tag="rerun")
+    assert code == 0
+    assert checksums(tcp_warehouse) == expected
+    assert summary["tables"] == EXPECTED_TABLES
+
+
+def test_the_password_never_leaves_the_connection(in_order, tcp_warehouse):
+    """After the TCP runs: no trace of the password in gx/, Data Docs, XCom or task logs."""
+    import sqlite3
+
+    if not any(SESSION_DIR.glob("summary-rev-*.json")):
+        pytest.skip("needs the TCP runs of the previous test")
+    places = [Path(os.environ["SPARKIFY_GX_DIR"]), Path(os.environ["AIRFLOW_VAR_SPARKIFY_DOCS"]),
+              Path(os.environ["SPARKIFY_BUILD_DIR"]), Path(os.environ["AIRFLOW_HOME"]) / "logs"]  # fmt: skip
+    scanned = 0
+    for place in places:
+        for path in place.rglob("*"):
+            if path.is_file():
+                scanned += 1
+                assert TEST_PASSWORD.encode() not in path.read_bytes(), path
+    assert scanned > 100
+    db = sqlite3.connect(Path(os.environ["AIRFLOW_HOME"]) / "airflow.db")
+    xcoms = db.execute("select count(*), sum(instr(cast(value as text), ?) > 0) from xcom", (TEST_PASSWORD,)).fetchone()
+    assert xcoms[0] > 0 and xcoms[1] == 0
