@@ -62,7 +62,9 @@ def run_checkpoint(
     ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=[identifier], build_index=False)
     page = page_path(ctx, identifier)
     suite = ctx.suites.get(validation.suite_name)
-    return summarise(validation, suite=suite, page=page, docs_location=docs_location)
+    return summarise(
+        validation, suite=suite, page=page, docs_location=docs_location, parameters=expectation_parameters or {}
+    )
 
 
 def page_path(ctx, identifier) -> str | None:
@@ -75,14 +77,21 @@ def page_path(ctx, identifier) -> str | None:
     return None
 
 
-def summarise(validation, *, suite, page: str | None, docs_location: str) -> dict[str, Any]:
+def summarise(
+    validation, *, suite, page: str | None, docs_location: str, parameters: dict | None = None
+) -> dict[str, Any]:
     """Summary of a validation result: counts, and each failed expectation with its evidence."""
+    parameters = parameters or {}
     failures = []
     for item in validation.results:
         if item.success:
             continue
         config = item.expectation_config
-        kwargs = {k: v for k, v in config.kwargs.items() if k not in ("batch_id", "result_format")}
+        kwargs = {
+            k: parameters.get(v["$PARAMETER"], v) if isinstance(v, dict) and "$PARAMETER" in v else v
+            for k, v in config.kwargs.items()
+            if k not in ("batch_id", "result_format")
+        }
         result = item.result or {}
         failures.append(
             {
@@ -91,7 +100,9 @@ def summarise(validation, *, suite, page: str | None, docs_location: str) -> dic
                 "severity": str(getattr(config.severity, "value", config.severity) or "critical"),
                 "kwargs": _jsonable(kwargs),
                 "observed": _jsonable(result.get("observed_value")),
-                "unexpected_count": result.get("unexpected_count"),
+                "unexpected_count": result.get("observed_value")
+                if config.type == "unexpected_rows_expectation"
+                else result.get("unexpected_count"),
                 "unexpected_percent": result.get("unexpected_percent"),
                 "element_count": result.get("element_count"),
                 "keys": _offending_keys(result),
@@ -163,8 +174,10 @@ def failure_message(summary: dict) -> str:
         line = f"- {f['expectation']}({args})" + (f" [{label}]" if f["description"] else "")
         if f["error"]:
             line += f": raised {f['error']}"
-        elif f["unexpected_count"] is not None:
+        elif f["unexpected_count"] is not None and f["element_count"] is not None:
             line += f": {f['unexpected_count']} unexpected of {f['element_count']} rows"
+        elif f["unexpected_count"] is not None:
+            line += f": {f['unexpected_count']} unexpected row(s)"
         else:
             line += f": observed {f['observed']!r}"
         if f["values"]:

@@ -230,6 +230,7 @@ def summarise(results: list[dict[str, Any]], counts: dict[str, Any]) -> dict[str
                     "failed_critical": summary.get("failed_critical"),
                     "failed_warning": summary.get("failed_warning"),
                     "data_docs": summary.get("data_docs"),
+                    "message": summary.get("message") or "",
                 }
             )
     tables = {t: counts[t] for t in TABLES}

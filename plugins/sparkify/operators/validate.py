@@ -75,18 +75,24 @@ class GxValidationOperator(BaseOperator):
         from sparkify.quality import failure_message, run_checkpoint
 
         run_name = context["run_id"]
+        # Templated values render as text; counts compare as numbers.
+        parameters = {
+            k: int(v) if isinstance(v, str) and v.strip().lstrip("-").isdigit() else v
+            for k, v in self.expectation_parameters.items()
+        }
         summary = run_checkpoint(
             self.suite,
             run_name=run_name,
             conn_id=self.conn_id,
             docs_location=docs_location(self.docs_location),
-            expectation_parameters=self.expectation_parameters,
+            expectation_parameters=parameters,
         )
         summary["date"] = context["ds"]
+        summary["message"] = failure_message(summary) if not summary["success"] else ""
         context["ti"].xcom_push(key="data_docs_url", value=summary["data_docs"] or "")
         context["ti"].xcom_push(key="summary", value=summary)
         if not summary["success"]:
-            raise AirflowFailException(failure_message(summary))
+            raise AirflowFailException(summary["message"])
         self.log.info(
             "Suite %s passed: %s expectations, %s warning(s). Data Docs: %s",
             self.suite,

@@ -1,0 +1,180 @@
+"""Each kind of check, broken on purpose: the right task fails with the right message, nothing
+downstream runs, Data Docs still publish, and the failure is on its published page."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sparkify.generator import generate
+from tests.conftest import SESSION_DIR
+from tests.integration.conftest import execute, reset_warehouse, run_pipeline
+
+DAY = "2018-11-02"
+
+
+@pytest.fixture(scope="module")
+def lake():
+    path = SESSION_DIR / "lake-small"
+    generate(path, seed=11, songs=40, users=15, days=3, events=120)
+    return path
+
+
+def crafted_lake(lake: Path, name: str, edit) -> Path:
+    """A copy of the small lake whose day file is rewritten by edit(list of events)."""
+    path = SESSION_DIR / f"lake-{name}"
+    shutil.rmtree(path, ignore_errors=True)
+    shutil.copytree(lake, path)
+    day_file = path / "log_data" / "2018" / "11" / f"{DAY}-events.json"
+    events = [json.loads(line) for line in day_file.read_text().splitlines()]
+    edit(events)
+    day_file.write_text("".join(json.dumps(e) + "\n" for e in events))
+    return path
+
+
+def first_play(events):
+    return next(e for e in events if e["page"] == "NextSong")
+
+
+def run_day(server, lake, tag):
+    log = Path(os.environ["SPARKIFY_BUILD_DIR"]) / "run.log"
+    code, summary = run_pipeline(server, lake, DAY, DAY, fresh=False, tag=tag)
+    return code, summary, log.read_text(errors="replace")
+
+
+def assert_blocked(summary, log, *, task, downstream, expected_text):
+    """The named validation failed; downstream never ran; publish ran and the page shows it."""
+    states = {v["task_id"]: v["state"] for v in summary["validations"]}
+    failed = [v for v in summary["validations"] if v["task_id"] == task][0]
+    assert failed["state"] == "failed" and failed["success"] is False
+    assert [t for t, s in states.items() if s == "failed"] == [task]
+    for t in downstream:
+        assert states.get(t, "upstream_failed") in ("upstream_failed", None) or t not in states, (t, states.get(t))
+    message = failed["message"]  # the text the task raised, as pushed to XCom before raising
+    assert message.startswith("Critical validation failed")
+    for text in expected_text:
+        assert text in message, (text, message)
+    page = Path(failed["data_docs"])
+    assert page.is_file(), page  # published even though the run failed
+    assert f"Data Docs: {page}" in message
+    html = page.read_text()
+    assert "Failed" in html or "failed" in html
+    index = (Path(os.environ["AIRFLOW_VAR_SPARKIFY_DOCS"]) / "index.html").read_text()
+    assert page.name in index
+    return states
+
+
+def run_states(server):
+    return dict(execute(server, "select 1, 1"))
+
+
+def test_bad_domain_value_blocks_at_staging(socket_warehouse, lake):
+    def edit(events):
+        first_play(events)["level"] = "premium"
+
+    reset_warehouse(socket_warehouse)
+    code, summary, log = run_day(socket_warehouse, crafted_lake(lake, "domain", edit), "domain")
+    assert code == 1
+    states = assert_blocked(
+        summary, log, task="validate_staging_events",
+        downstream=["validate_users", "validate_songplays", "validate_referential_integrity"],
+        expected_text=["table staging_events", "expect_column_values_to_be_in_set", "column='level'",
+                       "1 unexpected", "premium"],
+    )  # fmt: skip
+    assert states["validate_songs"] == "success"  # the independent branch still ran
+    assert execute(socket_warehouse, "select count(*) from songplays")[0][0] == 0
+
+
+def test_play_without_user_is_a_null_key(socket_warehouse, lake):
+    def edit(events):
+        first_play(events)["userId"] = ""
+
+    reset_warehouse(socket_warehouse)
+    code, summary, log = run_day(socket_warehouse, crafted_lake(lake, "nouser", edit), "nouser")
+    assert code == 1
+    assert_blocked(summary, log, task="validate_staging_events", downstream=["validate_songplays"],
+                   expected_text=["Every NextSong event has a user", "1 unexpected"])  # fmt: skip
+
+
+def test_null_key_in_the_fact(socket_warehouse, lake):
+    reset_warehouse(socket_warehouse)
+    execute(socket_warehouse, """
+        create function null_one_user() returns trigger language plpgsql as $$
+        begin
+            if not exists (select 1 from songplays where user_id is null) then new.user_id := null; end if;
+            return new;
+        end $$;
+        create trigger null_one_user before insert on songplays for each row execute function null_one_user();
+        select 1""")  # fmt: skip
+    code, summary, log = run_day(socket_warehouse, lake, "nullkey")
+    assert code == 1
+    assert_blocked(summary, log, task="validate_songplays",
+                   downstream=["validate_time", "validate_referential_integrity"],
+                   expected_text=["table songplays", "expect_column_values_to_not_be_null", "column='user_id'",
+                                  "1 unexpected", "songplay_id"])  # fmt: skip
+    assert summary["validations"] and not any(v["task_id"] == "validate_time" and v["ran"] for v in summary["validations"])
+
+
+def test_duplicate_user(socket_warehouse, lake):
+    reset_warehouse(socket_warehouse)
+    future = 4_102_444_800_000  # 2100-01-01: newer than any event, so the load keeps both rows
+    execute(socket_warehouse, "insert into users values ('7', 'A', 'B', 'F', 'free', %s), ('7', 'A', 'B', 'F', 'paid', %s) returning 1",
+            (future, future))  # fmt: skip
+    code, summary, log = run_day(socket_warehouse, lake, "dupuser")
+    assert code == 1
+    assert_blocked(summary, log, task="validate_users", downstream=["validate_referential_integrity"],
+                   expected_text=["table users", "expect_column_values_to_be_unique", "column='user_id'", "'7'"])  # fmt: skip
+
+
+def test_orphan_songplay(socket_warehouse, lake):
+    reset_warehouse(socket_warehouse)
+    execute(socket_warehouse, """
+        create function orphan_one() returns trigger language plpgsql as $$
+        begin
+            if new.song_id is null and not exists (select 1 from songplays where song_id = 'SOORPHAN0000000000')
+            then new.song_id := 'SOORPHAN0000000000'; end if;
+            return new;
+        end $$;
+        create trigger orphan_one before insert on songplays for each row execute function orphan_one();
+        select 1""")  # fmt: skip
+    code, summary, log = run_day(socket_warehouse, lake, "orphan")
+    assert code == 1
+    states = assert_blocked(summary, log, task="validate_referential_integrity", downstream=[],
+                            expected_text=["songplays.song_id -> songs", "SOORPHAN0000000000"])  # fmt: skip
+    assert states["validate_songplays"] == "success"
+
+
+def test_staged_count_mismatch(socket_warehouse, lake):
+    reset_warehouse(socket_warehouse)
+    execute(socket_warehouse, """
+        create table dropped_events (n integer);
+        create function drop_one_event() returns trigger language plpgsql as $$
+        begin
+            if not exists (select 1 from dropped_events) then
+                insert into dropped_events values (1);
+                return null;  -- a lossy load: the row silently never lands
+            end if;
+            return new;
+        end $$;
+        create trigger drop_one_event before insert on staging_events for each row execute function drop_one_event();
+        select 1""")  # fmt: skip
+    code, summary, log = run_day(socket_warehouse, lake, "count")
+    assert code == 1
+    lines = len((lake / "log_data" / "2018" / "11" / f"{DAY}-events.json").read_text().splitlines())
+    assert_blocked(summary, log, task="validate_staging_events", downstream=["validate_users"],
+                   expected_text=["expect_table_row_count_to_equal", f"observed {lines - 1}", f"value={lines}"])  # fmt: skip
+
+
+def test_warning_only_failures_do_not_block(socket_warehouse, lake):
+    reset_warehouse(socket_warehouse)
+    code, summary, _ = run_day(socket_warehouse, lake, "warnings")
+    assert code == 0
+    by_task = {v["task_id"]: v for v in summary["validations"]}
+    assert all(v["success"] for v in by_task.values())
+    # 60% of generated artists have a location, under the suite's 80% warning threshold.
+    assert by_task["validate_artists"]["failed_warning"] == 1
+    assert "Most artists have a location" in Path(by_task["validate_artists"]["data_docs"]).read_text()
