@@ -79,7 +79,9 @@ def sparkify():
     )
     validate_staging_songs = GxValidationOperator(task_id="validate_staging_songs", suite="staging_songs")
 
-    loads = {t: LoadTableOperator(task_id=f"load_{t}", table=t) for t in ("songs", "artists", "users", "songplays", "time")}
+    loads = {
+        t: LoadTableOperator(task_id=f"load_{t}", table=t) for t in ("songs", "artists", "users", "songplays", "time")
+    }
     checks = {t: GxValidationOperator(task_id=f"validate_{t}", suite=t) for t in loads}
     validate_integrity = GxValidationOperator(task_id="validate_referential_integrity", suite="referential_integrity")
 

@@ -142,7 +142,9 @@ def start(
         listen = f"-h 127.0.0.1 -p {port}" if server.tcp else f"-h '' -p {port}"
         options = f"{listen} -k {socket_dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         log = pgdata / "server.log"
-        _run([_bin("pg_ctl"), "-D", str(pgdata), "-w", "-t", "60", "-l", str(log), "-o", options, "start"], **user_kwargs)
+        _run(
+            [_bin("pg_ctl"), "-D", str(pgdata), "-w", "-t", "60", "-l", str(log), "-o", options, "start"], **user_kwargs
+        )
     _ensure_database(server)
     return server
 

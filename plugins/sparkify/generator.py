@@ -14,7 +14,7 @@ import json
 import random
 import string
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 EVENT_FIELDS = (
@@ -122,8 +122,17 @@ def make_users(rng: random.Random, n_users: int, start_ms: int, end_ms: int) -> 
         level = "paid" if rng.random() < 0.3 else "free"
         switch = rng.randint(start_ms, end_ms) if rng.random() < 0.15 else None
         users.append(
-            User(str(n), rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES), rng.choice("MF"), rng.choice(CITIES),
-                 f'"{rng.choice(AGENTS)}"', float(start_ms - rng.randint(1, 60) * 86_400_000), level, switch)  # fmt: skip
+            User(
+                str(n),
+                rng.choice(FIRST_NAMES),
+                rng.choice(LAST_NAMES),
+                rng.choice("MF"),
+                rng.choice(CITIES),
+                f'"{rng.choice(AGENTS)}"',
+                float(start_ms - rng.randint(1, 60) * 86_400_000),
+                level,
+                switch,
+            )  # fmt: skip
         )
     return users
 
@@ -136,7 +145,7 @@ def _level(user: User, ts: int) -> str:
 
 def day_events(rng: random.Random, day: date, n_events: int, users: list[User], songs: list[Song], session_base: int):
     """n_events event records of one UTC day, sorted by ts."""
-    day_ms = int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp() * 1000)
+    day_ms = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1000)
     end_ms = day_ms + 86_400_000
     events = []
     session = session_base
@@ -187,7 +196,7 @@ def generate(
     out = Path(out)
     rng = random.Random(seed)
     first = date.fromisoformat(start)
-    start_ms = int(datetime(first.year, first.month, first.day, tzinfo=timezone.utc).timestamp() * 1000)
+    start_ms = int(datetime(first.year, first.month, first.day, tzinfo=UTC).timestamp() * 1000)
     song_list = write_songs(out, rng, songs)
     user_list = make_users(rng, users, start_ms, start_ms + days * 86_400_000)
     (out / "log_json_path.json").write_text(json.dumps(JSONPATHS, indent=4))
@@ -220,4 +229,6 @@ def add_arguments(parser) -> None:
 def generate_from_args(args) -> None:
     result = generate(args.out, seed=args.seed, songs=args.songs, users=args.users, days=args.days,
                       events=args.events, start=args.start)  # fmt: skip
-    print(f"Wrote {result['songs']} songs and {result['events']} events over {len(result['days'])} day(s) to {args.out}")
+    print(
+        f"Wrote {result['songs']} songs and {result['events']} events over {len(result['days'])} day(s) to {args.out}"
+    )

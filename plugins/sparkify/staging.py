@@ -136,9 +136,7 @@ def table_columns(cursor, table: str) -> list[str]:
     return columns
 
 
-def copy_to_postgres(
-    conn, *, table: str, files: Iterable, jsonpaths: list[tuple] | None, ndjson: bool
-) -> StageCounts:
+def copy_to_postgres(conn, *, table: str, files: Iterable, jsonpaths: list[tuple] | None, ndjson: bool) -> StageCounts:
     """Replace the rows of a staging table with the records of the files, in one transaction."""
     counts = StageCounts()
     with conn.cursor() as cur:
@@ -149,5 +147,7 @@ def copy_to_postgres(
         cur.copy_expert(f"copy {table} ({column_list}) from stdin with (format csv)", stream, size=CHUNK_BYTES)
         counts.loaded = cur.rowcount
     # No commit here: the caller's transaction commits the delete and the COPY together.
-    log.info("Sent %s rows from %s file(s) to %s; the server stored %s", counts.rows, counts.files, table, counts.loaded)
+    log.info(
+        "Sent %s rows from %s file(s) to %s; the server stored %s", counts.rows, counts.files, table, counts.loaded
+    )
     return counts

@@ -71,7 +71,7 @@ def checksums(server) -> dict[str, tuple[int, str]]:
     """Row count and an order-independent md5 of every row, per table."""
     result = {}
     for table in TABLES:
-        (count, digest), = execute(
+        ((count, digest),) = execute(
             server, f"select count(*), md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from {table} as t"
         )
         result[table] = (count, digest)
