@@ -69,9 +69,7 @@ def sparkify():
         key=EVENTS_KEY,
         jsonpaths_key="log_json_path.json",
     )
-    stage_songs = StageJsonOperator(
-        task_id="stage_songs", table="staging_songs", key="song_data", record_format="document"
-    )
+    stage_songs = StageJsonOperator(task_id="stage_songs", table="staging_songs", key="song_data", record_format="document")
     validate_staging_events = GxValidationOperator(
         task_id="validate_staging_events",
         suite="staging_events",
@@ -79,9 +77,7 @@ def sparkify():
     )
     validate_staging_songs = GxValidationOperator(task_id="validate_staging_songs", suite="staging_songs")
 
-    loads = {
-        t: LoadTableOperator(task_id=f"load_{t}", table=t) for t in ("songs", "artists", "users", "songplays", "time")
-    }
+    loads = {t: LoadTableOperator(task_id=f"load_{t}", table=t) for t in ("songs", "artists", "users", "songplays", "time")}
     checks = {t: GxValidationOperator(task_id=f"validate_{t}", suite=t) for t in loads}
     validate_integrity = GxValidationOperator(task_id="validate_referential_integrity", suite="referential_integrity")
 

@@ -53,8 +53,7 @@ def transaction(conn_id: str) -> Iterator[tuple[object, str]]:
     except Exception as err:
         where = conn_info.host or "(no host)"
         raise ConnectionError(
-            f"Cannot connect to the warehouse connection {conn_id!r} at {where}:{conn_info.port or ''}: "
-            f"{str(err).strip()}"
+            f"Cannot connect to the warehouse connection {conn_id!r} at {where}:{conn_info.port or ''}: {str(err).strip()}"
         ) from err
     conn.autocommit = False
     try:

@@ -101,9 +101,7 @@ def _running_pid(pgdata: Path) -> int | None:
     return pid
 
 
-def start(
-    pgdata: Path | str, *, tcp_port: int | None = None, password: str | None = None, database: str = DATABASE
-) -> EmbeddedServer:
+def start(pgdata: Path | str, *, tcp_port: int | None = None, password: str | None = None, database: str = DATABASE) -> EmbeddedServer:
     """Initialise (first time) and start a server on pgdata; idempotent when already running."""
     pgdata = Path(pgdata).expanduser().resolve()
     if tcp_port is not None and not password:
@@ -142,9 +140,7 @@ def start(
         listen = f"-h 127.0.0.1 -p {port}" if server.tcp else f"-h '' -p {port}"
         options = f"{listen} -k {socket_dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         log = pgdata / "server.log"
-        _run(
-            [_bin("pg_ctl"), "-D", str(pgdata), "-w", "-t", "60", "-l", str(log), "-o", options, "start"], **user_kwargs
-        )
+        _run([_bin("pg_ctl"), "-D", str(pgdata), "-w", "-t", "60", "-l", str(log), "-o", options, "start"], **user_kwargs)
     _ensure_database(server)
     return server
 

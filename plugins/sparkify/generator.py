@@ -36,8 +36,7 @@ CITIES = (
     "New York-Newark-Jersey City, NY-NJ-PA", "Atlanta-Sandy Springs-Roswell, GA", "Lansing-East Lansing, MI",
 )  # fmt: skip
 AGENTS = (
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_4) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/36.0.1985.143 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_4) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/36.0.1985.143 Safari/537.36",
     "Mozilla/5.0 (Windows NT 6.1; WOW64; rv:31.0) Gecko/20100101 Firefox/31.0",
     "Mozilla/5.0 (iPhone; CPU iPhone OS 7_1_2 like Mac OS X) AppleWebKit/537.51.2 (KHTML, like Gecko) "
     "Version/7.0 Mobile/11D257 Safari/9537.53",
@@ -229,6 +228,4 @@ def add_arguments(parser) -> None:
 def generate_from_args(args) -> None:
     result = generate(args.out, seed=args.seed, songs=args.songs, users=args.users, days=args.days,
                       events=args.events, start=args.start)  # fmt: skip
-    print(
-        f"Wrote {result['songs']} songs and {result['events']} events over {len(result['days'])} day(s) to {args.out}"
-    )
+    print(f"Wrote {result['songs']} songs and {result['events']} events over {len(result['days'])} day(s) to {args.out}")

@@ -20,8 +20,7 @@ def lake_path(root: str, *, aws_conn_id: str | None = None):
     root = (root or "").strip()
     if not root:
         raise ValueError(
-            "The lake root is empty: set the Airflow Variable 'sparkify_lake' "
-            "(AIRFLOW_VAR_SPARKIFY_LAKE) to a folder or an s3:// URL."
+            "The lake root is empty: set the Airflow Variable 'sparkify_lake' (AIRFLOW_VAR_SPARKIFY_LAKE) to a folder or an s3:// URL."
         )
     if root.startswith("s3://"):
         return ObjectStoragePath(root, conn_id=aws_conn_id)

@@ -54,17 +54,13 @@ def run_checkpoint(
 
     ctx = context(conn_id)
     checkpoint = ctx.checkpoints.get(name)
-    result = checkpoint.run(
-        run_id=RunIdentifier(run_name=run_name), expectation_parameters=expectation_parameters or {}
-    )
+    result = checkpoint.run(run_id=RunIdentifier(run_name=run_name), expectation_parameters=expectation_parameters or {})
     (identifier, validation), *_ = result.run_results.items()
     # This validation's own page, pass or fail; the index is rebuilt once per run by publish_docs.
     ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=[identifier], build_index=False)
     page = page_path(ctx, identifier)
     suite = ctx.suites.get(validation.suite_name)
-    return summarise(
-        validation, suite=suite, page=page, docs_location=docs_location, parameters=expectation_parameters or {}
-    )
+    return summarise(validation, suite=suite, page=page, docs_location=docs_location, parameters=expectation_parameters or {})
 
 
 def page_path(ctx, identifier) -> str | None:
@@ -77,9 +73,7 @@ def page_path(ctx, identifier) -> str | None:
     return None
 
 
-def summarise(
-    validation, *, suite, page: str | None, docs_location: str, parameters: dict | None = None
-) -> dict[str, Any]:
+def summarise(validation, *, suite, page: str | None, docs_location: str, parameters: dict | None = None) -> dict[str, Any]:
     """Summary of a validation result: counts, and each failed expectation with its evidence."""
     parameters = parameters or {}
     failures = []

@@ -36,9 +36,7 @@ def airflow_env(lake: str | None = None, warehouse_conn: str | None = None) -> d
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
-        "PYTHONPATH": os.pathsep.join(
-            p for p in (str(PROJECT_ROOT / "plugins"), os.environ.get("PYTHONPATH", "")) if p
-        ),
+        "PYTHONPATH": os.pathsep.join(p for p in (str(PROJECT_ROOT / "plugins"), os.environ.get("PYTHONPATH", "")) if p),
         "NO_PROXY": "*",
     }
     if warehouse_conn:
@@ -161,14 +159,10 @@ def collect_run(run, day: date, *, seconds: float) -> dict[str, Any]:
     from sqlalchemy import select
 
     with create_session() as session:
-        tis = session.scalars(
-            select(TaskInstance).where(TaskInstance.dag_id == run.dag_id, TaskInstance.run_id == run.run_id)
-        ).all()
+        tis = session.scalars(select(TaskInstance).where(TaskInstance.dag_id == run.dag_id, TaskInstance.run_id == run.run_id)).all()
         states = {ti.task_id: str(getattr(ti.state, "value", ti.state)) for ti in tis}
         rows = session.execute(
-            select(XComModel.task_id, XComModel.key, XComModel.value).where(
-                XComModel.dag_id == run.dag_id, XComModel.run_id == run.run_id
-            )
+            select(XComModel.task_id, XComModel.key, XComModel.value).where(XComModel.dag_id == run.dag_id, XComModel.run_id == run.run_id)
         ).all()
     xcom: dict[str, dict[str, Any]] = {}
     for task_id, key, value in rows:

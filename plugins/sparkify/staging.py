@@ -82,9 +82,7 @@ def _records(path, *, ndjson: bool, counts: StageCounts) -> Iterator[tuple[int, 
         counts.per_file[name] = seen
 
 
-def csv_rows(
-    files: Iterable, *, columns: list[str], jsonpaths: list[tuple] | None, ndjson: bool, counts: StageCounts
-) -> Iterator[str]:
+def csv_rows(files: Iterable, *, columns: list[str], jsonpaths: list[tuple] | None, ndjson: bool, counts: StageCounts) -> Iterator[str]:
     """CSV lines for COPY, one per record, columns in table order."""
     if jsonpaths is not None and len(jsonpaths) != len(columns):
         raise StagingError(
@@ -147,7 +145,5 @@ def copy_to_postgres(conn, *, table: str, files: Iterable, jsonpaths: list[tuple
         cur.copy_expert(f"copy {table} ({column_list}) from stdin with (format csv)", stream, size=CHUNK_BYTES)
         counts.loaded = cur.rowcount
     # No commit here: the caller's transaction commits the delete and the COPY together.
-    log.info(
-        "Sent %s rows from %s file(s) to %s; the server stored %s", counts.rows, counts.files, table, counts.loaded
-    )
+    log.info("Sent %s rows from %s file(s) to %s; the server stored %s", counts.rows, counts.files, table, counts.loaded)
     return counts

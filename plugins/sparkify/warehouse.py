@@ -20,8 +20,7 @@ def dialect_for(conn) -> str:
         return _CONN_TYPE_DIALECT[conn_type]
     except KeyError:
         raise ValueError(
-            f"Connection {conn.conn_id!r} has type {conn.conn_type!r}; "
-            f"the warehouse must be one of {sorted(_CONN_TYPE_DIALECT)}."
+            f"Connection {conn.conn_id!r} has type {conn.conn_type!r}; the warehouse must be one of {sorted(_CONN_TYPE_DIALECT)}."
         ) from None
 
 
@@ -59,6 +58,5 @@ def get_connection(conn_id: str):
         return Connection.get(conn_id)
     except Exception as err:  # the SDK raises its own not-found type per version
         raise LookupError(
-            f"Airflow connection {conn_id!r} is not defined: set it in the UI or as "
-            f"AIRFLOW_CONN_{conn_id.upper()} ({err})."
+            f"Airflow connection {conn_id!r} is not defined: set it in the UI or as AIRFLOW_CONN_{conn_id.upper()} ({err})."
         ) from err

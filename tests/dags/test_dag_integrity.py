@@ -47,9 +47,7 @@ def test_order_follows_the_design(dagbag):
 
     assert {"validate_songs", "validate_artists", "validate_staging_events"} <= upstream("load_songplays")
     assert "validate_songplays" in upstream("load_time")
-    assert {"validate_users", "validate_time", "validate_songs", "validate_artists"} <= upstream(
-        "validate_referential_integrity"
-    )
+    assert {"validate_users", "validate_time", "validate_songs", "validate_artists"} <= upstream("validate_referential_integrity")
     validations = {t.task_id for t in dag.tasks if t.task_id.startswith("validate_")}
     assert validations <= upstream("end")
     assert validations <= upstream("publish_data_docs")

@@ -116,9 +116,7 @@ def test_null_key_in_the_fact(socket_warehouse, lake):
                    downstream=["validate_time", "validate_referential_integrity"],
                    expected_text=["table songplays", "expect_column_values_to_not_be_null", "column='user_id'",
                                   "1 unexpected", "songplay_id"])  # fmt: skip
-    assert summary["validations"] and not any(
-        v["task_id"] == "validate_time" and v["ran"] for v in summary["validations"]
-    )
+    assert summary["validations"] and not any(v["task_id"] == "validate_time" and v["ran"] for v in summary["validations"])
 
 
 def test_duplicate_user(socket_warehouse, lake):

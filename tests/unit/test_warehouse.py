@@ -18,9 +18,7 @@ def test_unix_socket_url_puts_the_folder_in_the_query():
 
 
 def test_tcp_url_quotes_the_password():
-    url = sqlalchemy_url(
-        conn(conn_type="postgres", host="db.local", login="etl", password="p@ss:/word", schema="dw", port=6543)
-    )
+    url = sqlalchemy_url(conn(conn_type="postgres", host="db.local", login="etl", password="p@ss:/word", schema="dw", port=6543))
     assert url == "postgresql+psycopg2://etl:p%40ss%3A%2Fword@db.local:6543/dw"
 
 

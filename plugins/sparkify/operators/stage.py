@@ -70,9 +70,7 @@ class StageJsonOperator(BaseOperator):
         with transaction(self.conn_id) as (conn, dialect):
             if dialect != "postgres":
                 raise NotImplementedError(f"Staging into a {dialect} warehouse is not available yet.")
-            counts = copy_to_postgres(
-                conn, table=self.table, files=files, jsonpaths=jsonpaths, ndjson=self.record_format == "ndjson"
-            )
+            counts = copy_to_postgres(conn, table=self.table, files=files, jsonpaths=jsonpaths, ndjson=self.record_format == "ndjson")
         self.log.info("Staged %s: %s rows from %s file(s) under %s", self.table, counts.rows, counts.files, target)
         return {
             "table": self.table,

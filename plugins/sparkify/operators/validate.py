@@ -77,8 +77,7 @@ class GxValidationOperator(BaseOperator):
         run_name = context["run_id"]
         # Templated values render as text; counts compare as numbers.
         parameters = {
-            k: int(v) if isinstance(v, str) and v.strip().lstrip("-").isdigit() else v
-            for k, v in self.expectation_parameters.items()
+            k: int(v) if isinstance(v, str) and v.strip().lstrip("-").isdigit() else v for k, v in self.expectation_parameters.items()
         }
         summary = run_checkpoint(
             self.suite,
