@@ -34,3 +34,9 @@ os.environ.update(
 for name in list(os.environ):
     if name.startswith("AIRFLOW_CONN_") or name == "AIRFLOW_VAR_SPARKIFY_LAKE":
         del os.environ[name]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Remove the session folder (servers are stopped by their fixtures before this runs)."""
+    if not os.environ.get("SPARKIFY_KEEP_TEST_DIR"):
+        shutil.rmtree(SESSION_DIR, ignore_errors=True)
