@@ -16,6 +16,10 @@ $(BIN)/.installed: requirements.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
+$(BIN)/.installed-test: $(BIN)/.installed requirements-test.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
 install: $(BIN)/.installed
 
 $(DEMO_LAKE)/log_json_path.json: | $(BIN)/.installed
@@ -29,13 +33,13 @@ demo: $(BIN)/.installed $(DEMO_LAKE)/log_json_path.json
 run: $(BIN)/.installed
 	$(PY) -m sparkify.cli run --lake "$(LAKE)" --start $(START) --end $(END) $(if $(filter 1,$(FRESH)),--fresh,)
 
-test: $(BIN)/.installed
+test: $(BIN)/.installed-test
 	$(PY) -m pytest -q tests
 
-lint: $(BIN)/.installed
+lint: $(BIN)/.installed-test
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-format: $(BIN)/.installed
+format: $(BIN)/.installed-test
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
 generate: $(BIN)/.installed

@@ -17,6 +17,9 @@ A critical validation failure fails its task without retries, and nothing downst
 runs. Infrastructure errors (warehouse unreachable, lake unreadable) retry with a delay.
 Runs are serialized (`max_active_runs=1`): staging tables hold one day at a time.
 
+Backfill a lake's history with `airflow backfill create --dag-id sparkify --from-date 2018-11-01
+--to-date 2018-11-30` (or `make run`); the schedule itself runs only the latest day.
+
 Settings: connection `sparkify_warehouse` (postgres or redshift), connection `aws_default`
 (S3 lake), Variable `sparkify_lake` (folder or s3:// URL), optional Variable `sparkify_docs`
 (where Data Docs are published; default `build/data_docs`).
@@ -47,8 +50,9 @@ EVENTS_KEY = "log_data/{{ logical_date.strftime('%Y/%m') }}/{{ ds }}-events.json
     dag_id="sparkify",
     schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
     start_date=pendulum.datetime(2018, 11, 1, tz="UTC"),
-    end_date=pendulum.datetime(2018, 11, 30, tz="UTC"),
-    catchup=True,
+    # No end date and no catch-up: a lake's history is loaded with a backfill
+    # (airflow backfill create --dag-id sparkify --from-date ... --to-date ...) or make run.
+    catchup=False,
     max_active_runs=1,
     template_searchpath=[str(SQL_DIR)],
     default_args={

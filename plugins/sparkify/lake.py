@@ -1,4 +1,4 @@
-"""The data lake: one place that turns a lake root (folder or s3:// URL) into readable paths."""
+"""The data lake: one place that turns a lake root (folder or s3:// URL) into keys to read."""
 
 from __future__ import annotations
 
@@ -13,23 +13,103 @@ EVENTS_JSONPATHS_KEY = "log_json_path.json"
 SONG_PREFIX = "song_data"
 
 
-def lake_path(root: str, *, aws_conn_id: str | None = None):
-    """Return an ObjectStoragePath for a lake root given as a folder, file:// or s3:// URL."""
-    from airflow.sdk import ObjectStoragePath
+class LocalLake:
+    """A lake in a local folder."""
 
+    def __init__(self, folder: Path):
+        self.root = folder
+        self.url = folder.as_uri()
+
+    def is_file(self, key: str) -> bool:
+        return (self.root / key).is_file()
+
+    def list_json(self, prefix: str) -> list[str]:
+        """Keys of every *.json below a prefix, sorted."""
+        base = self.root / prefix
+        return sorted(p.relative_to(self.root).as_posix() for p in base.rglob("*.json") if p.is_file())
+
+    def iter_lines(self, key: str) -> Iterator[bytes]:
+        with (self.root / key).open("rb") as handle:
+            yield from handle
+
+    def read_bytes(self, key: str) -> bytes:
+        return (self.root / key).read_bytes()
+
+    def name(self, key: str) -> str:
+        return str(self.root / key)
+
+
+class S3Lake:
+    """A lake under s3://bucket/prefix, read with the Airflow AWS connection (endpoint, region, keys)."""
+
+    def __init__(self, url: str, aws_conn_id: str | None):
+        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+        bucket, _, prefix = url.removeprefix("s3://").partition("/")
+        if not bucket:
+            raise ValueError(f"Lake root {url!r} names no bucket.")
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.url = url.rstrip("/")
+        self.client = S3Hook(aws_conn_id=aws_conn_id).get_conn()
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def is_file(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            return True
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+
+    def list_json(self, prefix: str) -> list[str]:
+        keys = []
+        start = f"{self._key(prefix).rstrip('/')}/"
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=start):
+            for item in page.get("Contents", []):
+                if item["Key"].endswith(".json"):
+                    keys.append(item["Key"][len(self.prefix) + 1 :] if self.prefix else item["Key"])
+        return sorted(keys)
+
+    def iter_lines(self, key: str) -> Iterator[bytes]:
+        """The object's lines, streamed (the object is never held in memory)."""
+        body = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
+        rest = b""
+        for chunk in body.iter_chunks(chunk_size=1 << 20):
+            lines = (rest + chunk).split(b"\n")
+            rest = lines.pop()
+            for line in lines:
+                yield line + b"\n"
+        if rest:
+            yield rest
+
+    def read_bytes(self, key: str) -> bytes:
+        return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+
+    def name(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self._key(key)}"
+
+
+def open_lake(root: str, *, aws_conn_id: str | None = None) -> LocalLake | S3Lake:
+    """The lake at a root given as a folder, a file:// URL or an s3:// URL."""
     root = (root or "").strip()
     if not root:
         raise ValueError(
             "The lake root is empty: set the Airflow Variable 'sparkify_lake' (AIRFLOW_VAR_SPARKIFY_LAKE) to a folder or an s3:// URL."
         )
     if root.startswith("s3://"):
-        return ObjectStoragePath(root, conn_id=aws_conn_id)
+        return S3Lake(root, aws_conn_id)
     if "://" in root and not root.startswith("file://"):
         raise ValueError(f"Unsupported lake root {root!r}: use a folder, file:// or s3:// URL.")
     folder = Path(root.removeprefix("file://")).expanduser().resolve()
     if not folder.is_dir():
         raise FileNotFoundError(f"The lake root {folder} is not a folder.")
-    return ObjectStoragePath(folder.as_uri())
+    return LocalLake(folder)
 
 
 def events_key(day: date | str) -> str:
@@ -86,11 +166,3 @@ def extract(record: Any, path: tuple[str | int, ...]) -> Any:
             return None
         value = value[step] if isinstance(step, int) else value.get(step)
     return value
-
-
-def iter_song_files(root) -> Iterator:
-    """Every song file under song_data/, in a stable order."""
-    base = root / SONG_PREFIX
-    if not base.exists():
-        raise FileNotFoundError(f"No song_data/ folder under the lake root {root}.")
-    return iter(sorted(base.rglob("*.json"), key=str))

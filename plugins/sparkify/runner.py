@@ -83,22 +83,25 @@ def days(start: str, end: str) -> list[date]:
 
 @contextlib.contextmanager
 def _output_to(path: Path):
-    """Send this process's stdout/stderr (Airflow's task logs) to a file for the duration."""
+    """Send this process's output (Airflow's task logs) to a file for the duration."""
     sys.stdout.flush()
     sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    with open(path, "ab") as handle:
+    saved_fds = os.dup(1), os.dup(2)
+    saved_streams = sys.stdout, sys.stderr
+    with open(path, "ab") as handle, open(path, "a", buffering=1, encoding="utf-8", errors="replace") as text:
         os.dup2(handle.fileno(), 1)
         os.dup2(handle.fileno(), 2)
+        sys.stdout = sys.stderr = text  # also when sys.stdout is not fd 1 (pytest, notebooks)
         try:
             yield
         finally:
+            sys.stdout, sys.stderr = saved_streams
             sys.stdout.flush()
             sys.stderr.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            os.close(saved[0])
-            os.close(saved[1])
+            os.dup2(saved_fds[0], 1)
+            os.dup2(saved_fds[1], 2)
+            os.close(saved_fds[0])
+            os.close(saved_fds[1])
 
 
 def _say(message: str) -> None:

@@ -48,41 +48,41 @@ def _csv_field(value) -> str:
     return '"' + value.replace('"', '""') + '"'
 
 
-def _records(path, *, ndjson: bool, counts: StageCounts) -> Iterator[tuple[int, dict]]:
+def _records(lake, key: str, *, ndjson: bool, counts: StageCounts) -> Iterator[tuple[int, dict]]:
     """(line number, record) pairs of one lake file."""
-    name = str(path)
+    name = lake.name(key)
     counts.files += 1
-    with path.open("rb") as handle:
-        if not ndjson:
-            text = handle.read()
-            try:
-                record = json.loads(text)
-            except ValueError as err:
-                raise StagingError(f"{name}: not one JSON document ({err}).") from err
-            if not isinstance(record, dict):
-                raise StagingError(f"{name}: expected one JSON object, found {type(record).__name__}.")
-            counts.lines += 1
-            counts.per_file[name] = 1
-            yield 1, record
-            return
-        seen = 0
-        for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                counts.blank_lines += 1
-                continue
-            try:
-                record = json.loads(raw)
-            except ValueError as err:
-                raise StagingError(f"{name}, line {number}: not valid JSON ({err}).") from err
-            if not isinstance(record, dict):
-                raise StagingError(f"{name}, line {number}: expected a JSON object.")
-            seen += 1
-            counts.lines += 1
-            yield number, record
-        counts.per_file[name] = seen
+    if not ndjson:
+        try:
+            record = json.loads(lake.read_bytes(key))
+        except ValueError as err:
+            raise StagingError(f"{name}: not one JSON document ({err}).") from err
+        if not isinstance(record, dict):
+            raise StagingError(f"{name}: expected one JSON object, found {type(record).__name__}.")
+        counts.lines += 1
+        counts.per_file[name] = 1
+        yield 1, record
+        return
+    seen = 0
+    for number, raw in enumerate(lake.iter_lines(key), start=1):
+        if not raw.strip():
+            counts.blank_lines += 1
+            continue
+        try:
+            record = json.loads(raw)
+        except ValueError as err:
+            raise StagingError(f"{name}, line {number}: not valid JSON ({err}).") from err
+        if not isinstance(record, dict):
+            raise StagingError(f"{name}, line {number}: expected a JSON object.")
+        seen += 1
+        counts.lines += 1
+        yield number, record
+    counts.per_file[name] = seen
 
 
-def csv_rows(files: Iterable, *, columns: list[str], jsonpaths: list[tuple] | None, ndjson: bool, counts: StageCounts) -> Iterator[str]:
+def csv_rows(
+    lake, keys: Iterable[str], *, columns: list[str], jsonpaths: list[tuple] | None, ndjson: bool, counts: StageCounts
+) -> Iterator[str]:
     """CSV lines for COPY, one per record, columns in table order."""
     if jsonpaths is not None and len(jsonpaths) != len(columns):
         raise StagingError(
@@ -90,8 +90,8 @@ def csv_rows(files: Iterable, *, columns: list[str], jsonpaths: list[tuple] | No
             "they are matched by position and must be as many."
         )
     paths = jsonpaths if jsonpaths is not None else [(c,) for c in columns]
-    for path in files:
-        for _, record in _records(path, ndjson=ndjson, counts=counts):
+    for key in keys:
+        for _, record in _records(lake, key, ndjson=ndjson, counts=counts):
             if record.get("page") == "NextSong":
                 counts.nextsong += 1
             counts.rows += 1
@@ -134,14 +134,14 @@ def table_columns(cursor, table: str) -> list[str]:
     return columns
 
 
-def copy_to_postgres(conn, *, table: str, files: Iterable, jsonpaths: list[tuple] | None, ndjson: bool) -> StageCounts:
+def copy_to_postgres(conn, *, table: str, lake, keys: Iterable[str], jsonpaths: list[tuple] | None, ndjson: bool) -> StageCounts:
     """Replace the rows of a staging table with the records of the files, in one transaction."""
     counts = StageCounts()
     with conn.cursor() as cur:
         columns = table_columns(cur, table)
         cur.execute(f"delete from {table}")
         column_list = ", ".join(columns)
-        stream = _CsvStream(csv_rows(files, columns=columns, jsonpaths=jsonpaths, ndjson=ndjson, counts=counts))
+        stream = _CsvStream(csv_rows(lake, keys, columns=columns, jsonpaths=jsonpaths, ndjson=ndjson, counts=counts))
         cur.copy_expert(f"copy {table} ({column_list}) from stdin with (format csv)", stream, size=CHUNK_BYTES)
         counts.loaded = cur.rowcount
     # No commit here: the caller's transaction commits the delete and the COPY together.

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from sparkify.lake import events_key, extract, lake_path, parse_jsonpath, read_jsonpaths
+from sparkify.lake import events_key, extract, open_lake, parse_jsonpath, read_jsonpaths
 from tests.conftest import SAMPLE_LAKE
 
 
@@ -44,12 +44,16 @@ def test_read_jsonpaths_names_the_file_on_error():
         read_jsonpaths('{"paths": []}', source="lake/x.json")
 
 
-def test_lake_path_accepts_folders_and_rejects_unknown_schemes(tmp_path):
-    assert lake_path(str(tmp_path)).exists()
-    assert lake_path(tmp_path.as_uri()).exists()
+def test_open_lake_accepts_folders_and_rejects_unknown_schemes(tmp_path):
+    (tmp_path / "song_data" / "A").mkdir(parents=True)
+    (tmp_path / "song_data" / "A" / "TRA.json").write_text("{}")
+    (tmp_path / "song_data" / "A" / "notes.txt").write_text("")
+    for lake in (open_lake(str(tmp_path)), open_lake(tmp_path.as_uri())):
+        assert lake.list_json("song_data") == ["song_data/A/TRA.json"]
+        assert lake.is_file("song_data/A/TRA.json") and not lake.is_file("song_data/A")
     with pytest.raises(ValueError, match="sparkify_lake"):
-        lake_path("")
+        open_lake("")
     with pytest.raises(ValueError, match="Unsupported lake root"):
-        lake_path("ftp://host/lake")
+        open_lake("ftp://host/lake")
     with pytest.raises(FileNotFoundError, match="not a folder"):
-        lake_path(str(tmp_path / "missing"))
+        open_lake(str(tmp_path / "missing"))

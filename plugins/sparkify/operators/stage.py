@@ -51,27 +51,35 @@ class StageJsonOperator(BaseOperator):
 
     def execute(self, context) -> dict[str, Any]:
         from sparkify.db import transaction
-        from sparkify.lake import lake_path, read_jsonpaths
+        from sparkify.lake import open_lake, read_jsonpaths
         from sparkify.staging import copy_to_postgres
 
-        root = lake_path(self.lake_root, aws_conn_id=self.aws_conn_id)
-        target = root / self.key
-        if not target.exists():
-            raise FileNotFoundError(f"Lake key {self.key!r} not found under {self.lake_root} (looked for {target}).")
-        files = sorted(target.rglob("*.json"), key=str) if target.is_dir() else [target]
-        if not files:
-            raise FileNotFoundError(f"No *.json files under {target}.")
+        lake = open_lake(self.lake_root, aws_conn_id=self.aws_conn_id)
+        if self.record_format == "ndjson":
+            if not lake.is_file(self.key):
+                raise FileNotFoundError(f"Lake file {self.key!r} not found under {lake.url} (expected {lake.name(self.key)}).")
+            keys = [self.key]
+        else:
+            keys = lake.list_json(self.key)
+            if not keys:
+                raise FileNotFoundError(f"No *.json files under {lake.name(self.key)}.")
         jsonpaths = None
         if self.jsonpaths_key:
-            jp = root / self.jsonpaths_key
-            if not jp.exists():
-                raise FileNotFoundError(f"JSONPaths file {self.jsonpaths_key!r} not found under {self.lake_root}.")
-            jsonpaths = read_jsonpaths(jp.read_text(), source=str(jp))
+            if not lake.is_file(self.jsonpaths_key):
+                raise FileNotFoundError(f"JSONPaths file {self.jsonpaths_key!r} not found under {lake.url}.")
+            jsonpaths = read_jsonpaths(lake.read_bytes(self.jsonpaths_key).decode("utf-8"), source=lake.name(self.jsonpaths_key))
+        ndjson = self.record_format == "ndjson"
         with transaction(self.conn_id) as (conn, dialect):
-            if dialect != "postgres":
-                raise NotImplementedError(f"Staging into a {dialect} warehouse is not available yet.")
-            counts = copy_to_postgres(conn, table=self.table, files=files, jsonpaths=jsonpaths, ndjson=self.record_format == "ndjson")
-        self.log.info("Staged %s: %s rows from %s file(s) under %s", self.table, counts.rows, counts.files, target)
+            if dialect == "redshift":
+                from sparkify.redshift import copy_to_redshift
+
+                counts = copy_to_redshift(
+                    conn, table=self.table, lake=lake, key=self.key, keys=keys, jsonpaths_key=self.jsonpaths_key,
+                    ndjson=ndjson, aws_conn_id=self.aws_conn_id,
+                )  # fmt: skip
+            else:
+                counts = copy_to_postgres(conn, table=self.table, lake=lake, keys=keys, jsonpaths=jsonpaths, ndjson=ndjson)
+        self.log.info("Staged %s: %s rows from %s file(s) under %s", self.table, counts.loaded, counts.files, lake.name(self.key))
         return {
             "table": self.table,
             "key": self.key,

@@ -7,7 +7,7 @@ from typing import Any
 
 from airflow.sdk import BaseOperator, BaseOperatorLink
 
-from sparkify import WAREHOUSE_CONN_ID
+from sparkify import AWS_CONN_ID, WAREHOUSE_CONN_ID
 
 SUITES = (
     "staging_events",
@@ -108,15 +108,23 @@ class PublishDataDocsOperator(BaseOperator):
     template_fields: Sequence[str] = ("docs_location",)
     ui_color = "#e0f7fa"
 
-    def __init__(self, *, docs_location: str = DOCS_LOCATION, conn_id: str = WAREHOUSE_CONN_ID, **kwargs: Any):
+    def __init__(
+        self,
+        *,
+        docs_location: str = DOCS_LOCATION,
+        conn_id: str = WAREHOUSE_CONN_ID,
+        aws_conn_id: str = AWS_CONN_ID,
+        **kwargs: Any,
+    ):
         kwargs.setdefault("trigger_rule", "all_done")
         super().__init__(**kwargs)
         self.docs_location = docs_location
         self.conn_id = conn_id
+        self.aws_conn_id = aws_conn_id
 
     def execute(self, context) -> dict[str, Any]:
         from sparkify.quality import publish_docs
 
-        published = publish_docs(self.conn_id, docs_location(self.docs_location))
+        published = publish_docs(self.conn_id, docs_location(self.docs_location), aws_conn_id=self.aws_conn_id)
         self.log.info("Data Docs published: %s", published["index"])
         return published

@@ -1,0 +1,76 @@
+"""Redshift staging: COPY straight from S3, credentials from the Airflow AWS connection."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from jinja2 import Template
+
+from sparkify import SQL_DIR
+from sparkify.staging import StageCounts
+
+log = logging.getLogger(__name__)
+
+
+def copy_auth(aws_conn_id: str | None) -> tuple[str, dict[str, str]]:
+    """The COPY authorization clause and its bind values: IAM role if the connection has one."""
+    from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+
+    hook = AwsBaseHook(aws_conn_id=aws_conn_id, client_type="s3")
+    extra = hook.conn_config.extra_config or {}
+    role = extra.get("role_arn") or extra.get("iam_role")
+    if role:
+        return "iam_role %(iam_role)s", {"iam_role": role}
+    creds = hook.get_credentials()
+    parts = [f"aws_access_key_id={creds.access_key}", f"aws_secret_access_key={creds.secret_key}"]
+    if creds.token:
+        parts.append(f"token={creds.token}")
+    return "credentials %(credentials)s", {"credentials": ";".join(parts)}
+
+
+def render_copy(
+    table: str, *, source: str, jsonpaths: str | None, region: str, auth_clause: str, auth_params: dict[str, str]
+) -> tuple[str, dict[str, Any]]:
+    """The COPY statement of sql/redshift/stage_<table>.sql and its bind parameters."""
+    name = table.removeprefix("staging_")
+    text = (SQL_DIR / "redshift" / f"stage_{name}.sql").read_text()
+    sql = Template(text).render(auth_clause=auth_clause)
+    params: dict[str, Any] = {"source": source, "region": region, **auth_params}
+    if jsonpaths is not None:
+        params["jsonpaths"] = jsonpaths
+    return sql, params
+
+
+def copy_to_redshift(
+    conn, *, table: str, lake, key: str, keys: list[str], jsonpaths_key: str | None, ndjson: bool, aws_conn_id: str | None
+) -> StageCounts:
+    """Replace a staging table with COPY from S3 (DELETE, not TRUNCATE: one transaction)."""
+    from sparkify.lake import S3Lake
+
+    if not isinstance(lake, S3Lake):
+        raise ValueError(f"Redshift stages from S3 only; the lake root {lake.url} is not an s3:// URL.")
+    from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+
+    region = AwsBaseHook(aws_conn_id=aws_conn_id, client_type="s3").conn_region_name or "us-east-1"
+    auth_clause, auth_params = copy_auth(aws_conn_id)
+    sql, params = render_copy(
+        table,
+        source=lake.name(key),
+        jsonpaths=lake.name(jsonpaths_key) if jsonpaths_key else None,
+        region=region,
+        auth_clause=auth_clause,
+        auth_params=auth_params,
+    )
+    counts = StageCounts(files=len(keys))
+    if ndjson:
+        counts.lines = sum(1 for line in lake.iter_lines(key) if line.strip())
+    else:
+        counts.lines = len(keys)
+    with conn.cursor() as cur:
+        cur.execute(f"delete from {table}")
+        log.info("COPY %s from %s (%s)", table, params["source"], auth_clause.split()[0])
+        cur.execute(sql, params)
+        cur.execute("select pg_last_copy_count()")
+        counts.loaded = counts.rows = cur.fetchone()[0]
+    return counts

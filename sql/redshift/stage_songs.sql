@@ -1,0 +1,9 @@
+-- staging_songs from every song file under the lake's song_data/ prefix: one JSON object per
+-- file, columns by field name ('auto'). Credentials are bind parameters, as for events.
+copy staging_songs
+from %(source)s
+{{ auth_clause }}
+format as json 'auto'
+region %(region)s
+compupdate off
+statupdate off

@@ -1,0 +1,78 @@
+"""The S3 path against a local S3-compatible endpoint (moto's server), reached only through the
+Airflow connection aws_default (endpoint in its extra): the lake, make run, Data Docs on S3."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from pathlib import Path
+
+import boto3
+import pytest
+
+from tests.conftest import SAMPLE_LAKE
+from tests.integration.conftest import checksums, run_pipeline
+
+BUCKET = "sparkify-lake"
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint():
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    conn = {"conn_type": "aws", "login": "testing", "password": "testing",
+            "extra": {"endpoint_url": endpoint, "region_name": "us-east-1"}}  # fmt: skip
+    os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = json.dumps(conn)
+    client = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="testing",
+                          aws_secret_access_key="testing", region_name="us-east-1")  # fmt: skip
+    client.create_bucket(Bucket=BUCKET)
+    for path in SAMPLE_LAKE.rglob("*.json"):
+        client.upload_file(str(path), BUCKET, f"sample/{path.relative_to(SAMPLE_LAKE).as_posix()}")
+    yield client
+    del os.environ["AIRFLOW_CONN_AWS_DEFAULT"]
+    server.stop()
+
+
+def test_the_same_dag_reads_the_lake_from_s3(s3_endpoint, socket_warehouse):
+    code, local = run_pipeline(socket_warehouse, SAMPLE_LAKE, "2018-11-10", "2018-11-12", fresh=True, tag="s3-local")
+    assert code == 0
+    expected = checksums(socket_warehouse)
+    code, remote = run_pipeline(socket_warehouse, f"s3://{BUCKET}/sample", "2018-11-10", "2018-11-12", fresh=True, tag="s3")
+    assert code == 0
+    assert remote["staged"] == local["staged"] and remote["staged"]["songs"] == 71
+    assert remote["tables"] == local["tables"]
+    assert checksums(socket_warehouse) == expected
+    assert all(v["success"] for v in remote["validations"])
+
+
+def test_a_missing_day_names_the_s3_key(s3_endpoint, socket_warehouse):
+    code, summary = run_pipeline(socket_warehouse, f"s3://{BUCKET}/sample", "2018-12-01", "2018-12-01", fresh=False, tag="s3-missing")
+    assert code == 1
+    assert summary["runs"][0]["state"] == "failed"
+    log = (Path(os.environ["SPARKIFY_BUILD_DIR"]) / "run.log").read_text()
+    assert "Lake file 'log_data/2018/12/2018-12-01-events.json' not found under s3://sparkify-lake/sample" in log
+
+
+def test_data_docs_publish_to_s3_changed_files_only(s3_endpoint, socket_warehouse):
+    from sparkify.quality import publish_docs
+    from tests.integration.conftest import use_warehouse
+
+    use_warehouse(socket_warehouse)
+    target = f"s3://{BUCKET}/docs/site"
+    first = publish_docs("sparkify_warehouse", target, aws_conn_id="aws_default")
+    assert first["copied"] > 10
+    index = s3_endpoint.get_object(Bucket=BUCKET, Key="docs/site/index.html")
+    assert index["ContentType"] == "text/html"
+    html = index["Body"].read().decode()
+    assert "validations/staging_events/" in html
+    listed = s3_endpoint.list_objects_v2(Bucket=BUCKET, Prefix="docs/site/validations/")["KeyCount"]
+    assert listed > 0
+    second = publish_docs("sparkify_warehouse", target, aws_conn_id="aws_default")
+    assert second["copied"] < first["copied"] / 2  # the unchanged pages are not sent again
