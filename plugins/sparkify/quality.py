@@ -56,8 +56,7 @@ def run_checkpoint(
     checkpoint = ctx.checkpoints.get(name)
     result = checkpoint.run(run_id=RunIdentifier(run_name=run_name), expectation_parameters=expectation_parameters or {})
     (identifier, validation), *_ = result.run_results.items()
-    # This validation's own page, pass or fail; the index is rebuilt once per run by publish_docs.
-    ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=[identifier], build_index=False)
+    # The result is stored now, pass or fail; publish_docs renders the run's pages in one pass.
     page = page_path(ctx, identifier)
     suite = ctx.suites.get(validation.suite_name)
     return summarise(validation, suite=suite, page=page, docs_location=docs_location, parameters=expectation_parameters or {})
@@ -183,8 +182,8 @@ def failure_message(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def publish_docs(conn_id: str, docs_location: str, *, aws_conn_id: str | None = None) -> dict[str, Any]:
-    """Rebuild the index (and suite pages), then copy the site's changed files to the docs location.
+def publish_docs(conn_id: str, docs_location: str, *, run_name: str | None = None, aws_conn_id: str | None = None) -> dict[str, Any]:
+    """Render the run's validation pages, the suite pages and the index; copy changed files out.
 
     The location is a folder or an s3:// URL (GX 1.x has no S3 site store: the site is built
     locally, then copied).
@@ -192,8 +191,11 @@ def publish_docs(conn_id: str, docs_location: str, *, aws_conn_id: str | None = 
     from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
     ctx = context(conn_id)
-    suites = [ExpectationSuiteIdentifier(name=suite.name) for suite in ctx.suites.all()]
-    ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=suites, build_index=True)
+    pages: list = [ExpectationSuiteIdentifier(name=suite.name) for suite in ctx.suites.all()]
+    results = ctx.validation_results_store.list_keys()
+    pages += [key for key in results if run_name is None or key.run_id.run_name == run_name]
+    # One pass: the page views (and their templates) are set up once for the whole run.
+    ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=pages, build_index=True)
     if docs_location.startswith("s3://"):
         copied = sync_to_s3(site_dir(ctx), docs_location, aws_conn_id=aws_conn_id)
         return {"location": docs_location, "index": f"{docs_location.rstrip('/')}/index.html", "copied": copied}

@@ -30,8 +30,8 @@ class DataDocsLink(BaseOperatorLink):
     def get_link(self, operator, *, ti_key) -> str:
         from airflow.sdk.execution_time.xcom import XCom
 
-        value = XCom.get_value(ti_key=ti_key, key="data_docs_url")
-        return value or ""
+        summary = XCom.get_value(ti_key=ti_key, key="summary") or {}
+        return summary.get("data_docs") or ""
 
 
 def docs_location(value: str | None) -> str:
@@ -69,7 +69,7 @@ class GxValidationOperator(BaseOperator):
         self.docs_location = docs_location
         self.conn_id = conn_id
 
-    def execute(self, context) -> dict[str, Any]:
+    def execute(self, context) -> None:
         from airflow.sdk.exceptions import AirflowFailException
 
         from sparkify.quality import failure_message, run_checkpoint
@@ -88,7 +88,7 @@ class GxValidationOperator(BaseOperator):
         )
         summary["date"] = context["ds"]
         summary["message"] = failure_message(summary) if not summary["success"] else ""
-        context["ti"].xcom_push(key="data_docs_url", value=summary["data_docs"] or "")
+        # One XCom, pushed before any failure is raised: the run summary and the extra link read it.
         context["ti"].xcom_push(key="summary", value=summary)
         if not summary["success"]:
             raise AirflowFailException(summary["message"])
@@ -99,7 +99,6 @@ class GxValidationOperator(BaseOperator):
             summary["failed_warning"],
             summary["data_docs"],
         )
-        return summary
 
 
 class PublishDataDocsOperator(BaseOperator):
@@ -125,6 +124,6 @@ class PublishDataDocsOperator(BaseOperator):
     def execute(self, context) -> dict[str, Any]:
         from sparkify.quality import publish_docs
 
-        published = publish_docs(self.conn_id, docs_location(self.docs_location), aws_conn_id=self.aws_conn_id)
+        published = publish_docs(self.conn_id, docs_location(self.docs_location), run_name=context["run_id"], aws_conn_id=self.aws_conn_id)
         self.log.info("Data Docs published: %s", published["index"])
         return published
