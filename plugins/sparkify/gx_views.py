@@ -1,4 +1,4 @@
-"""Data Docs page views whose compiled Jinja templates are cached on disk.
+"""Data Docs views and index builder that keep the site fast as results accumulate.
 
 GX compiles its page templates anew in every process, which is most of the cost of writing one
 validation page. These views keep GX's templates and output, and only add Jinja's bytecode cache
@@ -7,6 +7,15 @@ validation page. These views keep GX's templates and output, and only add Jinja'
 
 from __future__ import annotations
 
+import json
+
+from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
+from great_expectations.render.renderer.site_builder import (
+    FALSEY_YAML_STRINGS,
+    DefaultSiteIndexBuilder,
+    _resolve_asset_name,
+    resource_key_passes_run_name_filter,
+)
 from great_expectations.render.view import DefaultJinjaIndexPageView, DefaultJinjaPageView
 from jinja2 import FileSystemBytecodeCache
 
@@ -30,3 +39,68 @@ class CachedIndexPageView(DefaultJinjaIndexPageView):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.env.bytecode_cache = _bytecode_cache()
+
+
+class CachedSiteIndexBuilder(DefaultSiteIndexBuilder):
+    """GX's index builder, remembering what the index shows of each stored result.
+
+    GX re-reads every listed validation result (up to validation_results_limit) on every index
+    build, so each publish costs more as results accumulate. The few fields the index shows of a
+    result never change once it is stored, so they are kept in gx/uncommitted/index_cache.json
+    and only new results are read.
+    """
+
+    def _add_validations_to_index_links(self, index_links_dict, validation_and_profiling_result_site_keys) -> None:
+        config = self.site_section_builders_config.get("validations", "None")
+        if not config or config in FALSEY_YAML_STRINGS:
+            return
+        name_filter = config["run_name_filter"]
+        keys = [k for k in validation_and_profiling_result_site_keys if resource_key_passes_run_name_filter(k, name_filter)]
+        keys.sort(key=lambda k: k.run_id.run_time, reverse=True)
+        if self.validation_results_limit:
+            keys = keys[: self.validation_results_limit]
+        cache_path = GX_DIR / "uncommitted" / "index_cache.json"
+        try:
+            cache = json.loads(cache_path.read_text())
+        except (OSError, ValueError):
+            cache = {}
+        fresh = {}
+        for key in keys:
+            cache_key = "/".join(str(part) for part in key.to_tuple())
+            entry = cache.get(cache_key)
+            if entry is None:
+                result = self.data_context.get_validation_result(
+                    batch_identifier=key.batch_identifier,
+                    expectation_suite_name=key.expectation_suite_identifier.name,
+                    run_id=key.run_id,
+                    validation_results_store_name=self.source_stores.get("validations"),
+                )
+                if not isinstance(result, ExpectationSuiteValidationResult):
+                    continue
+                entry = {
+                    "success": result.success,
+                    "asset_name": _resolve_asset_name(result),
+                    "batch_kwargs": _plain(result.meta.get("batch_kwargs", {})),
+                    "batch_spec": _plain(result.meta.get("batch_spec", {})),
+                }
+            fresh[cache_key] = entry
+            self.add_resource_info_to_index_links_dict(
+                index_links_dict=index_links_dict,
+                expectation_suite_name=key.expectation_suite_identifier.name,
+                section_name="validations",
+                batch_identifier=key.batch_identifier,
+                run_id=key.run_id,
+                validation_success=entry["success"],
+                run_time=key.run_id.run_time,
+                run_name=key.run_id.run_name,
+                asset_name=entry["asset_name"],
+                batch_kwargs=entry["batch_kwargs"],
+                batch_spec=entry["batch_spec"],
+            )
+        partial = cache_path.with_suffix(".partial")
+        partial.write_text(json.dumps(fresh))
+        partial.replace(cache_path)
+
+
+def _plain(value) -> dict:
+    return json.loads(json.dumps(dict(value or {}), default=str))

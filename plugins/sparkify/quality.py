@@ -65,7 +65,7 @@ def run_checkpoint(
 def page_path(ctx, identifier) -> str | None:
     """Path of a validation result's page inside the Data Docs site."""
     local = site_dir(ctx)
-    for site in ctx.get_docs_sites_urls(resource_identifier=identifier, site_name=SITE_NAME):
+    for site in ctx.get_docs_sites_urls(resource_identifier=identifier, site_name=SITE_NAME, only_if_exists=False):
         url = site.get("site_url") or ""
         if url.startswith("file://"):
             return Path(unquote(url.removeprefix("file://"))).relative_to(local).as_posix()
