@@ -38,6 +38,10 @@ class LocalLake:
     def name(self, key: str) -> str:
         return str(self.root / key)
 
+    def local_path(self, key: str) -> str | None:
+        """A path on this machine holding the object (fast readers need one)."""
+        return str(self.root / key)
+
 
 class S3Lake:
     """A lake under s3://bucket/prefix, read with the Airflow AWS connection (endpoint, region, keys)."""
@@ -93,6 +97,10 @@ class S3Lake:
 
     def name(self, key: str) -> str:
         return f"s3://{self.bucket}/{self._key(key)}"
+
+    def local_path(self, key: str) -> str | None:
+        """None: S3 objects are streamed line by line, never copied to local disk whole."""
+        return None
 
 
 def open_lake(root: str, *, aws_conn_id: str | None = None) -> LocalLake | S3Lake:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -122,28 +123,123 @@ class _CsvStream:
     readline = read
 
 
-def table_columns(cursor, table: str) -> list[str]:
+_DUCKDB_TYPES = {"bigint": "BIGINT", "integer": "INTEGER", "double precision": "DOUBLE", "text": "VARCHAR"}
+MAX_LINE_BYTES = 16 << 20
+
+
+def _column_types(cursor, table: str) -> dict[str, str]:
     cursor.execute(
-        "select column_name from information_schema.columns "
+        "select column_name, data_type from information_schema.columns "
         "where table_schema = current_schema() and table_name = %s order by ordinal_position",
         (table,),
     )
-    columns = [row[0] for row in cursor.fetchall()]
-    if not columns:
-        raise StagingError(f"Table {table} does not exist in the warehouse; run the prepare_warehouse task first.")
-    return columns
+    return dict(cursor.fetchall())
+
+
+def _fast_plan(columns: list[str], types: dict[str, str], jsonpaths: list[tuple] | None):
+    """The JSON field read for each column, when every path is one top-level field; else None."""
+    paths = jsonpaths if jsonpaths is not None else [(c,) for c in columns]
+    if len(paths) != len(columns) or any(len(p) != 1 or not isinstance(p[0], str) for p in paths):
+        return None
+    if any(types.get(c) not in _DUCKDB_TYPES for c in columns):
+        return None
+    fields: dict[str, str] = {}
+    for column, (name,) in zip(columns, paths, strict=True):
+        wanted = _DUCKDB_TYPES[types[column]]
+        if fields.setdefault(name, wanted) != wanted:
+            return None
+    return [p[0] for p in paths], fields
+
+
+def _nonblank_lines(path: str) -> int:
+    with open(path, "rb") as handle:
+        return sum(1 for line in handle if not line.isspace())
+
+
+def _copy_json_fast(cur, *, table: str, columns: list[str], plan, paths: list[str]) -> int:
+    """DuckDB parses the file and writes CSV into a pipe that COPY reads at the same time.
+
+    Both run at once (DuckDB releases the GIL), memory stays bounded, and a file DuckDB cannot
+    read raises DuckDBError so the caller can fall back to the line-by-line path.
+    """
+    import tempfile
+    import threading
+
+    import duckdb
+
+    selected, fields = plan
+    with tempfile.TemporaryDirectory(prefix="sparkify-stage-") as folder:
+        fifo = os.path.join(folder, "rows.csv")
+        os.mkfifo(fifo)
+        errors: list[BaseException] = []
+
+        def produce() -> None:
+            try:
+                db = duckdb.connect()
+                db.execute("set memory_limit='160MB'; set threads=2; set preserve_insertion_order=false")
+                spec = "{" + ", ".join(f"'{f}': '{t}'" for f, t in fields.items()) + "}"
+                select = ", ".join('"' + f.replace('"', '""') + '"' for f in selected)
+                db.execute(
+                    f"copy (select {select} from read_json(?, format='newline_delimited', columns={spec}, "
+                    f"maximum_object_size={MAX_LINE_BYTES})) to '{fifo}' (format csv, header false)",
+                    [paths],
+                )
+                db.close()
+            except BaseException as err:  # handed to the reading thread below
+                errors.append(err)
+                # Unblock the reader if DuckDB failed before opening the pipe.
+                with open(fifo, "wb"):
+                    pass
+
+        producer = threading.Thread(target=produce, name="duckdb-csv", daemon=True)
+        producer.start()
+        with open(fifo, "rb") as stream:
+            cur.copy_expert(f"copy {table} ({', '.join(columns)}) from stdin with (format csv)", stream, size=CHUNK_BYTES)
+        producer.join()
+        if errors:
+            raise errors[0]
+        return cur.rowcount
 
 
 def copy_to_postgres(conn, *, table: str, lake, keys: Iterable[str], jsonpaths: list[tuple] | None, ndjson: bool) -> StageCounts:
-    """Replace the rows of a staging table with the records of the files, in one transaction."""
+    """Replace the rows of a staging table with the records of the files, in one transaction.
+
+    A local NDJSON file whose paths are top-level fields goes the fast way (DuckDB -> CSV ->
+    COPY, concurrently); anything else, or a file DuckDB rejects, goes line by line in Python,
+    whose errors name the file and line.
+    """
+    keys = list(keys)
     counts = StageCounts()
     with conn.cursor() as cur:
-        columns = table_columns(cur, table)
+        types = _column_types(cur, table)
+        if not types:
+            raise StagingError(f"Table {table} does not exist in the warehouse; run the prepare_warehouse task first.")
+        columns = list(types)
         cur.execute(f"delete from {table}")
-        column_list = ", ".join(columns)
-        stream = _CsvStream(csv_rows(lake, keys, columns=columns, jsonpaths=jsonpaths, ndjson=ndjson, counts=counts))
-        cur.copy_expert(f"copy {table} ({column_list}) from stdin with (format csv)", stream, size=CHUNK_BYTES)
-        counts.loaded = cur.rowcount
+        plan = _fast_plan(columns, types, jsonpaths)
+        local = [lake.local_path(key) for key in keys] if plan else []
+        fast = bool(local) and all(local)
+        if fast:
+            import duckdb
+
+            cur.execute("savepoint fast_copy")
+            try:
+                counts.loaded = counts.rows = _copy_json_fast(cur, table=table, columns=columns, plan=plan, paths=local)
+                counts.files = len(local)
+                # One object per file in the document format; else the file's non-blank lines.
+                counts.lines = sum(_nonblank_lines(p) for p in local) if ndjson else len(local)
+                if not ndjson and counts.rows != len(local):
+                    raise duckdb.InvalidInputException(f"{counts.rows} records in {len(local)} one-object files")
+                cur.execute("release savepoint fast_copy")
+            except duckdb.Error as err:
+                log.warning("Fast path could not read %s (%s); staging it line by line.", lake.name(keys[0]), err)
+                cur.execute("rollback to savepoint fast_copy")
+                counts = StageCounts()
+                fast = False
+        if not fast:
+            stream = _CsvStream(csv_rows(lake, keys, columns=columns, jsonpaths=jsonpaths, ndjson=ndjson, counts=counts))
+            cur.copy_expert(f"copy {table} ({', '.join(columns)}) from stdin with (format csv)", stream, size=CHUNK_BYTES)
+            counts.loaded = cur.rowcount
     # No commit here: the caller's transaction commits the delete and the COPY together.
     log.info("Sent %s rows from %s file(s) to %s; the server stored %s", counts.rows, counts.files, table, counts.loaded)
     return counts
