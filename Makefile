@@ -9,7 +9,7 @@ LAKE ?= $(DEMO_LAKE)
 START ?= 2018-11-01
 END ?= 2018-11-30
 
-.PHONY: install demo run test lint format warehouse-start warehouse-stop generate clean
+.PHONY: install demo run test bench lint format warehouse-start warehouse-stop generate clean
 
 # requirements.txt pins the whole dependency closure, so pip need not resolve (--no-deps);
 # byte-compiling afterwards on every core is faster than pip's one-file-at-a-time compile.
@@ -40,6 +40,10 @@ run: $(BIN)/.installed
 
 test: $(BIN)/.installed-test
 	$(PY) -m pytest -q tests
+
+# The scale benchmark (generates and caches a 10 x 1M-event lake under .lakes/ first): build/bench.json.
+bench: $(BIN)/.installed
+	$(PY) -m sparkify.bench $(ARGS)
 
 lint: $(BIN)/.installed-test
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

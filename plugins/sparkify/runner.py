@@ -122,7 +122,7 @@ def fresh_start(conn_id: str) -> None:
         shutil.rmtree(GX_DIR / "uncommitted" / sub, ignore_errors=True)
 
 
-def run_days(day_list: list[date], *, log_file: Path) -> list[dict[str, Any]]:
+def run_days(day_list: list[date], *, log_file: Path, quiet: bool = False) -> list[dict[str, Any]]:
     """Run the DAG once per day; returns, per day, the run state and each task's state and XCom."""
     from airflow.dag_processing.dagbag import DagBag
 
@@ -141,6 +141,8 @@ def run_days(day_list: list[date], *, log_file: Path) -> list[dict[str, Any]]:
             run = dag.test(logical_date=_utc_midnight(day))
         results.append(collect_run(run, day, seconds=time.monotonic() - started))
         failed = [t for t, s in results[-1]["tasks"].items() if s not in ("success",)]
+        if quiet:
+            continue
         _say(
             f"  {day}  {results[-1]['state']:<8} {results[-1]['seconds']:5.1f}s"
             + (f"  not successful: {', '.join(sorted(failed))}" if failed else "")

@@ -1,0 +1,370 @@
+"""make bench: the pipeline at scale, measured in one run, ratios against baselines of the same run.
+
+    python -m sparkify.bench                 # 100,000 songs, 10 days x 1,000,000 events (cached lake)
+    python -m sparkify.bench --tiny          # seconds; make test runs it so the code path never rots
+
+Writes build/bench.json and prints a table. Every figure is the median of --repeats runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SUITES_OF_A_DAY = (
+    "staging_events", "staging_songs", "songs", "artists", "users", "songplays", "time", "referential_integrity",
+)  # fmt: skip
+LOADS = ("songs", "artists", "users", "songplays", "time")
+TARGETS = {"stage_ratio": 2.0, "stage_peak_rss_mb": 300, "validation_ratio": 1.5, "history_ratio": 1.2, "docs_ratio": 1.5}
+
+
+def _median(values: list[float]) -> float:
+    return round(statistics.median(values), 3)
+
+
+def _timed(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return _median(times)
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.start = date(2018, 11, 1)
+        self.days = [self.start + timedelta(days=n) for n in range(args.days)]
+        self.lake = PROJECT_ROOT / ".lakes" / f"bench-{args.songs}-{args.days}-{args.events}"
+        self.work = Path(os.environ["SPARKIFY_BUILD_DIR"]) / "bench-work"
+        self.results: dict = {}
+
+    # set-up -----------------------------------------------------------------------------------
+    def prepare(self) -> None:
+        from sparkify import embedded
+        from sparkify.generator import generate
+
+        if not (self.lake / "log_json_path.json").exists():
+            print(f"Generating the bench lake {self.lake} (once; cached)", flush=True)
+            partial = self.lake.with_name(self.lake.name + ".partial")
+            shutil.rmtree(partial, ignore_errors=True)
+            generate(partial, seed=2018, songs=self.args.songs, users=max(100, self.args.events // 50),
+                     days=self.args.days, events=self.args.events, start=self.start.isoformat())  # fmt: skip
+            partial.rename(self.lake)
+        shutil.rmtree(self.work, ignore_errors=True)
+        self.work.mkdir(parents=True)
+        self.server = embedded.start(PROJECT_ROOT / ".warehouse" / "bench-pg")
+        os.environ["AIRFLOW_CONN_SPARKIFY_WAREHOUSE"] = self.server.connection_json()
+        os.environ["AIRFLOW_VAR_SPARKIFY_LAKE"] = str(self.lake)
+        self.reset()
+
+    def connect(self):
+        import psycopg2
+
+        return psycopg2.connect(self.server.dsn())
+
+    def reset(self) -> None:
+        from sparkify.db import run_script
+
+        conn = self.connect()
+        with conn.cursor() as cur:
+            cur.execute("drop schema if exists public cascade; create schema public")
+        run_script(conn, (PROJECT_ROOT / "sql" / "postgres" / "create_tables.sql").read_text(), None)
+        conn.commit()
+        conn.close()
+
+    def events_key(self, day: date) -> str:
+        from sparkify.lake import events_key
+
+        return events_key(day)
+
+    # 1, 2: staging ---------------------------------------------------------------------------
+    def stage_in_subprocess(self, day: date) -> tuple[float, float]:
+        """Stage one day in a fresh process: (seconds of the staging call, peak RSS in MB)."""
+        code = (
+            "import json, resource, sys, time\n"
+            "from sparkify.bench import stage_day\n"
+            "rows, seconds = stage_day(sys.argv[1], sys.argv[2], timed=True)\n"
+            "print(json.dumps({'seconds': seconds, 'rows': rows,"
+            " 'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+        )
+        out = subprocess.run([sys.executable, "-c", code, str(self.lake), self.events_key(day)],
+                             capture_output=True, text=True, env=os.environ.copy())  # fmt: skip
+        if out.returncode != 0:
+            raise RuntimeError(f"staging {day} failed:\n{out.stderr[-2000:]}")
+        found = json.loads(out.stdout.strip().splitlines()[-1])
+        if found["rows"] != self.args.events:
+            raise RuntimeError(f"staging {day} stored {found['rows']} rows, expected {self.args.events}")
+        return found["seconds"], found["rss_mb"]
+
+    def measure_staging(self) -> None:
+        day = self.days[0]
+        runs = [self.stage_in_subprocess(day) for _ in range(self.args.repeats)]
+        stage_seconds = _median([r[0] for r in runs])
+        csv_path = self.work / "day1.csv"
+        conn = self.connect()
+        with conn.cursor() as cur, open(csv_path, "w") as handle:
+            cur.copy_expert("copy staging_events to stdout with (format csv)", handle)
+        conn.rollback()
+
+        def plain_copy() -> None:
+            with conn.cursor() as cur, open(csv_path, "rb") as handle:
+                cur.execute("delete from staging_events")
+                cur.copy_expert("copy staging_events from stdin with (format csv)", handle, size=1 << 20)
+            conn.commit()
+
+        copy_seconds = _timed(plain_copy, self.args.repeats)
+        conn.close()
+        csv_path.unlink()
+        self.results.update(
+            stage_seconds=stage_seconds, copy_csv_seconds=copy_seconds, stage_ratio=round(stage_seconds / copy_seconds, 2),
+            stage_peak_rss_mb=round(max(r[1] for r in runs)),
+        )  # fmt: skip
+
+    # 3, 4, 5: loads and validation -------------------------------------------------------------
+    def load_day(self, day: date) -> dict[str, float]:
+        from sparkify.db import run_script
+
+        seconds = {}
+        stage_day(str(self.lake), self.events_key(day))
+        conn = self.connect()
+        run_script(conn, (PROJECT_ROOT / "sql" / "run_context.sql").read_text(), {"day": day.isoformat()})
+        conn.commit()
+        for table in LOADS:
+            started = time.perf_counter()
+            run_script(conn, (PROJECT_ROOT / "sql" / "load" / f"{table}.sql").read_text(), {"day": day.isoformat()})
+            conn.commit()
+            seconds[table] = round(time.perf_counter() - started, 3)
+        with conn.cursor() as cur:
+            cur.execute("analyze")
+        conn.commit()
+        conn.close()
+        return seconds
+
+    def validate_day_gx(self, day: date) -> None:
+        from sparkify.quality import run_checkpoint
+
+        lines = self.args.events
+        for suite in SUITES_OF_A_DAY:
+            summary = run_checkpoint(suite, run_name=f"bench-{day}", conn_id="sparkify_warehouse", docs_location=str(self.work),
+                                     expectation_parameters={"file_lines": lines})  # fmt: skip
+            if not summary["success"]:
+                raise RuntimeError(f"bench data failed a critical check: {summary['failures']}")
+
+    def validate_day_sql(self) -> None:
+        from sparkify.db import split_statements
+
+        conn = self.connect()
+        with conn.cursor() as cur:
+            for statement in split_statements((PROJECT_ROOT / "sql" / "bench" / "handwritten_checks.sql").read_text()):
+                cur.execute(statement)
+                cur.fetchall()
+        conn.rollback()
+        conn.close()
+
+    def measure_validation_and_history(self) -> None:
+        stage_day(str(self.lake), "song_data", songs=True)
+        loads = self.load_day(self.days[0])
+        self.validate_day_gx(self.days[0])  # warm-up: GX imports and its context, not part of a day's cost
+        self.validate_day_sql()
+        first_gx = _timed(lambda: self.validate_day_gx(self.days[0]), self.args.repeats)
+        first_sql = _timed(self.validate_day_sql, self.args.repeats)
+        for day in self.days[1:]:
+            print(f"  loading {day}", flush=True)
+            loads = self.load_day(day)
+        last_gx = _timed(lambda: self.validate_day_gx(self.days[-1]), self.args.repeats)
+        last_sql = _timed(self.validate_day_sql, self.args.repeats)
+        self.results.update(
+            validation_gx_seconds=last_gx, validation_sql_seconds=last_sql, validation_ratio=round(last_gx / last_sql, 2),
+            validation_day1_seconds=first_gx, history_ratio=round(last_gx / first_gx, 2),
+            history_sql_ratio=round(last_sql / first_sql, 2), load_seconds=loads,
+        )  # fmt: skip
+
+    # 5: whole DAG runs -------------------------------------------------------------------------
+    def measure_dag(self) -> None:
+        from sparkify import runner
+        from sparkify.generator import generate
+
+        runner.ensure_airflow_db()
+        last = self.days[-1].isoformat()
+        started = time.perf_counter()
+        results = runner.run_days([self.days[-1]], log_file=self.work / "dag.log", quiet=True)
+        day_seconds = time.perf_counter() - started
+        if results[0]["state"] != "success":
+            raise RuntimeError(f"DAG run for {last} ended {results[0]['state']}: {results[0]['tasks']}")
+        small = self.work / "small-lake"
+        generate(small, seed=1, songs=10, users=5, days=1, events=10, start=last)
+        os.environ["AIRFLOW_VAR_SPARKIFY_LAKE"] = str(small)
+        self.reset()
+        times = []
+        for _ in range(self.args.repeats):
+            started = time.perf_counter()
+            results = runner.run_days([self.days[-1]], log_file=self.work / "dag.log", quiet=True)
+            times.append(time.perf_counter() - started)
+            if results[0]["state"] != "success":
+                raise RuntimeError(f"small DAG run ended {results[0]['state']}: {results[0]['tasks']}")
+        os.environ["AIRFLOW_VAR_SPARKIFY_LAKE"] = str(self.lake)
+        self.results.update(dag_day_seconds=round(day_seconds, 2), dag_overhead_seconds=_median(times))
+
+    # 6: Data Docs ----------------------------------------------------------------------------
+    def measure_docs(self) -> None:
+        from sparkify import GX_DIR
+        from sparkify.quality import publish_docs
+
+        store = GX_DIR / "uncommitted" / "validations"
+        samples = sorted(store.rglob("*.json"))[: len(SUITES_OF_A_DAY)]
+        if not samples:
+            raise RuntimeError("no stored validation results to copy for the Data Docs benchmark")
+
+        def fill(total: int) -> None:
+            shutil.rmtree(GX_DIR / "uncommitted" / "data_docs", ignore_errors=True)
+            (GX_DIR / "uncommitted" / "index_cache.json").unlink(missing_ok=True)
+            for path in store.rglob("*.json"):
+                if path not in samples:
+                    path.unlink()
+            n = 0
+            while n < total:
+                for sample in samples:
+                    rel = sample.relative_to(store).parts  # suite/run_name/run_time/batch.json
+                    target = store / rel[0] / f"bench-run-{n // len(samples):05d}" / rel[2] / rel[3]
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(sample, target)
+                    n += 1
+
+        def publish_after_new_run(total: int) -> float:
+            fill(total)
+            docs = self.work / f"docs-{total}"
+            publish_docs("sparkify_warehouse", str(docs), run_name=None)  # warm: the site exists before the run
+            times = []
+            for rep in range(self.args.repeats):
+                run_name = f"bench-new-{total}-{rep}"
+                for sample in samples:
+                    rel = sample.relative_to(store).parts
+                    target = store / rel[0] / run_name / rel[2] / rel[3]
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(sample, target)
+                started = time.perf_counter()
+                publish_docs("sparkify_warehouse", str(docs), run_name=run_name)
+                times.append(time.perf_counter() - started)
+            return _median(times)
+
+        small, large = publish_after_new_run(10), publish_after_new_run(self.args.docs_results)
+        self.results.update(docs_seconds_10=small, docs_seconds_large=large, docs_results_large=self.args.docs_results,
+                            docs_ratio=round(large / small, 2))  # fmt: skip
+
+    def run(self) -> dict:
+        self.prepare()
+        steps = [("staging", self.measure_staging), ("validation", self.measure_validation_and_history),
+                 ("dag", self.measure_dag), ("docs", self.measure_docs)]  # fmt: skip
+        for name, step in steps:
+            print(f"Measuring {name}...", flush=True)
+            step()
+        self.results["targets"] = TARGETS
+        self.results["met"] = {k: self.results[k] <= v for k, v in TARGETS.items()}
+        self.results["scale"] = {"songs": self.args.songs, "days": self.args.days, "events_per_day": self.args.events,
+                                 "repeats": self.args.repeats}  # fmt: skip
+        self.results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                                   "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)}  # fmt: skip
+        from sparkify import embedded
+
+        embedded.stop(self.server.pgdata)
+        return self.results
+
+
+def stage_day(lake_root: str, key: str, *, songs: bool = False, timed: bool = False):
+    """Stage one lake key the way the DAG's stage task does; returns the rows stored.
+
+    With timed=True also the seconds of the staging itself (connection and imports excluded).
+    """
+    import duckdb  # noqa: F401  (imported before the clock starts, as in a warm worker)
+
+    from sparkify.db import transaction
+    from sparkify.lake import open_lake, read_jsonpaths
+    from sparkify.staging import copy_to_postgres
+
+    lake = open_lake(lake_root)
+    with transaction("sparkify_warehouse") as (conn, _):
+        started = time.perf_counter()
+        if songs:
+            counts = copy_to_postgres(conn, table="staging_songs", lake=lake, keys=lake.list_json(key), jsonpaths=None, ndjson=False)
+        else:
+            jsonpaths = read_jsonpaths(lake.read_bytes("log_json_path.json").decode(), source="log_json_path.json")
+            counts = copy_to_postgres(conn, table="staging_events", lake=lake, keys=[key], jsonpaths=jsonpaths, ndjson=True)
+        conn.commit()
+        seconds = time.perf_counter() - started
+    return (counts.loaded, seconds) if timed else counts.loaded
+
+
+def print_table(results: dict) -> None:
+    rows = [
+        ("stage_ratio", f"{results['stage_ratio']}",
+         f"staging {results['stage_seconds']} s / plain CSV COPY {results['copy_csv_seconds']} s"),
+        ("stage_peak_rss_mb", f"{results['stage_peak_rss_mb']}", "peak RSS of the staging process"),
+        ("validation_ratio", f"{results['validation_ratio']}",
+         f"GX {results['validation_gx_seconds']} s / hand SQL {results['validation_sql_seconds']} s (8 suites, one day)"),
+        ("history_ratio", f"{results['history_ratio']}",
+         f"GX, last day with {results['scale']['days']} days loaded / day 1 with 1 loaded"),
+        ("docs_ratio", f"{results['docs_ratio']}",
+         f"publish, {results['docs_results_large']} results stored {results['docs_seconds_large']} s / 10: {results['docs_seconds_10']} s"),
+        ("dag_day_seconds", f"{results['dag_day_seconds']}", "one full DAG run, a day of the bench lake"),
+        ("dag_overhead_seconds", f"{results['dag_overhead_seconds']}", "one full DAG run, a 10-event day"),
+    ] + [(f"load_seconds.{t}", f"{s}", "") for t, s in results["load_seconds"].items()]  # fmt: skip
+    print(f"\n{'figure':<24} {'value':>9} {'target':>7}  {'met':<4} detail")
+    for name, value, detail in rows:
+        target = TARGETS.get(name)
+        met = "" if target is None else ("yes" if results["met"][name] else "NO")
+        print(f"{name:<24} {value:>9} {'' if target is None else target:>7}  {met:<4} {detail}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sparkify.bench", description=__doc__)
+    parser.add_argument("--songs", type=int, default=100_000)
+    parser.add_argument("--days", type=int, default=10)
+    parser.add_argument("--events", type=int, default=1_000_000, help="events per day")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--docs-results", type=int, default=1000)
+    parser.add_argument("--tiny", action="store_true", help="a seconds-long run of every step (for make test)")
+    parser.add_argument("--out", default=None, help="JSON output (default build/bench.json)")
+    args = parser.parse_args(argv)
+    if args.tiny:
+        args.songs, args.days, args.events, args.repeats, args.docs_results = 30, 2, 200, 1, 40
+    build = Path(os.environ.setdefault("SPARKIFY_BUILD_DIR", str(PROJECT_ROOT / "build")))
+    # The bench's GX results and Data Docs stay apart from the project's own: a copy of gx/.
+    # The package reads SPARKIFY_GX_DIR when first imported, so start again with it set.
+    gx_copy = build / "bench-gx"
+    import sparkify
+
+    if sparkify.GX_DIR != gx_copy:
+        os.environ["SPARKIFY_GX_DIR"] = str(gx_copy)
+        os.execv(sys.executable, [sys.executable, "-m", "sparkify.bench", *(sys.argv[1:] if argv is None else argv)])
+    shutil.rmtree(gx_copy, ignore_errors=True)
+    shutil.copytree(PROJECT_ROOT / "gx", gx_copy, ignore=shutil.ignore_patterns("uncommitted"))
+    from sparkify import runner
+
+    for key, value in runner.airflow_env().items():
+        os.environ.setdefault(key, value)
+    os.environ.setdefault("PYTHONPATH", str(PROJECT_ROOT / "plugins"))
+    results = Bench(args).run()
+    out = Path(args.out) if args.out else build / "bench.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print_table(results)
+    print(f"\nWritten {out}  (peak RSS of this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(PROJECT_ROOT / "plugins"))
+    raise SystemExit(main())
