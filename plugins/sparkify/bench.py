@@ -47,7 +47,7 @@ class Bench:
         self.args = args
         self.start = date(2018, 11, 1)
         self.days = [self.start + timedelta(days=n) for n in range(args.days)]
-        self.lake = PROJECT_ROOT / ".lakes" / f"bench-{args.songs}-{args.days}-{args.events}"
+        self.lake = Path(args.lakes) / f"bench-{args.songs}-{args.days}-{args.events}"
         self.work = Path(os.environ["SPARKIFY_BUILD_DIR"]) / "bench-work"
         self.results: dict = {}
 
@@ -65,7 +65,7 @@ class Bench:
             partial.rename(self.lake)
         shutil.rmtree(self.work, ignore_errors=True)
         self.work.mkdir(parents=True)
-        self.server = embedded.start(PROJECT_ROOT / ".warehouse" / "bench-pg")
+        self.server = embedded.start(Path(self.args.pgdata))
         os.environ["AIRFLOW_CONN_SPARKIFY_WAREHOUSE"] = self.server.connection_json()
         os.environ["AIRFLOW_VAR_SPARKIFY_LAKE"] = str(self.lake)
         self.reset()
@@ -337,6 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs-results", type=int, default=1000)
     parser.add_argument("--tiny", action="store_true", help="a seconds-long run of every step (for make test)")
     parser.add_argument("--out", default=None, help="JSON output (default build/bench.json)")
+    parser.add_argument("--lakes", default=str(PROJECT_ROOT / ".lakes"), help="where generated lakes are cached")
+    parser.add_argument("--pgdata", default=str(PROJECT_ROOT / ".warehouse" / "bench-pg"), help="the bench's own embedded server")
     args = parser.parse_args(argv)
     if args.tiny:
         args.songs, args.days, args.events, args.repeats, args.docs_results = 30, 2, 200, 1, 40

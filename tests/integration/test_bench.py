@@ -1,0 +1,31 @@
+"""make bench, tiny: every step of the benchmark runs and writes the documented JSON (not speed)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import ROOT, SESSION_DIR
+
+
+def test_tiny_bench_writes_every_figure():
+    out = SESSION_DIR / "bench.json"
+    env = {**os.environ, "SPARKIFY_BUILD_DIR": str(SESSION_DIR / "bench-build")}
+    env.pop("SPARKIFY_GX_DIR")  # the bench makes its own copy of gx/
+    result = subprocess.run(
+        [sys.executable, "-m", "sparkify.bench", "--tiny", "--out", str(out),
+         "--lakes", str(SESSION_DIR / "bench-lakes"), "--pgdata", str(SESSION_DIR / "bench-pg")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    for name in ("stage_ratio", "stage_peak_rss_mb", "validation_ratio", "history_ratio", "docs_ratio",
+                 "dag_day_seconds", "dag_overhead_seconds", "stage_seconds", "copy_csv_seconds"):  # fmt: skip
+        assert isinstance(figures[name], (int, float)) and figures[name] > 0, name
+    assert set(figures["load_seconds"]) == {"songs", "artists", "users", "songplays", "time"}
+    assert set(figures["met"]) == set(figures["targets"]) == {"stage_ratio", "stage_peak_rss_mb", "validation_ratio",
+                                                              "history_ratio", "docs_ratio"}  # fmt: skip
+    assert figures["scale"] == {"songs": 30, "days": 2, "events_per_day": 200, "repeats": 1}
+    assert "stage_ratio" in result.stdout and "docs_ratio" in result.stdout
