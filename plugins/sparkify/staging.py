@@ -125,6 +125,7 @@ class _CsvStream:
 
 _DUCKDB_TYPES = {"bigint": "BIGINT", "integer": "INTEGER", "double precision": "DOUBLE", "text": "VARCHAR"}
 MAX_LINE_BYTES = 16 << 20
+FAST_BATCH_FILES = 2000
 
 
 def _column_types(cursor, table: str) -> dict[str, str]:
@@ -224,7 +225,11 @@ def copy_to_postgres(conn, *, table: str, lake, keys: Iterable[str], jsonpaths: 
 
             cur.execute("savepoint fast_copy")
             try:
-                counts.loaded = counts.rows = _copy_json_fast(cur, table=table, columns=columns, plan=plan, paths=local)
+                # Many small files (song_data) go in batches: DuckDB's memory grows with files per query.
+                batches = [local[i : i + FAST_BATCH_FILES] for i in range(0, len(local), FAST_BATCH_FILES)]
+                counts.loaded = counts.rows = sum(
+                    _copy_json_fast(cur, table=table, columns=columns, plan=plan, paths=batch) for batch in batches
+                )
                 counts.files = len(local)
                 # One object per file in the document format; else the file's non-blank lines.
                 counts.lines = sum(_nonblank_lines(p) for p in local) if ndjson else len(local)
