@@ -175,6 +175,7 @@ def _copy_json_fast(cur, *, table: str, columns: list[str], plan, paths: list[st
         errors: list[BaseException] = []
 
         def produce() -> None:
+            db = None
             try:
                 db = duckdb.connect()
                 db.execute("set memory_limit='160MB'; set threads=2; set preserve_insertion_order=false")
@@ -185,12 +186,18 @@ def _copy_json_fast(cur, *, table: str, columns: list[str], plan, paths: list[st
                     f"maximum_object_size={MAX_LINE_BYTES})) to '{fifo}' (format csv, header false)",
                     [paths],
                 )
-                db.close()
             except BaseException as err:  # handed to the reading thread below
                 errors.append(err)
-                # Unblock the reader if DuckDB failed before opening the pipe.
-                with open(fifo, "wb"):
+                # If DuckDB failed before opening the pipe, the reader still waits in open():
+                # open it here to give that reader its end of file. Non-blocking, because when
+                # the reader has already seen end of file, a blocking open would wait forever.
+                try:
+                    os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+                except OSError:
                     pass
+            finally:
+                if db is not None:
+                    db.close()
 
         producer = threading.Thread(target=produce, name="duckdb-csv", daemon=True)
         producer.start()
