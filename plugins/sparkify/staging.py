@@ -105,17 +105,22 @@ class _CsvStream:
     def __init__(self, lines: Iterator[str]):
         self._lines = lines
         self._buffer = b""
+        self.error: BaseException | None = None  # psycopg2 reports a read() error as its own
 
     def read(self, size: int = -1) -> bytes:
         want = CHUNK_BYTES if size is None or size < 0 else size
         parts = [self._buffer]
         have = len(self._buffer)
-        for line in self._lines:
-            encoded = line.encode("utf-8")
-            parts.append(encoded)
-            have += len(encoded)
-            if have >= want:
-                break
+        try:
+            for line in self._lines:
+                encoded = line.encode("utf-8")
+                parts.append(encoded)
+                have += len(encoded)
+                if have >= want:
+                    break
+        except BaseException as err:
+            self.error = err
+            raise
         data = b"".join(parts)
         self._buffer = data[want:]
         return data[:want]
@@ -250,7 +255,12 @@ def copy_to_postgres(conn, *, table: str, lake, keys: Iterable[str], jsonpaths: 
                 fast = False
         if not fast:
             stream = _CsvStream(csv_rows(lake, keys, columns=columns, jsonpaths=jsonpaths, ndjson=ndjson, counts=counts))
-            cur.copy_expert(f"copy {table} ({', '.join(columns)}) from stdin with (format csv)", stream, size=CHUNK_BYTES)
+            try:
+                cur.copy_expert(f"copy {table} ({', '.join(columns)}) from stdin with (format csv)", stream, size=CHUNK_BYTES)
+            except Exception:
+                if stream.error is not None:
+                    raise stream.error from None  # the bad input itself, naming file and line
+                raise
             counts.loaded = cur.rowcount
     # No commit here: the caller's transaction commits the delete and the COPY together.
     log.info("Sent %s rows from %s file(s) to %s; the server stored %s", counts.rows, counts.files, table, counts.loaded)
