@@ -59,19 +59,33 @@ def ensure_warehouse() -> str:
 _migrated: set[str] = set()
 
 
-def ensure_airflow_db() -> None:
-    """Create or upgrade the Airflow metadata database (once per process and AIRFLOW_HOME)."""
+def ensure_airflow_db(*, background: bool = False):
+    """Create or upgrade the Airflow metadata database (once per process and AIRFLOW_HOME).
+
+    With background=True it returns a callable that waits for the migration to finish, so that
+    other start-up work (imports, DAG parsing) overlaps with it.
+    """
     import subprocess
 
     home = os.environ.get("AIRFLOW_HOME", str(AIRFLOW_HOME))
     if home in _migrated:
-        return
+        return lambda: None
     Path(home).mkdir(parents=True, exist_ok=True)
     airflow = Path(sys.executable).with_name("airflow")
-    result = subprocess.run([str(airflow), "db", "migrate"], capture_output=True, text=True, env=os.environ.copy())
-    if result.returncode != 0:
-        raise RuntimeError(f"airflow db migrate failed:\n{result.stderr[-3000:]}")
-    _migrated.add(home)
+    process = subprocess.Popen(
+        [str(airflow), "db", "migrate"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy()
+    )
+
+    def wait() -> None:
+        _, stderr = process.communicate()
+        if process.returncode != 0:
+            raise RuntimeError(f"airflow db migrate failed:\n{stderr[-3000:]}")
+        _migrated.add(home)
+
+    if background:
+        return wait
+    wait()
+    return lambda: None
 
 
 def days(start: str, end: str) -> list[date]:
@@ -256,7 +270,10 @@ def run(lake: str, start: str, end: str, *, fresh: bool = False, summary_path: P
     if str(PROJECT_ROOT / "plugins") not in sys.path:
         sys.path.insert(0, str(PROJECT_ROOT / "plugins"))
     BUILD_DIR.mkdir(parents=True, exist_ok=True)
-    ensure_airflow_db()
+    migrated = ensure_airflow_db(background=True)
+    from airflow.dag_processing.dagbag import DagBag  # noqa: F401  (imports overlap the migration)
+
+    migrated()
     if fresh:
         fresh_start(WAREHOUSE_CONN_ID)
     log_file = BUILD_DIR / "run.log"
