@@ -76,12 +76,12 @@ class Bench:
         return psycopg2.connect(self.server.dsn())
 
     def reset(self) -> None:
-        from sparkify.db import run_script
+        from sparkify.db import run_script, warehouse_ddl
 
         conn = self.connect()
         with conn.cursor() as cur:
             cur.execute("drop schema if exists public cascade; create schema public")
-        run_script(conn, (PROJECT_ROOT / "sql" / "postgres" / "create_tables.sql").read_text(), None)
+        run_script(conn, warehouse_ddl("postgres"), None)
         conn.commit()
         conn.close()
 

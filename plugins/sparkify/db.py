@@ -11,6 +11,13 @@ from sparkify.warehouse import dialect_for, get_connection
 log = logging.getLogger(__name__)
 
 
+def warehouse_ddl(dialect: str) -> str:
+    """The DDL of a dialect followed by the views every dialect shares."""
+    from sparkify import SQL_DIR
+
+    return (SQL_DIR / dialect / "create_tables.sql").read_text() + "\n" + (SQL_DIR / "views.sql").read_text()
+
+
 def split_statements(sql: str) -> list[str]:
     """Split a SQL script into statements, dropping empty ones and comment-only ones."""
     import sqlparse

@@ -100,18 +100,3 @@ create table if not exists time (
     weekday    integer
 );
 create index if not exists time_start_time_idx on time (start_time);
-
--- The day's slices that validation reads: their cost follows one day, not the history.
-create or replace view songplays_day as
-select sp.*
-from songplays as sp
-join run_context as rc
-    on sp.start_time >= rc.day
-    and sp.start_time < rc.day + interval '1 day';
-
-create or replace view time_day as
-select t.*
-from time as t
-join run_context as rc
-    on t.start_time >= rc.day
-    and t.start_time < rc.day + interval '1 day';

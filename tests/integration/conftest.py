@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from sparkify import embedded, runner
-from sparkify.db import run_script, transaction
+from sparkify.db import run_script, transaction, warehouse_ddl
 from tests.conftest import SESSION_DIR
 
 TEST_PASSWORD = "Sp4rk-test-pw-7f3a"
@@ -54,7 +54,7 @@ def reset_warehouse(server) -> None:
     use_warehouse(server)
     runner.fresh_start("sparkify_warehouse")
     with transaction("sparkify_warehouse") as (conn, dialect):
-        run_script(conn, (runner.PROJECT_ROOT / "sql" / dialect / "create_tables.sql").read_text(), None)
+        run_script(conn, warehouse_ddl(dialect), None)
 
 
 def execute(server, sql: str, params=None) -> list[tuple]:

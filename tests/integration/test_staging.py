@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from sparkify.db import run_script, transaction
+from sparkify.db import run_script, transaction, warehouse_ddl
 from sparkify.lake import open_lake, read_jsonpaths
 from sparkify.staging import StagingError, copy_to_postgres
-from tests.conftest import ROOT, SAMPLE_LAKE, SESSION_DIR
+from tests.conftest import SAMPLE_LAKE, SESSION_DIR
 from tests.integration.conftest import execute, use_warehouse
 
 DAY_KEY = "log_data/2018/11/2018-11-15-events.json"
@@ -29,7 +29,7 @@ def table_digest(server):
 def warehouse(socket_warehouse):
     use_warehouse(socket_warehouse)
     with transaction("sparkify_warehouse") as (conn, dialect):
-        run_script(conn, (ROOT / "sql" / dialect / "create_tables.sql").read_text(), None)
+        run_script(conn, warehouse_ddl(dialect), None)
     return socket_warehouse
 
 

@@ -12,7 +12,7 @@ from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk import Connection
 
 from sparkify import SQL_DIR
-from sparkify.db import split_statements
+from sparkify.db import split_statements, warehouse_ddl
 from sparkify.redshift import copy_auth, render_copy
 from sparkify.warehouse import dialect_for, sqlalchemy_url
 from tests.conftest import ROOT
@@ -32,7 +32,7 @@ def parse_redshift(sql: str):
 
 def redshift_statements():
     dag = DagBag(str(ROOT / "dags")).dags["sparkify"]
-    found = [("ddl", s) for s in split_statements((SQL_DIR / "redshift" / "create_tables.sql").read_text())]
+    found = [("ddl", s) for s in split_statements(warehouse_ddl("redshift"))]
     found += [("run_context", with_literals(s, PARAMS)) for s in split_statements((SQL_DIR / "run_context.sql").read_text())]
     for table in ("songs", "artists", "users", "songplays", "time"):
         task = render(dag.get_task(f"load_{table}"), dag)

@@ -25,11 +25,10 @@ class PrepareWarehouseOperator(BaseOperator):
         self.conn_id = conn_id
 
     def execute(self, context) -> str:
-        from sparkify.db import run_script, transaction
+        from sparkify.db import run_script, transaction, warehouse_ddl
 
         with transaction(self.conn_id) as (conn, dialect):
-            ddl = (SQL_DIR / dialect / "create_tables.sql").read_text()
-            run_script(conn, ddl, None)
+            run_script(conn, warehouse_ddl(dialect), None)
             run_script(conn, (SQL_DIR / "run_context.sql").read_text(), {"day": self.day})
         self.log.info("Warehouse ready (%s dialect); run day %s", dialect, self.day)
         return self.day
