@@ -12,7 +12,21 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE_LAKE = (ROOT / ".." / "shared" / "data" / "udacity-sample").resolve()
+
+
+def _sample_lake() -> Path:
+    """The shared public sample (never copied into the repo): ../shared/data/udacity-sample, or
+    the same folder beside any parent of the checkout, or SPARKIFY_SAMPLE_LAKE."""
+    if os.environ.get("SPARKIFY_SAMPLE_LAKE"):
+        return Path(os.environ["SPARKIFY_SAMPLE_LAKE"]).resolve()
+    for parent in ROOT.parents:
+        candidate = parent / "shared" / "data" / "udacity-sample"
+        if candidate.is_dir():
+            return candidate
+    return (ROOT / ".." / "shared" / "data" / "udacity-sample").resolve()
+
+
+SAMPLE_LAKE = _sample_lake()
 SESSION_DIR = Path(tempfile.mkdtemp(prefix="sparkify-tests-"))
 
 sys.path.insert(0, str(ROOT / "plugins"))
