@@ -9,9 +9,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-EVENTS_JSONPATHS_KEY = "log_json_path.json"
-SONG_PREFIX = "song_data"
-
 
 class LocalLake:
     """A lake in a local folder."""

@@ -11,7 +11,7 @@ import json
 import logging
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sparkify.lake import extract
 
@@ -27,8 +27,6 @@ class StageCounts:
     rows: int = 0  # rows sent to the table
     loaded: int = 0  # rows the server reports stored (the GX staged-count check compares)
     blank_lines: int = 0
-    nextsong: int = 0
-    per_file: dict[str, int] = field(default_factory=dict)
 
 
 class StagingError(ValueError):
@@ -61,10 +59,8 @@ def _records(lake, key: str, *, ndjson: bool, counts: StageCounts) -> Iterator[t
         if not isinstance(record, dict):
             raise StagingError(f"{name}: expected one JSON object, found {type(record).__name__}.")
         counts.lines += 1
-        counts.per_file[name] = 1
         yield 1, record
         return
-    seen = 0
     for number, raw in enumerate(lake.iter_lines(key), start=1):
         if not raw.strip():
             counts.blank_lines += 1
@@ -75,10 +71,8 @@ def _records(lake, key: str, *, ndjson: bool, counts: StageCounts) -> Iterator[t
             raise StagingError(f"{name}, line {number}: not valid JSON ({err}).") from err
         if not isinstance(record, dict):
             raise StagingError(f"{name}, line {number}: expected a JSON object.")
-        seen += 1
         counts.lines += 1
         yield number, record
-    counts.per_file[name] = seen
 
 
 def csv_rows(
@@ -93,8 +87,6 @@ def csv_rows(
     paths = jsonpaths if jsonpaths is not None else [(c,) for c in columns]
     for key in keys:
         for _, record in _records(lake, key, ndjson=ndjson, counts=counts):
-            if record.get("page") == "NextSong":
-                counts.nextsong += 1
             counts.rows += 1
             yield ",".join(_csv_field(extract(record, p)) for p in paths) + "\n"
 

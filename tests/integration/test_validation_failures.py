@@ -68,10 +68,6 @@ def assert_blocked(summary, log, *, task, downstream, expected_text):
     return states
 
 
-def run_states(server):
-    return dict(execute(server, "select 1, 1"))
-
-
 def test_bad_domain_value_blocks_at_staging(socket_warehouse, lake):
     def edit(events):
         first_play(events)["level"] = "premium"

@@ -88,5 +88,4 @@ class StageJsonOperator(BaseOperator):
             "rows": counts.rows,
             "loaded": counts.loaded,
             "blank_lines": counts.blank_lines,
-            "nextsong": counts.nextsong,
         }
