@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -15,11 +16,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _sample_lake() -> Path:
-    """The shared public sample (never copied into the repo): ../shared/data/udacity-sample, or
-    the same folder beside any parent of the checkout, or SPARKIFY_SAMPLE_LAKE."""
+    """The shared public sample (never copied into the repo): SPARKIFY_SAMPLE_LAKE, else
+    shared/data/udacity-sample beside the checkout, a parent of it, or the repository it was cloned from."""
     if os.environ.get("SPARKIFY_SAMPLE_LAKE"):
         return Path(os.environ["SPARKIFY_SAMPLE_LAKE"]).resolve()
-    for parent in ROOT.parents:
+    places = list(ROOT.parents)
+    # A clone made elsewhere (mktemp -d) of a checkout that sits beside shared/.
+    origin = subprocess.run(["git", "-C", str(ROOT), "remote", "get-url", "origin"], capture_output=True, text=True)
+    if origin.returncode == 0 and Path(origin.stdout.strip()).is_dir():
+        places += [Path(origin.stdout.strip()).resolve(), *Path(origin.stdout.strip()).resolve().parents]
+    for parent in places:
         candidate = parent / "shared" / "data" / "udacity-sample"
         if candidate.is_dir():
             return candidate
