@@ -9,7 +9,9 @@ LAKE ?= $(DEMO_LAKE)
 START ?= 2018-11-01
 END ?= 2018-11-30
 
-.PHONY: install demo run test bench lint format warehouse-start warehouse-stop generate clean
+PORT ?= 8080
+
+.PHONY: install demo run airflow test bench lint format warehouse-start warehouse-stop generate clean
 
 # requirements.txt pins the whole dependency closure, so pip need not resolve (--no-deps);
 # byte-compiling afterwards on every core is faster than pip's one-file-at-a-time compile.
@@ -37,6 +39,10 @@ demo: $(BIN)/.installed $(DEMO_LAKE)/log_json_path.json
 
 run: $(BIN)/.installed
 	$(PY) -m sparkify.cli run --lake "$(LAKE)" --start $(START) --end $(END) $(if $(filter 1,$(FRESH)),--fresh,)
+
+# The Airflow UI on localhost:$(PORT) over LAKE (default: the generated demo lake); Ctrl-C stops it.
+airflow: $(BIN)/.installed $(DEMO_LAKE)/log_json_path.json
+	$(PY) -m sparkify.cli airflow --lake "$(LAKE)" --port $(PORT)
 
 test: $(BIN)/.installed-test
 	$(PY) -m pytest -q tests

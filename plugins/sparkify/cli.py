@@ -22,6 +22,10 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--fresh", action="store_true", help="start from an empty warehouse")
     run.add_argument("--stop-warehouse", action="store_true", help="stop the embedded server at the end")
 
+    ui = sub.add_parser("airflow", help="the Airflow UI on localhost (api-server, scheduler, dag-processor)")
+    ui.add_argument("--lake", required=True, help="lake root: a folder or an s3:// URL")
+    ui.add_argument("--port", type=int, default=8080)
+
     gen = sub.add_parser("generate", help="write a synthetic lake (see sparkify.generator)")
     from sparkify.generator import add_arguments
 
@@ -43,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
 
         generate_from_args(args)
         return 0
+    if args.command == "airflow":
+        from sparkify import ui
+
+        return ui.main(args.lake, args.port)
     from sparkify import runner
 
     try:

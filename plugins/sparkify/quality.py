@@ -113,6 +113,7 @@ def summarise(validation, *, suite, page: str | None, docs_location: str, parame
         "failed_critical": len(critical),
         "failed_warning": len(failures) - len(critical),
         "failures": failures,
+        "page": page,
         "data_docs": f"{docs_location.rstrip('/')}/{page}" if page else None,
     }
 

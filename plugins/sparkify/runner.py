@@ -243,6 +243,8 @@ def summarise(results: list[dict[str, Any]], counts: dict[str, Any]) -> dict[str
                     "failed_critical": summary.get("failed_critical"),
                     "failed_warning": summary.get("failed_warning"),
                     "data_docs": summary.get("data_docs"),
+                    # The task's extra link, as Airflow stored it when the task ended.
+                    "link": xcom.get(task_id, {}).get("_link_DataDocsLink"),
                     "message": summary.get("message") or "",
                 }
             )

@@ -23,15 +23,21 @@ DOCS_LOCATION = "{{ var.value.get('sparkify_docs', '') }}"
 
 
 class DataDocsLink(BaseOperatorLink):
-    """Extra link from a validation task instance to its own Data Docs page."""
+    """Extra link from a validation task instance to its own Data Docs page.
+
+    Airflow 3 computes it on the worker when the task ends (also when it failed) and stores it in
+    XCom; it is a URL of the page in the Data Docs app of the Airflow plugin (sparkify_plugin.py).
+    """
 
     name = "Data Docs"
 
     def get_link(self, operator, *, ti_key) -> str:
         from airflow.sdk.execution_time.xcom import XCom
 
+        from sparkify.docs_app import page_url
+
         summary = XCom.get_value(ti_key=ti_key, key="summary") or {}
-        return summary.get("data_docs") or ""
+        return page_url(summary["page"]) if summary.get("page") else ""
 
 
 def docs_location(value: str | None) -> str:

@@ -1,0 +1,153 @@
+"""make airflow: the Airflow 3 UI on localhost, over the embedded warehouse and a lake.
+
+Starts the three Airflow components (api-server, scheduler, dag-processor) from this project's
+venv, with the warehouse connection and the lake Variable in their environment, the DAG unpaused
+and ready to trigger, and prints the URL and the login. Ctrl-C stops them all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from sparkify import PROJECT_ROOT
+from sparkify.runner import AIRFLOW_HOME, DAG_ID, airflow_env, ensure_airflow_db, ensure_warehouse
+
+COMPONENTS = ("api-server", "scheduler", "dag-processor")
+USER = "admin"
+
+
+def ui_env(lake: str, port: int, warehouse_conn: str) -> dict[str, str]:
+    """The environment of every Airflow component started by make airflow."""
+    env = dict(os.environ)
+    env.update(airflow_env(lake=lake, warehouse_conn=warehouse_conn))
+    # A caller's (a test's) Airflow home wins over the project's .airflow/.
+    home = Path(os.environ.get("AIRFLOW_HOME") or AIRFLOW_HOME)
+    env["AIRFLOW_HOME"] = str(home)
+    bin_dir = str(Path(sys.executable).parent)
+    env.update(
+        {
+            # The venv's airflow and python, whether or not the venv is activated.
+            "PATH": os.pathsep.join([bin_dir, env.get("PATH", "")]),
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__PARALLELISM": env.get("AIRFLOW__CORE__PARALLELISM", "4"),
+            "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__BASE_URL": f"http://localhost:{port}",
+            # Only triggered runs and backfills run: the sample lake holds November 2018, so the
+            # schedule's own runs (yesterday's interval) would have no data. See README.
+            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        }
+    )
+    return env
+
+
+def password(home: Path) -> str:
+    """The admin password: generated once per Airflow home and kept in its passwords.json."""
+    path = home / "passwords.json"
+    if path.is_file():
+        stored = json.loads(path.read_text())
+        if stored.get(USER):
+            return stored[USER]
+    home.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(12)
+    path.write_text(json.dumps({USER: value}))
+    path.chmod(0o600)
+    return value
+
+
+def wait_until_ready(base_url: str, processes: dict[str, subprocess.Popen], logs: Path, timeout: float = 240) -> None:
+    """Wait for the API server's health endpoint and the DAG in the database."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for name, process in processes.items():
+            if process.poll() is not None:
+                raise RuntimeError(f"airflow {name} exited with status {process.returncode}; see {logs / (name + '.log')}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/api/v2/monitor/health", timeout=2) as response:
+                health = json.loads(response.read())
+            if health.get("scheduler", {}).get("status") == "healthy" and health.get("dag_processor", {}).get("status") == "healthy":
+                return
+        except (OSError, ValueError):
+            pass
+        time.sleep(1)
+    raise TimeoutError(f"Airflow did not become healthy at {base_url} within {timeout:.0f}s; logs in {logs}")
+
+
+def unpause(env: dict[str, str]) -> None:
+    """Unpause the DAG if an earlier make run left it paused (only triggered runs run anyway)."""
+    subprocess.run(["airflow", "dags", "unpause", DAG_ID], env=env, capture_output=True, text=True)
+
+
+def start(lake: str, port: int) -> tuple[dict[str, subprocess.Popen], dict[str, str]]:
+    """Start the components in the background; returns them and their environment."""
+    lake_root = lake if "://" in lake else str(Path(lake).expanduser().resolve())
+    env = ui_env(lake_root, port, ensure_warehouse())
+    home = Path(env["AIRFLOW_HOME"])
+    password(home)
+    os.environ.update({k: v for k, v in env.items() if k.startswith("AIRFLOW")})
+    ensure_airflow_db()
+    logs = home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    processes = {}
+    for name in COMPONENTS:
+        with open(logs / f"{name}.log", "ab") as out:
+            processes[name] = subprocess.Popen(
+                ["airflow", name], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT, start_new_session=True
+            )
+    return processes, env
+
+
+def stop(processes: dict[str, subprocess.Popen]) -> None:
+    for process in processes.values():
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes.values():
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def main(lake: str, port: int) -> int:
+    processes, env = start(lake, port)
+    home = Path(env["AIRFLOW_HOME"])
+    base_url = env["AIRFLOW__API__BASE_URL"]
+    try:
+        print(f"Starting Airflow ({', '.join(COMPONENTS)}); logs in {home / 'logs'} ...", flush=True)
+        wait_until_ready(base_url, processes, home / "logs")
+        unpause(env)
+        print(
+            f"""
+Airflow is ready:  {base_url}
+  login:           {USER} / {password(home)}   (kept in {home / "passwords.json"})
+  DAG:             {DAG_ID}, lake {env["AIRFLOW_VAR_SPARKIFY_LAKE"]}
+  trigger a day:   Trigger -> "Logical date" in November 2018 (the lake's days)
+  Data Docs:       {base_url}/plugin/data-docs  (menu Browse -> Data Docs)
+Ctrl-C stops Airflow; `make warehouse-stop` stops the embedded PostgreSQL.
+""",
+            flush=True,
+        )
+        while all(p.poll() is None for p in processes.values()):
+            time.sleep(1)
+        failed = [name for name, p in processes.items() if p.poll() is not None]
+        print(f"airflow {', '.join(failed)} stopped; see {home / 'logs'}", flush=True)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop(processes)
