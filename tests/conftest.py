@@ -12,6 +12,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -54,6 +56,34 @@ os.environ.update(
 for name in list(os.environ):
     if name.startswith("AIRFLOW_CONN_") or name == "AIRFLOW_VAR_SPARKIFY_LAKE":
         del os.environ[name]
+
+
+TEST_PASSWORD = "Sp4rk-test-pw-7f3a"
+
+
+@pytest.fixture(scope="session")
+def socket_warehouse():
+    """Embedded PostgreSQL on a Unix socket only (the make demo shape)."""
+    from sparkify import embedded
+
+    server = embedded.start(SESSION_DIR / "pg-socket")
+    yield server
+    embedded.stop(server.pgdata)
+
+
+@pytest.fixture(scope="session")
+def tcp_warehouse():
+    """A second server reached by host, port and password (the shape of a remote server)."""
+    import socket
+
+    from sparkify import embedded
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = embedded.start(SESSION_DIR / "pg-tcp", tcp_port=port, password=TEST_PASSWORD)
+    yield server
+    embedded.stop(server.pgdata)
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -35,6 +35,8 @@ def context(conn_id: str):
     # in-process runner (dags test) reuses it across tasks.
     key = f"{conn_id}|{os.environ[URL_ENV]}"
     if key not in _contexts:
+        # GX logs an INFO line per expectation and field ("_get_default_value called with key ...").
+        logging.getLogger("great_expectations").setLevel(logging.WARNING)
         _contexts.clear()
         _contexts[key] = gx.get_context(mode="file", context_root_dir=str(GX_DIR))
     return _contexts[key]

@@ -1,4 +1,4 @@
-"""Real PostgreSQL servers (embedded, from the pgserver wheel) and helpers to run the real DAG."""
+"""Helpers to run the real DAG on the test servers (the fixtures are in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,35 +6,11 @@ import json
 import os
 from pathlib import Path
 
-import pytest
-
-from sparkify import embedded, runner
+from sparkify import runner
 from sparkify.db import run_script, transaction, warehouse_ddl
 from tests.conftest import SESSION_DIR
 
-TEST_PASSWORD = "Sp4rk-test-pw-7f3a"
 TABLES = ("songplays", "users", "songs", "artists", "time")
-
-
-@pytest.fixture(scope="session")
-def socket_warehouse():
-    """Embedded PostgreSQL on a Unix socket only (the make demo shape)."""
-    server = embedded.start(SESSION_DIR / "pg-socket")
-    yield server
-    embedded.stop(server.pgdata)
-
-
-@pytest.fixture(scope="session")
-def tcp_warehouse():
-    """A second server reached by host, port and password (the shape of a remote server)."""
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = embedded.start(SESSION_DIR / "pg-tcp", tcp_port=port, password=TEST_PASSWORD)
-    yield server
-    embedded.stop(server.pgdata)
 
 
 def use_warehouse(server) -> None:

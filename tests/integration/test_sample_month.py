@@ -9,8 +9,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from tests.conftest import SAMPLE_LAKE, SESSION_DIR
-from tests.integration.conftest import TEST_PASSWORD, checksums, run_pipeline
+from tests.conftest import SAMPLE_LAKE, SESSION_DIR, TEST_PASSWORD
+from tests.integration.conftest import checksums, run_pipeline
 
 EXPECTED_TABLES = {"songplays": 6820, "users": 97, "songs": 71, "artists": 69, "time": 6813}
 SUITES_PER_DAY = 8

@@ -1,0 +1,199 @@
+"""The Airflow UI in a real headless Chromium: log in, the grid, a failed validation's extra link to
+its Data Docs page, and the Data Docs index through the plugin's view.
+
+Airflow is started the way `make airflow` starts it (python -m sparkify.cli airflow): api-server,
+scheduler and dag-processor with LocalExecutor, in an Airflow home of the test session. One day of
+a crafted lake breaks a critical check at staging, and the scheduler runs that day for real.
+Screenshots go to build/screenshots/ of the checkout (the README's come from there).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from sparkify.generator import generate
+from tests.conftest import ROOT, SESSION_DIR
+from tests.integration.conftest import reset_warehouse
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="no Chromium: `make test` installs Debian's chromium with apt; that was not possible here"
+)
+DAY = "2018-11-02"
+SCREENSHOTS = ROOT / "build" / "screenshots"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    # This machine's network is closed: without these Chromium keeps dialling out.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def api(base: str, token: str, path: str, body: dict | None = None):
+    request = urllib.request.Request(
+        f"{base}/api/v2{path}",
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST" if body is not None else "GET",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture(scope="module")
+def airflow_ui(socket_warehouse):
+    """`make airflow` over a lake whose DAY breaks the level domain; yields url, login, run id."""
+    lake = SESSION_DIR / "lake-ui"
+    generate(lake, seed=11, songs=40, users=15, days=3, events=120)
+    day_file = lake / "log_data" / "2018" / "11" / f"{DAY}-events.json"
+    events = [json.loads(line) for line in day_file.read_text().splitlines()]
+    next(e for e in events if e["page"] == "NextSong")["level"] = "premium"
+    day_file.write_text("".join(json.dumps(e) + "\n" for e in events))
+    reset_warehouse(socket_warehouse)
+
+    port = free_port()
+    home = SESSION_DIR / "airflow-ui"
+    env = dict(os.environ, AIRFLOW_HOME=str(home), AIRFLOW_CONN_SPARKIFY_WAREHOUSE=socket_warehouse.connection_json())
+    log = open(SESSION_DIR / "make-airflow.log", "w+")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sparkify.cli", "airflow", "--lake", str(lake), "--port", str(port)],
+        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        while "Airflow is ready" not in Path(log.name).read_text():
+            assert process.poll() is None, Path(log.name).read_text()[-3000:]
+            assert time.monotonic() < deadline, Path(log.name).read_text()[-3000:]
+            time.sleep(1)
+        banner = Path(log.name).read_text()
+        base = re.search(r"Airflow is ready:\s+(\S+)", banner).group(1)
+        user, password = re.search(r"login:\s+(\S+) / (\S+)", banner).groups()
+
+        token_request = urllib.request.Request(
+            f"{base}/auth/token",
+            data=json.dumps({"username": user, "password": password}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(token_request, timeout=30) as response:
+            token = json.loads(response.read())["access_token"]
+        run_id = f"ui_test_{DAY}"
+        api(base, token, "/dags/sparkify/dagRuns", {"dag_run_id": run_id, "logical_date": f"{DAY}T00:00:00Z"})
+        deadline = time.monotonic() + 420
+        while (state := api(base, token, f"/dags/sparkify/dagRuns/{run_id}")["state"]) not in ("success", "failed"):
+            assert time.monotonic() < deadline, f"run still {state}"
+            time.sleep(3)
+        tasks = {t["task_id"]: t["state"] for t in api(base, token, f"/dags/sparkify/dagRuns/{run_id}/taskInstances")["task_instances"]}
+        yield {"base": base, "user": user, "password": password, "run_id": run_id, "state": state, "tasks": tasks}
+    finally:
+        process.send_signal(signal.SIGINT)  # Ctrl-C: the command stops its Airflow components
+        try:
+            process.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, airflow_ui):
+    """A logged-in page (through the Airflow login form)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.goto(airflow_ui["base"] + "/")
+    page.locator("input[name=username]").fill(airflow_ui["user"])
+    page.locator("input[name=password]").fill(airflow_ui["password"])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"^(?!.*/auth/login).*$"))
+    yield page
+    context.close()
+
+
+def test_the_scheduler_ran_the_day_and_the_failed_check_blocked_downstream(airflow_ui):
+    tasks = airflow_ui["tasks"]
+    assert airflow_ui["state"] == "failed"
+    assert tasks["validate_staging_events"] == "failed"
+    assert tasks["load_users"] == tasks["load_songplays"] == tasks["validate_referential_integrity"] == "upstream_failed"
+    assert tasks["validate_staging_songs"] == tasks["validate_songs"] == "success"
+    assert tasks["publish_data_docs"] == "success"
+
+
+def test_grid_shows_the_dag_and_its_task_states(page, airflow_ui):
+    page.goto(f"{airflow_ui['base']}/dags/sparkify/runs/{airflow_ui['run_id']}")
+    page.get_by_text("validate_staging_events").first.wait_for()
+    for task in ("prepare_warehouse", "stage_events", "validate_staging_events", "publish_data_docs"):
+        assert page.get_by_text(task, exact=True).first.is_visible()
+    # The run's task list shows each task's state as text.
+    body = page.locator("body").inner_text()
+    assert "failed" in body.lower() and "upstream_failed" in body.lower().replace(" ", "_")
+    page.screenshot(path=SCREENSHOTS / "grid.png")
+
+
+def test_extra_link_of_the_failed_validation_opens_its_data_docs_page(page, airflow_ui):
+    base = airflow_ui["base"]
+    # Airflow 3.3 lists a task instance's extra links on its Details tab.
+    page.goto(f"{base}/dags/sparkify/runs/{airflow_ui['run_id']}/tasks/validate_staging_events/details")
+    link = page.get_by_role("link", name="Data Docs")
+    link.wait_for()
+    href = link.get_attribute("href")
+    assert href.startswith(f"{base}/sparkify-docs/validations/staging_events/{airflow_ui['run_id']}/"), href
+    link.click()  # same origin: the UI opens it in the same tab
+    page.wait_for_url(href)
+    docs = page
+    text = docs.locator("body").inner_text()
+    assert "Failed" in text or "failed" in text.lower()
+    assert "level" in text and "premium" in text  # the failed expectation and its unexpected value
+    assert re.search(r"\b1 unexpected\b", text), text[:2000]
+    docs.screenshot(path=SCREENSHOTS / "extra-link-target.png", full_page=True)
+
+
+def test_data_docs_index_in_the_plugin_view(page, airflow_ui):
+    page.goto(f"{airflow_ui['base']}/plugin/data-docs")
+    frame = page.frame_locator("iframe").first
+    frame.get_by_text("Validation Results").first.wait_for()
+    index = page.frame(url=re.compile(r"^https?://[^/]+/sparkify-docs/index\.html$"))
+    assert index is not None and "staging_events" in index.content()
+    page.screenshot(path=SCREENSHOTS / "data-docs-index.png")
+
+
+def test_data_docs_need_the_airflow_login(browser, airflow_ui):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{airflow_ui['base']}/sparkify-docs/index.html")
+    assert "/auth/login" in page.url  # sent to the login page, with the page to come back to
+    request = urllib.request.Request(f"{airflow_ui['base']}/sparkify-docs/index.html", headers={"Accept": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as denied:
+        urllib.request.urlopen(request, timeout=10)
+    assert denied.value.code == 401
+    context.close()
