@@ -11,7 +11,7 @@ END ?= 2018-11-30
 
 PORT ?= 8080
 
-.PHONY: install demo run airflow test bench lint format warehouse-start warehouse-stop generate clean
+.PHONY: install demo run airflow notebook chromium test bench lint format warehouse-start warehouse-stop generate clean
 
 # requirements.txt pins the whole dependency closure, so pip need not resolve (--no-deps);
 # byte-compiling afterwards on every core is faster than pip's one-file-at-a-time compile.
@@ -44,7 +44,27 @@ run: $(BIN)/.installed
 airflow: $(BIN)/.installed $(DEMO_LAKE)/log_json_path.json
 	$(PY) -m sparkify.cli airflow --lake "$(LAKE)" --port $(PORT)
 
-test: $(BIN)/.installed-test
+# JupyterLab on the project's venv (kernel with the pipeline's packages) for gx/notebooks/.
+# Resolved by pip against the pinned runtime and test sets, so it cannot move their versions.
+$(BIN)/.installed-jupyter: $(BIN)/.installed-test
+	$(BIN)/pip install --quiet --disable-pip-version-check jupyterlab -c requirements.txt -c requirements-test.txt
+	touch $@
+
+notebook: $(BIN)/.installed-jupyter
+	PYTHONPATH=$(CURDIR)/plugins $(BIN)/jupyter lab --no-browser --notebook-dir=gx/notebooks
+
+# Browser tests drive Debian's chromium (Playwright's own browser download is not used): installed
+# with apt when missing, as root or with password-less sudo; otherwise those tests are skipped.
+chromium:
+	@command -v chromium >/dev/null 2>&1 && exit 0; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	else echo "make: cannot install chromium (not root, no password-less sudo): browser tests will be skipped"; exit 0; fi; \
+	echo "make: installing Debian's chromium for the browser tests"; \
+	$$sudo apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 \
+	|| { $$sudo apt-get update -qq >/dev/null 2>&1 && $$sudo apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1; } \
+	|| echo "make: apt-get could not install chromium: browser tests will be skipped"
+
+test: $(BIN)/.installed-test chromium
 	$(PY) -m pytest -q tests
 
 # The scale benchmark (generates and caches a 10 x 1M-event lake under .lakes/ first): build/bench.json.

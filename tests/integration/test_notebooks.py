@@ -1,0 +1,95 @@
+"""The notebooks in gx/notebooks/, executed headlessly (nbclient, the venv's ipykernel) against
+the test warehouse after real DAG runs: one good day and one whose staging check fails."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from sparkify import GX_DIR
+from sparkify.generator import generate
+from tests.conftest import ROOT, SESSION_DIR
+from tests.integration.conftest import reset_warehouse, run_pipeline
+
+NOTEBOOKS = ROOT / "gx" / "notebooks"
+GOOD_DAY, BAD_DAY = "2018-11-01", "2018-11-02"
+
+
+def execute(name: str, parameters: dict) -> nbformat.NotebookNode:
+    """Run a notebook with parameters injected after its `parameters` cell (as papermill does)."""
+    notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    at = next(i for i, cell in enumerate(notebook.cells) if "parameters" in cell.metadata.get("tags", []))
+    overrides = "\n".join(f"{key} = {value!r}" for key, value in parameters.items())
+    notebook.cells.insert(at + 1, nbformat.v4.new_code_cell(overrides))
+    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    return notebook
+
+
+def output_text(notebook) -> str:
+    parts = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            parts.append(output.get("text", "") or output.get("data", {}).get("text/plain", ""))
+    return "\n".join(parts)
+
+
+@pytest.fixture(scope="module")
+def warehouse_with_a_failure(socket_warehouse):
+    lake = SESSION_DIR / "lake-notebooks"
+    generate(lake, seed=5, songs=40, users=15, days=2, events=150)
+    day_file = lake / "log_data" / "2018" / "11" / f"{BAD_DAY}-events.json"
+    events = [json.loads(line) for line in day_file.read_text().splitlines()]
+    next(e for e in events if e["page"] == "NextSong")["level"] = "premium"
+    day_file.write_text("".join(json.dumps(e) + "\n" for e in events))
+    reset_warehouse(socket_warehouse)
+    code, summary = run_pipeline(socket_warehouse, lake, GOOD_DAY, BAD_DAY, fresh=False, tag="notebooks")
+    assert code == 1 and [r["state"] for r in summary["runs"]] == ["success", "failed"]
+    return socket_warehouse
+
+
+def test_notebooks_are_committed_without_outputs():
+    for path in NOTEBOOKS.glob("*.ipynb"):
+        notebook = nbformat.read(path, as_version=4)
+        nbformat.validate(notebook)
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None, path
+
+
+def test_author_suite_notebook_saves_suites_results_and_docs(warehouse_with_a_failure):
+    users_suite, fact_suite = "users_draft_test", "songplays_day_draft_test"
+    notebook = execute("author_suite", {"USERS_SUITE": users_suite, "FACT_SUITE": fact_suite, "DAY": GOOD_DAY})
+    text = output_text(notebook)
+    assert "users suite passes: True" in text
+    assert f"{GOOD_DAY}: 4 expectations, success=True" in text
+    assert f"stored results: {{'{users_suite}': True, '{fact_suite}': True}}" in text
+
+    users = json.loads((GX_DIR / "expectations" / f"{users_suite}.json").read_text())
+    by_type = {(e["type"], e["kwargs"]["column"]): e for e in users["expectations"]}
+    assert len(users["expectations"]) == 4
+    edited = by_type[("expect_column_values_to_be_in_set", "gender")]
+    assert edited["kwargs"]["value_set"] == ["F", "M"] and edited["kwargs"]["mostly"] == 0.99  # the edit was saved
+    fact = json.loads((GX_DIR / "expectations" / f"{fact_suite}.json").read_text())
+    assert {e["type"] for e in fact["expectations"]} >= {"expect_column_values_to_be_unique", "expect_table_row_count_to_be_between"}
+
+    results = list((GX_DIR / "uncommitted" / "validations" / fact_suite).rglob("*.json"))
+    assert len(results) == 1
+    stored = json.loads(results[0].read_text())
+    assert stored["success"] is True and stored["statistics"]["evaluated_expectations"] == 4
+    docs = Path(os.environ["SPARKIFY_BUILD_DIR"]) / "data_docs"
+    assert (docs / "expectations" / f"{users_suite}.html").is_file()
+    assert fact_suite in (docs / "index.html").read_text()
+
+
+def test_explore_failure_notebook_finds_the_offending_rows(warehouse_with_a_failure):
+    notebook = execute("explore_failure", {"SUITE": "staging_events", "RUN_NAME": None})
+    text = output_text(notebook)
+    assert "- expect_column_values_to_be_in_set level (severity critical)" in text
+    assert "sample: ['premium']" in text
+    assert "expect_column_values_to_be_in_set: 1 offending row(s)" in text
+    assert "premium" in text.split("offending row(s)", 1)[1]  # the row itself is shown
