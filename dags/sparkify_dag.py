@@ -1,28 +1,35 @@
 """
 ### Sparkify: lake -> warehouse star schema, every load validated by Great Expectations
 
-One run = one UTC day (the run's logical date, `ds`):
+One run = one UTC day (the run's logical date, `ds`), written, audited, then published
+(write-audit-publish) through the run's own schema `wap_YYYYMMDD`:
 
-1. `prepare_warehouse` creates the tables (DDL of the warehouse's dialect) and records the day.
-2. `stage_events` copies `log_data/YYYY/MM/YYYY-MM-DD-events.json` into `staging_events`
-   (columns by the lake's `log_json_path.json`); `stage_songs` copies every song file into
-   `staging_songs`. Each is validated before anything reads it.
-3. Dimensions (`songs`, `artists`, `users`) upsert, the fact `songplays` replaces the day's
-   partition, `time` follows from the day's songplays. Each load is one transaction and is
-   validated right after; `referential_integrity` checks the fact against every dimension.
-4. `publish_data_docs` runs whatever happened (trigger rule `all_done`); `end` runs only when
-   every critical validation passed.
+1. `prepare_warehouse` creates the published tables (DDL of the warehouse's dialect) and the
+   run's empty schema.
+2. `stage_events` copies `log_data/YYYY/MM/YYYY-MM-DD-events.json` into the run's
+   `staging_events` (columns by the lake's `log_json_path.json`); `stage_songs` copies every
+   song file into `staging_songs`. Lines that cannot be staged go to the run's `quarantine`
+   table (file, line, text, reason). `validate_quarantine` checks every line is accounted for
+   and the quarantined share is under the threshold; each staging table is validated too.
+3. Loads write the run's audit copies of `songs`, `artists`, `users`, `songplays` (the day) and
+   `time` (the day); each is validated right after, and `referential_integrity` checks the
+   fact against every dimension.
+4. `publish_day` (only when every critical check passed) moves the audit copies into the
+   published tables in one transaction and drops the run's schema. `publish_data_docs` runs
+   whatever happened (trigger rule `all_done`); `end` marks a published day.
 
-A critical validation failure fails its task without retries, and nothing downstream of it
-runs. Infrastructure errors (warehouse unreachable, lake unreadable) retry with a delay.
-Runs are serialized (`max_active_runs=1`): staging tables hold one day at a time.
+A critical validation failure fails its task without retries; nothing downstream of it runs and
+the published tables stay exactly as they were (the audit copies stay in `wap_YYYYMMDD` for
+inspection until the day runs again). Infrastructure errors retry with a delay. Runs of
+different days can overlap: each has its own schema, and publishes queue on table locks.
 
 Backfill a lake's history with `airflow backfill create --dag-id sparkify --from-date 2018-11-01
 --to-date 2018-11-30` (or `make run`); the schedule itself runs only the latest day.
 
 Settings: connection `sparkify_warehouse` (postgres or redshift), connection `aws_default`
-(S3 lake), Variable `sparkify_lake` (folder or s3:// URL), optional Variable `sparkify_docs`
-(where Data Docs are published; default `build/data_docs`).
+(S3 lake), Variable `sparkify_lake` (folder or s3:// URL), optional Variables `sparkify_docs`
+(where Data Docs are published; default `build/data_docs`) and `sparkify_max_quarantine_rate`
+(default 0.01). Identifiers never come from Variables, params or `dag_run.conf`.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from sparkify.operators import (
     LoadTableOperator,
     PrepareWarehouseOperator,
     PublishDataDocsOperator,
+    PublishDayOperator,
     StageJsonOperator,
 )
 
@@ -53,7 +61,8 @@ EVENTS_KEY = "log_data/{{ logical_date.strftime('%Y/%m') }}/{{ ds }}-events.json
     # No end date and no catch-up: a lake's history is loaded with a backfill
     # (airflow backfill create --dag-id sparkify --from-date ... --to-date ...) or make run.
     catchup=False,
-    max_active_runs=1,
+    # Days may overlap: each run stages, loads and validates in its own schema; publishes queue.
+    max_active_runs=3,
     template_searchpath=[str(SQL_DIR)],
     default_args={
         "owner": "data-engineering",
@@ -77,31 +86,41 @@ def sparkify():
     validate_staging_events = GxValidationOperator(
         task_id="validate_staging_events",
         suite="staging_events",
-        expectation_parameters={"file_lines": "{{ ti.xcom_pull(task_ids='stage_events')['lines'] }}"},
     )
     validate_staging_songs = GxValidationOperator(task_id="validate_staging_songs", suite="staging_songs")
+    validate_quarantine = GxValidationOperator(
+        task_id="validate_quarantine",
+        suite="quarantine",
+        expectation_parameters={
+            "file_lines": "{{ ti.xcom_pull(task_ids='stage_events')['lines'] }}",
+            "max_quarantine_rate": "{{ var.value.get('sparkify_max_quarantine_rate', '0.01') }}",
+        },
+    )
 
     loads = {t: LoadTableOperator(task_id=f"load_{t}", table=t) for t in ("songs", "artists", "users", "songplays", "time")}
     checks = {t: GxValidationOperator(task_id=f"validate_{t}", suite=t) for t in loads}
     validate_integrity = GxValidationOperator(task_id="validate_referential_integrity", suite="referential_integrity")
 
-    publish = PublishDataDocsOperator(task_id="publish_data_docs")
+    publish_day = PublishDayOperator(task_id="publish_day")
+    publish_docs = PublishDataDocsOperator(task_id="publish_data_docs")
     end = EmptyOperator(task_id="end")
 
     prepare >> [stage_events, stage_songs]
     stage_events >> validate_staging_events
     stage_songs >> validate_staging_songs
-    validate_staging_songs >> [loads["songs"], loads["artists"]]
-    validate_staging_events >> loads["users"]
+    [stage_events, stage_songs] >> validate_quarantine
+    [validate_staging_songs, validate_quarantine] >> loads["songs"]
+    [validate_staging_songs, validate_quarantine] >> loads["artists"]
+    [validate_staging_events, validate_quarantine] >> loads["users"]
     for table, load in loads.items():
         load >> checks[table]
     [checks["songs"], checks["artists"], validate_staging_events] >> loads["songplays"]
     checks["songplays"] >> loads["time"]
     [checks["users"], checks["time"], checks["songs"], checks["artists"]] >> validate_integrity
 
-    validations = [validate_staging_events, validate_staging_songs, *checks.values(), validate_integrity]
-    validations >> publish
-    validations >> end
+    validations = [validate_quarantine, validate_staging_events, validate_staging_songs, *checks.values(), validate_integrity]
+    validations >> publish_day >> end
+    [*validations, publish_day] >> publish_docs
 
 
 sparkify()

@@ -1,4 +1,2 @@
--- run_context: the one day this run processes (read by the *_day validation views).
-delete from run_context;
-
+-- run_context: the one day this run processes, in the run's schema.
 insert into run_context (day) values (cast(%(day)s as date));

@@ -1,15 +1,18 @@
--- Views shared by every dialect; run after sql/<dialect>/create_tables.sql.
--- The day's slices that validation reads, bounded by the run's day (run_context).
-create or replace view songplays_day as
-select sp.*
-from songplays as sp
-join run_context as rc
-    on sp.start_time >= rc.day
-    and sp.start_time < rc.day + interval '1 day';
-
-create or replace view time_day as
-select t.*
-from time as t
-join run_context as rc
-    on t.start_time >= rc.day
-    and t.start_time < rc.day + interval '1 day';
+-- Views of the run's schema shared by every dialect; run after sql/<dialect>/run_tables.sql.
+-- What staging read, for the quarantine checks: every line is staged or quarantined, and the
+-- share quarantined stays under the threshold (Variable sparkify_max_quarantine_rate).
+create view staging_summary as
+select
+    e.staged as events_staged,
+    qe.quarantined as events_quarantined,
+    e.staged + qe.quarantined as events_read,
+    case when e.staged + qe.quarantined = 0 then 0.0
+        else cast(qe.quarantined as double precision) / (e.staged + qe.quarantined) end as events_quarantine_rate,
+    s.staged as songs_staged,
+    qs.quarantined as songs_quarantined,
+    case when s.staged + qs.quarantined = 0 then 0.0
+        else cast(qs.quarantined as double precision) / (s.staged + qs.quarantined) end as songs_quarantine_rate
+from (select count(*) as staged from staging_events) as e
+cross join (select count(*) as quarantined from quarantine where source = 'events') as qe
+cross join (select count(*) as staged from staging_songs) as s
+cross join (select count(*) as quarantined from quarantine where source = 'songs') as qs;

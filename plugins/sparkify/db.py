@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,11 +12,44 @@ from sparkify.warehouse import dialect_for, get_connection
 log = logging.getLogger(__name__)
 
 
+RUN_SCHEMA = re.compile(r"wap_\d{8}")
+
+
 def warehouse_ddl(dialect: str) -> str:
-    """The DDL of a dialect followed by the views every dialect shares."""
+    """The published tables' DDL of a dialect (schema public)."""
     from sparkify import SQL_DIR
 
-    return (SQL_DIR / dialect / "create_tables.sql").read_text() + "\n" + (SQL_DIR / "views.sql").read_text()
+    return (SQL_DIR / dialect / "create_tables.sql").read_text()
+
+
+def run_ddl(dialect: str) -> str:
+    """The DDL of a run's own schema: its tables in the dialect, then the shared views."""
+    from sparkify import SQL_DIR
+
+    return (SQL_DIR / dialect / "run_tables.sql").read_text() + "\n" + (SQL_DIR / "views.sql").read_text()
+
+
+def run_schema(day) -> str:
+    """The schema of the run for ``day`` (YYYY-MM-DD): wap_YYYYMMDD (write-audit-publish).
+
+    Made from the run's logical date only, never from conf, params or Variables; anything that
+    is not a calendar date is refused.
+    """
+    from datetime import date
+
+    try:
+        parsed = date.fromisoformat(str(day))
+    except ValueError:
+        raise ValueError(f"The run's day must be a date YYYY-MM-DD, got {day!r}.") from None
+    return f"wap_{parsed:%Y%m%d}"
+
+
+def use_schema(conn, schema: str) -> None:
+    """Resolve unqualified names in the run's schema first, then in public."""
+    if not RUN_SCHEMA.fullmatch(schema):
+        raise ValueError(f"{schema!r} is not a run schema (wap_YYYYMMDD).")
+    with conn.cursor() as cur:
+        cur.execute(f"set search_path to {schema}, public")
 
 
 def split_statements(sql: str) -> list[str]:
@@ -51,8 +85,11 @@ def connect(conn_info):
 
 
 @contextmanager
-def transaction(conn_id: str) -> Iterator[tuple[object, str]]:
-    """(DB-API connection, dialect) inside one transaction: committed on success, else rolled back."""
+def transaction(conn_id: str, *, schema: str | None = None) -> Iterator[tuple[object, str]]:
+    """(DB-API connection, dialect) inside one transaction: committed on success, else rolled back.
+
+    With ``schema`` (a run schema), unqualified names resolve there first, then in public.
+    """
     conn_info = get_connection(conn_id)
     dialect = dialect_for(conn_info)
     try:
@@ -64,6 +101,8 @@ def transaction(conn_id: str) -> Iterator[tuple[object, str]]:
         ) from err
     conn.autocommit = False
     try:
+        if schema:
+            use_schema(conn, schema)
         yield conn, dialect
         conn.commit()
     except BaseException:

@@ -26,9 +26,16 @@ MAX_KEYS = 10
 _contexts: dict[str, Any] = {}
 
 
-def context(conn_id: str):
-    """The GX File Data Context of the project, its datasource pointed at the connection."""
-    os.environ[URL_ENV] = sqlalchemy_url(get_connection(conn_id))
+def context(conn_id: str, *, schema: str | None = None):
+    """The GX File Data Context of the project, its datasource pointed at the connection.
+
+    With ``schema`` (a run's schema), the datasource's tables resolve to that run's copies.
+    """
+    from sparkify.db import RUN_SCHEMA
+
+    if schema is not None and not RUN_SCHEMA.fullmatch(schema):
+        raise ValueError(f"{schema!r} is not a run schema (wap_YYYYMMDD).")
+    os.environ[URL_ENV] = sqlalchemy_url(get_connection(conn_id), search_path=schema)
     import great_expectations as gx
 
     # One context per process and connection: task processes are short-lived, and an
@@ -49,12 +56,12 @@ def site_dir(ctx) -> Path:
 
 
 def run_checkpoint(
-    name: str, *, run_name: str, conn_id: str, docs_location: str, expectation_parameters: dict | None = None
+    name: str, *, run_name: str, conn_id: str, docs_location: str, schema: str | None = None, expectation_parameters: dict | None = None
 ) -> dict[str, Any]:
-    """Run the checkpoint ``name``; returns a JSON-serialisable summary of its one validation."""
+    """Run the checkpoint ``name`` (on the run schema's tables); returns a JSON-serialisable summary."""
     from great_expectations.core.run_identifier import RunIdentifier
 
-    ctx = context(conn_id)
+    ctx = context(conn_id, schema=schema)
     checkpoint = ctx.checkpoints.get(name)
     result = checkpoint.run(run_id=RunIdentifier(run_name=run_name), expectation_parameters=expectation_parameters or {})
     (identifier, validation), *_ = result.run_results.items()
@@ -185,7 +192,9 @@ def failure_message(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def publish_docs(conn_id: str, docs_location: str, *, run_name: str | None = None, aws_conn_id: str | None = None) -> dict[str, Any]:
+def publish_docs(
+    conn_id: str, docs_location: str, *, run_name: str | None = None, aws_conn_id: str | None = None, schema: str | None = None
+) -> dict[str, Any]:
     """Render the run's validation pages, the suite pages and the index; copy changed files out.
 
     The location is a folder or an s3:// URL (GX 1.x has no S3 site store: the site is built
@@ -193,7 +202,7 @@ def publish_docs(conn_id: str, docs_location: str, *, run_name: str | None = Non
     """
     from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
-    ctx = context(conn_id)
+    ctx = context(conn_id, schema=schema)  # the run's schema: reuses the validations' context
     pages: list = [ExpectationSuiteIdentifier(name=suite.name) for suite in ctx.suites.all()]
     results = ctx.validation_results_store.list_keys()
     pages += [key for key in results if run_name is None or key.run_id.run_name == run_name]

@@ -253,7 +253,19 @@ def summarise(results: list[dict[str, Any]], counts: dict[str, Any]) -> dict[str
         "staged": {"events": staged_events, "songs": staged_songs},
         "tables": tables,
         "songplays_with_song": counts["songplays_with_song"],
-        "runs": [{"date": d["date"], "state": d["state"], "seconds": d["seconds"]} for d in results],
+        "runs": [
+            {
+                "date": d["date"],
+                "state": d["state"],
+                "seconds": d["seconds"],
+                # Published only when publish_day succeeded: otherwise the tables kept their rows.
+                "published": d["tasks"].get("publish_day") == "success",
+                "quarantined": sum(
+                    (d["xcom"].get(t, {}).get("return_value") or {}).get("quarantined", 0) for t in ("stage_events", "stage_songs")
+                ),
+            }
+            for d in results
+        ],
         "validations": validations,
     }
 
@@ -301,6 +313,12 @@ def print_summary(summary: dict[str, Any], path: Path) -> None:
     for table, count in summary["tables"].items():
         _say(f"  {table:<10} {count:>10,}")
     _say(f"  songplays with a matched song: {summary['songplays_with_song']:,}")
+    published = [r["date"] for r in summary["runs"] if r["published"]]
+    held = [r["date"] for r in summary["runs"] if not r["published"]]
+    _say(f"Published days: {len(published)} of {len(summary['runs'])}" + (f"; NOT published: {', '.join(held)}" if held else ""))
+    quarantined = {r["date"]: r["quarantined"] for r in summary["runs"] if r["quarantined"]}
+    if quarantined:
+        _say("Quarantined lines/files: " + ", ".join(f"{d}: {n}" for d, n in quarantined.items()) + " (table quarantine)")
     passed = sum(v["success"] for v in summary["validations"])
     _say(f"Validations: {passed} passed of {len(summary['validations'])}")
     for v in summary["validations"]:

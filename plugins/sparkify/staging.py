@@ -23,14 +23,23 @@ CHUNK_BYTES = 1 << 20
 @dataclass
 class StageCounts:
     files: int = 0
-    lines: int = 0  # non-blank lines (NDJSON) or documents (one-object files) read
+    lines: int = 0  # non-blank lines (NDJSON) or JSON objects (song files) read, quarantined ones included
     rows: int = 0  # rows sent to the table
-    loaded: int = 0  # rows the server reports stored (the GX staged-count check compares)
+    loaded: int = 0  # rows the server reports stored
     blank_lines: int = 0
+    quarantined: int = 0  # lines or files sent to the quarantine table instead
 
 
 class StagingError(ValueError):
-    """Input that cannot be staged; the message names the file and line."""
+    """Input that cannot be staged at all; the message names the file (and line)."""
+
+
+class Rejected(ValueError):
+    """One line or file that cannot be staged: it goes to the quarantine table with this reason."""
+
+
+MAX_RAW_CHARS = 65535  # the quarantine keeps at most this much of a rejected line (Redshift's varchar limit)
+_INT_RANGE = {"integer": 1 << 31, "bigint": 1 << 63}
 
 
 def _csv_field(value) -> str:
@@ -47,48 +56,175 @@ def _csv_field(value) -> str:
     return '"' + value.replace('"', '""') + '"'
 
 
-def _records(lake, key: str, *, ndjson: bool, counts: StageCounts) -> Iterator[tuple[int, dict]]:
-    """(line number, record) pairs of one lake file."""
-    name = lake.name(key)
-    counts.files += 1
-    if not ndjson:
-        try:
-            record = json.loads(lake.read_bytes(key))
-        except ValueError as err:
-            raise StagingError(f"{name}: not one JSON document ({err}).") from err
-        if not isinstance(record, dict):
-            raise StagingError(f"{name}: expected one JSON object, found {type(record).__name__}.")
-        counts.lines += 1
-        yield 1, record
+def _coerce(value, data_type: str, field: str):
+    """A JSON value as the column's type would store it; Rejected when it cannot be."""
+    if value is None:
+        return None
+    if data_type in _INT_RANGE:
+        if isinstance(value, bool):
+            raise Rejected(f"{field}: {value!r} is not an integer")
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value.strip())
+        if not isinstance(value, int):
+            raise Rejected(f"{field}: {_short(value)} is not an integer")
+        if not -_INT_RANGE[data_type] <= value < _INT_RANGE[data_type]:
+            raise Rejected(f"{field}: {value} is out of range for {data_type}")
+        return value
+    if data_type == "double precision":
+        if isinstance(value, bool):
+            raise Rejected(f"{field}: {value!r} is not a number")
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                raise Rejected(f"{field}: {_short(value)} is not a number") from None
+        if not isinstance(value, (int, float)) or value != value or value in (float("inf"), float("-inf")):
+            raise Rejected(f"{field}: {_short(value)} is not a finite number")
+        return value
+    if isinstance(value, str) and "\x00" in value:
+        raise Rejected(f"{field}: contains a NUL character")
+    return value
+
+
+def _short(value) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+class EventRules:
+    """Rules of staging_events beyond types: every event needs ts, a NextSong needs userId, and an
+    event line that repeats an earlier one (same ts, user, session, item) is a duplicate."""
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple, int] = {}
+
+    def check(self, row: dict, number: int) -> None:
+        if row.get("ts") is None:
+            raise Rejected("event without ts")
+        if row.get("page") == "NextSong" and row.get("user_id") in (None, ""):
+            raise Rejected("NextSong event without userId")
+        identity = (row.get("ts"), row.get("user_id"), row.get("session_id"), row.get("item_in_session"))
+        first = self.seen.setdefault(identity, number)
+        if first != number:
+            raise Rejected(f"duplicate of line {first} (same ts, userId, sessionId, itemInSession)")
+
+
+RULES = {"staging_events": EventRules}
+
+# What the fast path must not have let through (then the file goes line by line, where each
+# such line is quarantined with its number and text).
+FAST_PATH_CHECKS = {
+    "staging_events": "select "
+    "(select count(*) from staging_events where ts is null or (page = 'NextSong' and (user_id is null or user_id = ''))) "
+    "+ (select count(*) from (select 1 from staging_events group by ts, user_id, session_id, item_in_session "
+    "having count(*) > 1) as d)",
+}
+
+
+def _documents(data: bytes, name: str) -> Iterator[tuple[int, str, dict | None, str | None]]:
+    """The JSON objects of a song file, one after another (as Redshift's COPY 'auto' reads them):
+    (line number, raw text, object or None, reason it was rejected or None)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        yield 1, data.decode("utf-8", "backslashreplace"), None, f"invalid UTF-8 at byte {err.start}"
         return
+    if not text.strip():
+        yield 1, text, None, "empty file: no JSON object"
+        return
+    decoder = json.JSONDecoder()
+    at = 0
+    while True:
+        while at < len(text) and text[at].isspace():
+            at += 1
+        if at >= len(text):
+            return
+        line = text.count("\n", 0, at) + 1
+        try:
+            record, end = decoder.raw_decode(text, at)
+        except ValueError as err:
+            yield line, text[at:], None, f"malformed JSON: {err}"
+            return
+        if not isinstance(record, dict):
+            yield line, text[at:end], None, f"expected a JSON object, found {type(record).__name__}"
+        else:
+            yield line, text[at:end], record, None
+        at = end
+
+
+def _lines(lake, key: str, counts: StageCounts) -> Iterator[tuple[int, str, dict | None, str | None]]:
+    """The non-blank lines of an NDJSON file: (line number, raw text, object or None, reason or None)."""
     for number, raw in enumerate(lake.iter_lines(key), start=1):
         if not raw.strip():
             counts.blank_lines += 1
             continue
         try:
-            record = json.loads(raw)
+            text = raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as err:
+            yield number, raw.decode("utf-8", "backslashreplace").rstrip("\r\n"), None, f"invalid UTF-8 at byte {err.start}"
+            continue
+        try:
+            record = json.loads(text)
         except ValueError as err:
-            raise StagingError(f"{name}, line {number}: not valid JSON ({err}).") from err
+            yield number, text, None, f"malformed JSON: {err}"
+            continue
         if not isinstance(record, dict):
-            raise StagingError(f"{name}, line {number}: expected a JSON object.")
-        counts.lines += 1
-        yield number, record
+            yield number, text, None, f"expected a JSON object, found {type(record).__name__}"
+            continue
+        yield number, text, record, None
 
 
 def csv_rows(
-    lake, keys: Iterable[str], *, columns: list[str], jsonpaths: list[tuple] | None, ndjson: bool, counts: StageCounts
+    lake,
+    keys: Iterable[str],
+    *,
+    columns: list[str],
+    types: dict[str, str] | None = None,
+    jsonpaths: list[tuple] | None,
+    ndjson: bool,
+    counts: StageCounts,
+    rules=None,
+    quarantine=None,
 ) -> Iterator[str]:
-    """CSV lines for COPY, one per record, columns in table order."""
+    """CSV lines for COPY, one per good record, columns in table order.
+
+    A record that cannot be stored goes to ``quarantine(file, line, raw, reason)``; without a
+    quarantine it raises StagingError naming the file and line.
+    """
     if jsonpaths is not None and len(jsonpaths) != len(columns):
         raise StagingError(
             f"The JSONPaths file has {len(jsonpaths)} paths but the table has {len(columns)} columns; "
             "they are matched by position and must be as many."
         )
+    types = types or {}
     paths = jsonpaths if jsonpaths is not None else [(c,) for c in columns]
+    fields = [".".join(str(step) for step in p) for p in paths]
     for key in keys:
-        for _, record in _records(lake, key, ndjson=ndjson, counts=counts):
+        name = lake.name(key)
+        counts.files += 1
+        items = _lines(lake, key, counts) if ndjson else _documents(lake.read_bytes(key), name)
+        for number, raw, record, reason in items:
+            counts.lines += 1
+            if reason is None:
+                try:
+                    row = {
+                        c: _coerce(extract(record, p), types.get(c, "text"), f)
+                        for c, p, f in zip(columns, paths, fields, strict=True)
+                    }
+                    if rules is not None:
+                        rules.check(row, number)
+                except Rejected as err:
+                    reason = str(err)
+            if reason is not None:
+                if quarantine is None:
+                    raise StagingError(f"{name}, line {number}: {reason}.")
+                counts.quarantined += 1
+                quarantine(name, number, raw, reason)
+                continue
             counts.rows += 1
-            yield ",".join(_csv_field(extract(record, p)) for p in paths) + "\n"
+            yield ",".join(_csv_field(row[c]) for c in columns) + "\n"
 
 
 class _CsvStream:
@@ -206,21 +342,58 @@ def _copy_json_fast(cur, *, table: str, columns: list[str], plan, paths: list[st
         return cur.rowcount
 
 
-def copy_to_postgres(conn, *, table: str, lake, keys: Iterable[str], jsonpaths: list[tuple] | None, ndjson: bool) -> StageCounts:
+class _QuarantineFile:
+    """Rejected lines spooled as CSV for one COPY into the quarantine table (memory stays bounded)."""
+
+    def __init__(self, day: str, source: str):
+        import tempfile
+
+        self.day, self.source = day, source
+        self.file = tempfile.SpooledTemporaryFile(max_size=8 << 20, mode="w+b")
+        self.count = 0
+
+    def __call__(self, name: str, number: int, raw: str, reason: str) -> None:
+        log.warning("Quarantined %s, line %s: %s", name, number, reason)
+        fields = (self.day, self.source, name, number, raw.replace("\x00", "\\x00")[:MAX_RAW_CHARS], reason[:1024])
+        self.file.write((",".join(_csv_field(v) for v in fields) + "\n").encode("utf-8"))
+        self.count += 1
+
+    def copy_into(self, cur) -> None:
+        self.file.seek(0)
+        cur.copy_expert("copy quarantine (day, source, file, line_number, raw, reason) from stdin with (format csv)", self.file)
+        self.file.close()
+
+
+def copy_to_postgres(
+    conn,
+    *,
+    table: str,
+    lake,
+    keys: Iterable[str],
+    jsonpaths: list[tuple] | None,
+    ndjson: bool,
+    day: str | None = None,
+    source: str | None = None,
+) -> StageCounts:
     """Replace the rows of a staging table with the records of the files, in one transaction.
 
-    A local NDJSON file whose paths are top-level fields goes the fast way (DuckDB -> CSV ->
-    COPY, concurrently); anything else, or a file DuckDB rejects, goes line by line in Python,
-    whose errors name the file and line.
+    A local file whose paths are top-level fields goes the fast way (DuckDB -> CSV -> COPY,
+    concurrently). A file DuckDB rejects, or whose rows break a rule of the table, goes line by
+    line in Python: with ``source`` (events or songs) each bad line or file goes to the run's
+    quarantine table with its file, line, text and reason; without, the first one raises
+    StagingError naming the file and line.
     """
     keys = list(keys)
     counts = StageCounts()
+    rules_for = RULES.get(table)
     with conn.cursor() as cur:
         types = _column_types(cur, table)
         if not types:
             raise StagingError(f"Table {table} does not exist in the warehouse; run the prepare_warehouse task first.")
         columns = list(types)
         cur.execute(f"delete from {table}")
+        if source is not None:
+            cur.execute("delete from quarantine where source = %s", (source,))
         plan = _fast_plan(columns, types, jsonpaths)
         local = [lake.local_path(key) for key in keys] if plan else []
         fast = bool(local) and all(local)
@@ -239,14 +412,23 @@ def copy_to_postgres(conn, *, table: str, lake, keys: Iterable[str], jsonpaths: 
                 counts.lines = sum(_nonblank_lines(p) for p in local) if ndjson else len(local)
                 if not ndjson and counts.rows != len(local):
                     raise duckdb.InvalidInputException(f"{counts.rows} records in {len(local)} one-object files")
+                if table in FAST_PATH_CHECKS:
+                    cur.execute(FAST_PATH_CHECKS[table])
+                    if cur.fetchone()[0]:
+                        raise duckdb.InvalidInputException("rows that break the table's rules")
                 cur.execute("release savepoint fast_copy")
             except duckdb.Error as err:
-                log.warning("Fast path could not read %s (%s); staging it line by line.", lake.name(keys[0]), err)
+                log.warning("Fast path could not stage %s (%s); staging it line by line.", lake.name(keys[0]), err)
                 cur.execute("rollback to savepoint fast_copy")
                 counts = StageCounts()
                 fast = False
         if not fast:
-            stream = _CsvStream(csv_rows(lake, keys, columns=columns, jsonpaths=jsonpaths, ndjson=ndjson, counts=counts))
+            quarantine = _QuarantineFile(day or "", source) if source is not None else None
+            lines = csv_rows(
+                lake, keys, columns=columns, types=types, jsonpaths=jsonpaths, ndjson=ndjson, counts=counts,
+                rules=rules_for() if rules_for else None, quarantine=quarantine,
+            )  # fmt: skip
+            stream = _CsvStream(lines)
             try:
                 cur.copy_expert(f"copy {table} ({', '.join(columns)}) from stdin with (format csv)", stream, size=CHUNK_BYTES)
             except Exception:
@@ -254,6 +436,11 @@ def copy_to_postgres(conn, *, table: str, lake, keys: Iterable[str], jsonpaths: 
                     raise stream.error from None  # the bad input itself, naming file and line
                 raise
             counts.loaded = cur.rowcount
-    # No commit here: the caller's transaction commits the delete and the COPY together.
-    log.info("Sent %s rows from %s file(s) to %s; the server stored %s", counts.rows, counts.files, table, counts.loaded)
+            if quarantine is not None and quarantine.count:
+                quarantine.copy_into(cur)
+    # No commit here: the caller's transaction commits the delete, the COPY and the quarantine together.
+    log.info(
+        "Sent %s rows from %s file(s) to %s; the server stored %s; %s quarantined",
+        counts.rows, counts.files, table, counts.loaded, counts.quarantined,
+    )  # fmt: skip
     return counts

@@ -24,8 +24,12 @@ def dialect_for(conn) -> str:
         ) from None
 
 
-def sqlalchemy_url(conn) -> str:
-    """SQLAlchemy URL for GX, built from an Airflow connection (Unix socket or TCP host)."""
+def sqlalchemy_url(conn, *, search_path: str | None = None) -> str:
+    """SQLAlchemy URL for GX, built from an Airflow connection (Unix socket or TCP host).
+
+    ``search_path`` (a run's schema) is put first on the session's search path, so GX's
+    unqualified table assets read that run's audit copies.
+    """
     dialect = dialect_for(conn)
     driver = "redshift+psycopg2" if dialect == "redshift" else "postgresql+psycopg2"
     user = quote(conn.login or "", safe="")
@@ -37,6 +41,8 @@ def sqlalchemy_url(conn) -> str:
     extra = conn.extra_dejson or {}
     if extra.get("sslmode"):
         query["sslmode"] = str(extra["sslmode"])
+    if search_path:
+        query["options"] = f"-csearch_path={search_path},public"
     if host.startswith("/"):
         # A Unix-socket directory cannot sit in the URL's host part; libpq takes it as ?host=.
         query["host"] = host

@@ -1,6 +1,9 @@
--- artists: one row per artist_id, from the staged song files (upsert). When an artist's songs
--- disagree, the row of the artist's first song_id wins; an empty location is stored as NULL.
-create temp table artists_day as
+-- artists (the run's audit copy): one row per artist_id of the staged song files; publish_day
+-- upserts them into public.artists. When an artist's songs disagree, the row of the artist's
+-- first song_id wins; an empty location is stored as NULL.
+delete from artists;
+
+insert into artists (artist_id, name, location, latitude, longitude)
 with ranked as (
     select
         artist_id,
@@ -16,13 +19,3 @@ with ranked as (
 select artist_id, name, location, latitude, longitude
 from ranked
 where artist_rank = 1;
-
-delete from artists
-using artists_day
-where artists.artist_id = artists_day.artist_id;
-
-insert into artists (artist_id, name, location, latitude, longitude)
-select artist_id, name, location, latitude, longitude
-from artists_day;
-
-drop table artists_day;

@@ -1,9 +1,8 @@
--- songplays: one row per NextSong event. Grain: the day's partition (start_time in the day),
--- replaced as a whole, so re-runs and backfills never duplicate rows.
+-- songplays (the run's audit copy): one row per NextSong event of the day. publish_day replaces
+-- the day's partition of public.songplays with it, so re-runs and backfills never duplicate rows.
 -- songplay_id is an md5 of the event's identity (ts, user, session, item): stable across runs.
-delete from songplays
-where start_time >= cast(%(day)s as timestamp)
-    and start_time < cast(%(day)s as timestamp) + interval '1 day';
+-- Songs and artists are matched against this run's audit copies (the whole staged catalog).
+delete from songplays;
 
 insert into songplays (
     songplay_id, start_time, user_id, level, song_id, artist_id, session_id, location, user_agent

@@ -1,6 +1,8 @@
--- songs: one row per song_id, from the song files staged for this run (upsert).
--- year 0 in the source means "unknown" and is stored as NULL.
-create temp table songs_day as
+-- songs (the run's audit copy): one row per song_id of the song files staged for this run;
+-- publish_day upserts them into public.songs. year 0 in the source means "unknown": NULL.
+delete from songs;
+
+insert into songs (song_id, title, artist_id, year, duration)
 with ranked as (
     select
         song_id,
@@ -16,13 +18,3 @@ with ranked as (
 select song_id, title, artist_id, year, duration
 from ranked
 where song_rank = 1;
-
-delete from songs
-using songs_day
-where songs.song_id = songs_day.song_id;
-
-insert into songs (song_id, title, artist_id, year, duration)
-select song_id, title, artist_id, year, duration
-from songs_day;
-
-drop table songs_day;

@@ -1,15 +1,12 @@
--- time: one row per start_time of the day's songplays; the day's slice is replaced.
+-- time (the run's audit copy): one row per start_time of the day's songplays; publish_day
+-- replaces the day's slice of public.time with it.
 -- weekday follows extract(dow): 0 = Sunday .. 6 = Saturday; week is the ISO week.
-delete from time
-where start_time >= cast(%(day)s as timestamp)
-    and start_time < cast(%(day)s as timestamp) + interval '1 day';
+delete from time;
 
 insert into time (start_time, hour, day, week, month, year, weekday)
 with day_starts as (
     select distinct start_time
     from songplays
-    where start_time >= cast(%(day)s as timestamp)
-        and start_time < cast(%(day)s as timestamp) + interval '1 day'
 )
 
 select

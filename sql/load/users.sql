@@ -1,7 +1,10 @@
--- users: one row per user_id, carrying the level (and names) of the user's latest event.
--- A row is replaced only by a newer or equal event (last_event_ts), so days loaded in any
--- order, or re-run, end with the same table as one in-order run.
-create temp table users_day as
+-- users (the run's audit copy): one row per user_id of the day's events, carrying the level
+-- (and names) of the user's latest event (last_event_ts). Where the published row is newer
+-- (a later day already loaded), the published row is kept, so days loaded in any order, or
+-- re-run, end with the same table as one in-order run. publish_day merges these rows.
+delete from users;
+
+insert into users (user_id, first_name, last_name, gender, level, last_event_ts)
 with ranked as (
     select
         user_id,
@@ -16,20 +19,20 @@ with ranked as (
         ) as event_rank
     from staging_events
     where user_id is not null and user_id <> ''
+),
+
+day_users as (
+    select user_id, first_name, last_name, gender, level, ts as last_event_ts
+    from ranked
+    where event_rank = 1
 )
 
-select user_id, first_name, last_name, gender, level, ts as last_event_ts
-from ranked
-where event_rank = 1;
-
-delete from users
-using users_day
-where users.user_id = users_day.user_id
-    and users.last_event_ts <= users_day.last_event_ts;
-
-insert into users (user_id, first_name, last_name, gender, level, last_event_ts)
-select d.user_id, d.first_name, d.last_name, d.gender, d.level, d.last_event_ts
-from users_day as d
-where not exists (select 1 from users as u where u.user_id = d.user_id);
-
-drop table users_day;
+select
+    d.user_id,
+    case when p.last_event_ts > d.last_event_ts then p.first_name else d.first_name end,
+    case when p.last_event_ts > d.last_event_ts then p.last_name else d.last_name end,
+    case when p.last_event_ts > d.last_event_ts then p.gender else d.gender end,
+    case when p.last_event_ts > d.last_event_ts then p.level else d.level end,
+    case when p.last_event_ts > d.last_event_ts then p.last_event_ts else d.last_event_ts end
+from day_users as d
+left join public.users as p on p.user_id = d.user_id;

@@ -1,50 +1,30 @@
--- Warehouse DDL, PostgreSQL dialect. Idempotent: safe to run before every DAG run.
+-- Warehouse DDL, PostgreSQL dialect: the published tables, in schema public. Idempotent: safe
+-- to run before every DAG run. Each run also gets its own schema (sql/postgres/run_tables.sql).
 -- Keys are not enforced by constraints (as on Redshift, where they are informational only):
 -- Great Expectations checks them on every load, identically on both warehouses.
 
--- One row per line of the day's event log; replaced by every staging run.
-create table if not exists staging_events (
-    artist          text,
-    auth            text,
-    first_name      text,
-    gender          text,
-    item_in_session integer,
-    last_name       text,
-    length          double precision,
-    level           text,
-    location        text,
-    method          text,
-    page            text,
-    registration    double precision,
-    session_id      bigint,
-    song            text,
-    status          integer,
-    ts              bigint,
-    user_agent      text,
-    user_id         text
-);
+-- Runs that start together must not create the same table twice at once.
+select pg_advisory_xact_lock(hashtext('sparkify.prepare_warehouse'));
 
--- One row per song file of the lake; replaced by every staging run.
-create table if not exists staging_songs (
-    num_songs        integer,
-    artist_id        text,
-    artist_latitude  double precision,
-    artist_longitude double precision,
-    artist_location  text,
-    artist_name      text,
-    song_id          text,
-    title            text,
-    duration         double precision,
-    year             integer
-);
+-- Objects of earlier versions, when every run shared one set of staging tables in public.
+drop view if exists public.songplays_day;
+drop view if exists public.time_day;
+drop table if exists public.run_context;
+drop table if exists public.staging_events;
+drop table if exists public.staging_songs;
 
--- The day being processed: the validation views below read their day from here.
-create table if not exists run_context (
-    day date not null
+-- Lines and song files that could not be staged, per day: where they were, what they held, why.
+create table if not exists public.quarantine (
+    day         date,
+    source      text,
+    file        text,
+    line_number integer,
+    raw         text,
+    reason      text
 );
 
 -- Fact: one row per NextSong event.
-create table if not exists songplays (
+create table if not exists public.songplays (
     songplay_id char(32),
     start_time  timestamp,
     user_id     text,
@@ -55,10 +35,10 @@ create table if not exists songplays (
     location    text,
     user_agent  text
 );
-create index if not exists songplays_start_time_idx on songplays (start_time);
+create index if not exists songplays_start_time_idx on public.songplays (start_time);
 
 -- One row per user_id, with the level of the user's latest event (last_event_ts).
-create table if not exists users (
+create table if not exists public.users (
     user_id       text,
     first_name    text,
     last_name     text,
@@ -66,31 +46,31 @@ create table if not exists users (
     level         text,
     last_event_ts bigint
 );
-create index if not exists users_user_id_idx on users (user_id);
+create index if not exists users_user_id_idx on public.users (user_id);
 
 -- One row per song_id.
-create table if not exists songs (
+create table if not exists public.songs (
     song_id   text,
     title     text,
     artist_id text,
     year      integer,
     duration  double precision
 );
-create index if not exists songs_song_id_idx on songs (song_id);
-create index if not exists songs_title_idx on songs (title);
+create index if not exists songs_song_id_idx on public.songs (song_id);
+create index if not exists songs_title_idx on public.songs (title);
 
 -- One row per artist_id.
-create table if not exists artists (
+create table if not exists public.artists (
     artist_id text,
     name      text,
     location  text,
     latitude  double precision,
     longitude double precision
 );
-create index if not exists artists_artist_id_idx on artists (artist_id);
+create index if not exists artists_artist_id_idx on public.artists (artist_id);
 
 -- One row per start_time of a songplay.
-create table if not exists time (
+create table if not exists public.time (
     start_time timestamp,
     hour       integer,
     day        integer,
@@ -99,4 +79,4 @@ create table if not exists time (
     year       integer,
     weekday    integer
 );
-create index if not exists time_start_time_idx on time (start_time);
+create index if not exists time_start_time_idx on public.time (start_time);

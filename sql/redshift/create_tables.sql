@@ -1,55 +1,35 @@
--- Warehouse DDL, Amazon Redshift dialect. Idempotent: safe to run before every DAG run.
+-- Warehouse DDL, Amazon Redshift dialect: the published tables, in schema public. Idempotent:
+-- safe to run before every DAG run. Each run also gets its own schema (run_tables.sql).
 -- Distribution design (see README "Redshift"):
 --   * songplays and time are the large, growing tables: both DISTKEY(start_time), so the
 --     fact -> time join is co-located, and SORTKEY(start_time), so a day's partition (the
 --     fact's delete/insert and its validation) reads only that day's blocks.
 --   * users, songs, artists are small dimensions: DISTSTYLE ALL, a copy on every node, so
 --     joins to them never move data.
---   * staging tables are replaced every run and read whole: DISTSTYLE EVEN.
+--   * staging tables (in each run's schema) are read whole: DISTSTYLE EVEN.
 -- Keys are not declared: Redshift does not enforce them; Great Expectations checks them.
 
-create table if not exists staging_events (
-    artist          varchar(512),
-    auth            varchar(32),
-    first_name      varchar(256),
-    gender          varchar(8),
-    item_in_session integer,
-    last_name       varchar(256),
-    length          double precision,
-    level           varchar(16),
-    location        varchar(512),
-    method          varchar(16),
-    page            varchar(64),
-    registration    double precision,
-    session_id      bigint,
-    song            varchar(512),
-    status          integer,
-    ts              bigint,
-    user_agent      varchar(1024),
-    user_id         varchar(64)
-)
-diststyle even;
+-- Objects of earlier versions, when every run shared one set of staging tables in public.
+drop view if exists public.songplays_day;
+drop view if exists public.time_day;
+drop table if exists public.run_context;
+drop table if exists public.staging_events;
+drop table if exists public.staging_songs;
 
-create table if not exists staging_songs (
-    num_songs        integer,
-    artist_id        varchar(32),
-    artist_latitude  double precision,
-    artist_longitude double precision,
-    artist_location  varchar(512),
-    artist_name      varchar(512),
-    song_id          varchar(32),
-    title            varchar(512),
-    duration         double precision,
-    year             integer
+-- Lines and song files that could not be staged, per day: where they were, what they held
+-- (the first 65,535 bytes), why.
+create table if not exists public.quarantine (
+    day         date,
+    source      varchar(16),
+    file        varchar(1024),
+    line_number integer,
+    raw         varchar(65535),
+    reason      varchar(1024)
 )
-diststyle even;
+diststyle even
+sortkey (day);
 
-create table if not exists run_context (
-    day date not null
-)
-diststyle all;
-
-create table if not exists songplays (
+create table if not exists public.songplays (
     songplay_id char(32),
     start_time  timestamp,
     user_id     varchar(64),
@@ -63,7 +43,7 @@ create table if not exists songplays (
 distkey (start_time)
 sortkey (start_time);
 
-create table if not exists users (
+create table if not exists public.users (
     user_id       varchar(64),
     first_name    varchar(256),
     last_name     varchar(256),
@@ -74,7 +54,7 @@ create table if not exists users (
 diststyle all
 sortkey (user_id);
 
-create table if not exists songs (
+create table if not exists public.songs (
     song_id   varchar(32),
     title     varchar(512),
     artist_id varchar(32),
@@ -84,7 +64,7 @@ create table if not exists songs (
 diststyle all
 sortkey (song_id);
 
-create table if not exists artists (
+create table if not exists public.artists (
     artist_id varchar(32),
     name      varchar(512),
     location  varchar(512),
@@ -94,7 +74,7 @@ create table if not exists artists (
 diststyle all
 sortkey (artist_id);
 
-create table if not exists time (
+create table if not exists public.time (
     start_time timestamp,
     hour       integer,
     day        integer,

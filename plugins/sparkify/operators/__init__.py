@@ -1,6 +1,6 @@
 """Airflow operators of the Sparkify pipeline."""
 
-from sparkify.operators.load import LoadTableOperator, PrepareWarehouseOperator
+from sparkify.operators.load import LoadTableOperator, PrepareWarehouseOperator, PublishDayOperator
 from sparkify.operators.stage import StageJsonOperator
 from sparkify.operators.validate import GxValidationOperator, PublishDataDocsOperator
 
@@ -9,5 +9,6 @@ __all__ = [
     "LoadTableOperator",
     "PrepareWarehouseOperator",
     "PublishDataDocsOperator",
+    "PublishDayOperator",
     "StageJsonOperator",
 ]

@@ -1,4 +1,9 @@
-"""Operators that run SQL files from sql/ against the warehouse, each in one transaction."""
+"""Operators that run SQL files from sql/ against the warehouse, each in one transaction.
+
+Write-audit-publish: every run has its own schema (wap_YYYYMMDD, from the run's day only).
+prepare_warehouse creates it empty; staging and loads write there (the audit copies); GX
+validates those; publish_day moves them into the published tables in one transaction.
+"""
 
 from __future__ import annotations
 
@@ -10,77 +15,98 @@ from airflow.sdk import BaseOperator
 from sparkify import SQL_DIR, WAREHOUSE_CONN_ID
 
 TABLES = ("songplays", "users", "songs", "artists", "time")
-FACTS = ("songplays",)
+DAY = "{{ ds }}"
 
 
 class PrepareWarehouseOperator(BaseOperator):
-    """Create the warehouse tables (DDL of the connection's dialect) and record the run's day."""
+    """Create the published tables (DDL of the connection's dialect) and the run's empty schema."""
 
     template_fields: Sequence[str] = ("day",)
     ui_color = "#e8f0fe"
 
-    def __init__(self, *, day: str = "{{ ds }}", conn_id: str = WAREHOUSE_CONN_ID, **kwargs: Any) -> None:
+    def __init__(self, *, day: str = DAY, conn_id: str = WAREHOUSE_CONN_ID, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.day = day
         self.conn_id = conn_id
 
-    def execute(self, context) -> str:
-        from sparkify.db import run_script, transaction, warehouse_ddl
+    def execute(self, context) -> dict[str, str]:
+        from sparkify.db import run_ddl, run_schema, run_script, transaction, use_schema, warehouse_ddl
 
+        schema = run_schema(self.day)
         with transaction(self.conn_id) as (conn, dialect):
             run_script(conn, warehouse_ddl(dialect), None)
+            with conn.cursor() as cur:
+                # A retry or re-run of the day starts from an empty schema of its own.
+                cur.execute(f"drop schema if exists {schema} cascade")
+                cur.execute(f"create schema {schema}")
+            use_schema(conn, schema)
+            run_script(conn, run_ddl(dialect), None)
             run_script(conn, (SQL_DIR / "run_context.sql").read_text(), {"day": self.day})
-        self.log.info("Warehouse ready (%s dialect); run day %s", dialect, self.day)
-        return self.day
+        self.log.info("Warehouse ready (%s dialect); run day %s in schema %s", dialect, self.day, schema)
+        return {"day": self.day, "schema": schema}
 
 
 class LoadTableOperator(BaseOperator):
-    """Load one star-schema table from staging with its sql/load/<table>.sql, in one transaction.
+    """Load the run's audit copy of one star-schema table with sql/load/<table>.sql, in one transaction.
 
-    The fact replaces the day's partition; dimensions upsert. Identifiers come from code only:
-    ``table`` must be one of TABLES.
+    Identifiers come from code only: ``table`` must be one of TABLES; the schema comes from the
+    run's day.
     """
 
-    template_fields: Sequence[str] = ("sql", "parameters")
+    template_fields: Sequence[str] = ("sql", "day")
     template_ext: Sequence[str] = (".sql",)
-    template_fields_renderers = {"sql": "sql", "parameters": "json"}
+    template_fields_renderers = {"sql": "sql"}
     ui_color = "#f0e4ff"
 
-    def __init__(
-        self,
-        *,
-        table: str,
-        sql: str | None = None,
-        parameters: dict[str, Any] | None = None,
-        conn_id: str = WAREHOUSE_CONN_ID,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, table: str, sql: str | None = None, day: str = DAY, conn_id: str = WAREHOUSE_CONN_ID, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if table not in TABLES:
             raise ValueError(f"LoadTableOperator: table={table!r} is not one of {', '.join(TABLES)}.")
         self.table = table
         self.sql = sql or f"load/{table}.sql"
-        self.parameters = parameters if parameters is not None else {"day": "{{ ds }}"}
+        self.day = day
         self.conn_id = conn_id
 
     def execute(self, context) -> dict[str, int]:
-        from sparkify.db import run_script, transaction
+        from sparkify.db import run_schema, run_script, transaction
 
-        if "day" in self.parameters:
-            _check_day(self.parameters["day"])
-        with transaction(self.conn_id) as (conn, _):
-            run_script(conn, self.sql, self.parameters)
+        schema = run_schema(self.day)
+        with transaction(self.conn_id, schema=schema) as (conn, _):
+            run_script(conn, self.sql, {"day": self.day})
             with conn.cursor() as cur:
-                cur.execute(f"select count(*) from {self.table}")
-                total = cur.fetchone()[0]
-        self.log.info("Loaded %s: %s rows in the table", self.table, total)
-        return {"table_rows": total}
+                cur.execute(f"select count(*) from {schema}.{self.table}")
+                rows = cur.fetchone()[0]
+        self.log.info("Loaded %s.%s (audit copy): %s rows", schema, self.table, rows)
+        return {"audit_rows": rows}
 
 
-def _check_day(day: Any) -> None:
-    from datetime import date
+class PublishDayOperator(BaseOperator):
+    """Publish the run's audit copies into the published tables in one transaction (sql/publish.sql),
+    then drop the run's schema in that same transaction. Runs only when every check passed."""
 
-    try:
-        date.fromisoformat(str(day))
-    except ValueError:
-        raise ValueError(f"parameters['day'] must be a date YYYY-MM-DD, got {day!r}.") from None
+    template_fields: Sequence[str] = ("day",)
+    ui_color = "#d7f5d0"
+
+    def __init__(self, *, day: str = DAY, conn_id: str = WAREHOUSE_CONN_ID, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.day = day
+        self.conn_id = conn_id
+
+    def execute(self, context) -> dict[str, Any]:
+        from sparkify.db import run_schema, run_script, transaction
+
+        schema = run_schema(self.day)
+        with transaction(self.conn_id, schema=schema) as (conn, _):
+            with conn.cursor() as cur:
+                cur.execute("select count(*) from information_schema.schemata where schema_name = %s", (schema,))
+                if cur.fetchone()[0] == 0:
+                    raise RuntimeError(f"Schema {schema} does not exist: run the day from prepare_warehouse (clear the whole run).")
+                audit = {}
+                for table in (*TABLES, "quarantine"):
+                    cur.execute(f"select count(*) from {schema}.{table}")
+                    audit[table] = cur.fetchone()[0]
+            run_script(conn, (SQL_DIR / "publish.sql").read_text(), {"day": self.day})
+            with conn.cursor() as cur:
+                cur.execute(f"drop schema {schema} cascade")
+        self.log.info("Published day %s from %s: %s", self.day, schema, audit)
+        return {"day": self.day, "published": audit}

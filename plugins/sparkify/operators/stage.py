@@ -21,7 +21,7 @@ class StageJsonOperator(BaseOperator):
     position) or, without it, the JSON field named like each column ('auto').
     """
 
-    template_fields: Sequence[str] = ("lake_root", "key", "jsonpaths_key")
+    template_fields: Sequence[str] = ("lake_root", "key", "jsonpaths_key", "day")
     ui_color = "#dff5e3"
 
     def __init__(
@@ -32,6 +32,7 @@ class StageJsonOperator(BaseOperator):
         record_format: str = "ndjson",
         jsonpaths_key: str | None = None,
         lake_root: str = "{{ var.value.sparkify_lake }}",
+        day: str = "{{ ds }}",
         conn_id: str = WAREHOUSE_CONN_ID,
         aws_conn_id: str = AWS_CONN_ID,
         **kwargs: Any,
@@ -46,18 +47,24 @@ class StageJsonOperator(BaseOperator):
         self.record_format = record_format
         self.jsonpaths_key = jsonpaths_key
         self.lake_root = lake_root
+        self.day = day
         self.conn_id = conn_id
         self.aws_conn_id = aws_conn_id
 
     def execute(self, context) -> dict[str, Any]:
-        from sparkify.db import transaction
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from sparkify.db import run_schema, transaction
         from sparkify.lake import open_lake, read_jsonpaths
         from sparkify.staging import copy_to_postgres
 
         lake = open_lake(self.lake_root, aws_conn_id=self.aws_conn_id)
         if self.record_format == "ndjson":
             if not lake.is_file(self.key):
-                raise FileNotFoundError(f"Lake file {self.key!r} not found under {lake.url} (expected {lake.name(self.key)}).")
+                raise FileNotFoundError(
+                    f"Lake file {self.key!r} not found under {lake.url} (expected {lake.name(self.key)}). "
+                    "Nothing was staged; the published tables are unchanged."
+                )
             keys = [self.key]
         else:
             keys = lake.list_json(self.key)
@@ -69,7 +76,8 @@ class StageJsonOperator(BaseOperator):
                 raise FileNotFoundError(f"JSONPaths file {self.jsonpaths_key!r} not found under {lake.url}.")
             jsonpaths = read_jsonpaths(lake.read_bytes(self.jsonpaths_key).decode("utf-8"), source=lake.name(self.jsonpaths_key))
         ndjson = self.record_format == "ndjson"
-        with transaction(self.conn_id) as (conn, dialect):
+        source = "events" if self.table == "staging_events" else "songs"
+        with transaction(self.conn_id, schema=run_schema(self.day)) as (conn, dialect):
             if dialect == "redshift":
                 from sparkify.redshift import copy_to_redshift
 
@@ -78,8 +86,19 @@ class StageJsonOperator(BaseOperator):
                     ndjson=ndjson, aws_conn_id=self.aws_conn_id,
                 )  # fmt: skip
             else:
-                counts = copy_to_postgres(conn, table=self.table, lake=lake, keys=keys, jsonpaths=jsonpaths, ndjson=ndjson)
-        self.log.info("Staged %s: %s rows from %s file(s) under %s", self.table, counts.loaded, counts.files, lake.name(self.key))
+                counts = copy_to_postgres(
+                    conn, table=self.table, lake=lake, keys=keys, jsonpaths=jsonpaths, ndjson=ndjson, day=self.day, source=source
+                )
+            if ndjson and counts.lines == 0:
+                # Rolled back with the transaction: the run's schema keeps no half-staged rows.
+                raise AirflowFailException(
+                    f"Lake file {lake.name(self.key)} is empty (no non-blank line): nothing to load for {self.day}. "
+                    "The published tables are left as they are; re-run the day once the file is complete."
+                )
+        self.log.info(
+            "Staged %s: %s rows from %s file(s) under %s; %s quarantined",
+            self.table, counts.loaded, counts.files, lake.name(self.key), counts.quarantined,
+        )  # fmt: skip
         return {
             "table": self.table,
             "key": self.key,
@@ -88,4 +107,5 @@ class StageJsonOperator(BaseOperator):
             "rows": counts.rows,
             "loaded": counts.loaded,
             "blank_lines": counts.blank_lines,
+            "quarantined": counts.quarantined,
         }

@@ -10,6 +10,7 @@ from airflow.sdk import BaseOperator, BaseOperatorLink
 from sparkify import AWS_CONN_ID, WAREHOUSE_CONN_ID
 
 SUITES = (
+    "quarantine",
     "staging_events",
     "staging_songs",
     "users",
@@ -47,13 +48,36 @@ def docs_location(value: str | None) -> str:
     return (value or "").strip() or DEFAULT_DOCS_LOCATION
 
 
+def numeric_parameter(name: str, value: Any) -> int | float:
+    """A suite parameter as a number. Templated values (XCom, Variables) render as text; anything
+    that is not a plain number is refused with the parameter's name, never passed on."""
+    if isinstance(value, bool):
+        raise ValueError(f"Expectation parameter {name!r} must be a number, got {value!r}.")
+    if isinstance(value, (int, float)):
+        return value
+    text = str(value).strip()
+    if text.lstrip("-").isdigit():
+        return int(text)
+    try:
+        number = float(text)
+    except ValueError:
+        number = float("nan")
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError(f"Expectation parameter {name!r} must be a number, got {_clip(text)!r}.")
+    return number
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 class GxValidationOperator(BaseOperator):
     """Run the GX checkpoint of one suite on the warehouse; fail (no retry) on a critical failure.
 
     The summary (JSON) goes to XCom before failing; warning-level failures only report.
     """
 
-    template_fields: Sequence[str] = ("expectation_parameters", "docs_location")
+    template_fields: Sequence[str] = ("expectation_parameters", "docs_location", "day")
     template_fields_renderers = {"expectation_parameters": "json"}
     operator_extra_links = (DataDocsLink(),)
     ui_color = "#fff4d6"
@@ -64,10 +88,12 @@ class GxValidationOperator(BaseOperator):
         suite: str,
         expectation_parameters: dict[str, Any] | None = None,
         docs_location: str = DOCS_LOCATION,
+        day: str = "{{ ds }}",
         conn_id: str = WAREHOUSE_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.day = day
         if suite not in SUITES:
             raise ValueError(f"GxValidationOperator: suite={suite!r} is not one of {', '.join(SUITES)}.")
         self.suite = suite
@@ -78,18 +104,17 @@ class GxValidationOperator(BaseOperator):
     def execute(self, context) -> None:
         from airflow.sdk.exceptions import AirflowFailException
 
+        from sparkify.db import run_schema
         from sparkify.quality import failure_message, run_checkpoint
 
         run_name = context["run_id"]
-        # Templated values render as text; counts compare as numbers.
-        parameters = {
-            k: int(v) if isinstance(v, str) and v.strip().lstrip("-").isdigit() else v for k, v in self.expectation_parameters.items()
-        }
+        parameters = {k: numeric_parameter(k, v) for k, v in self.expectation_parameters.items()}
         summary = run_checkpoint(
             self.suite,
             run_name=run_name,
             conn_id=self.conn_id,
             docs_location=docs_location(self.docs_location),
+            schema=run_schema(self.day),
             expectation_parameters=parameters,
         )
         summary["date"] = context["ds"]
@@ -110,7 +135,7 @@ class GxValidationOperator(BaseOperator):
 class PublishDataDocsOperator(BaseOperator):
     """Build the Data Docs site and publish it to the docs location, whatever happened upstream."""
 
-    template_fields: Sequence[str] = ("docs_location",)
+    template_fields: Sequence[str] = ("docs_location", "day")
     ui_color = "#e0f7fa"
 
     def __init__(
@@ -119,17 +144,26 @@ class PublishDataDocsOperator(BaseOperator):
         docs_location: str = DOCS_LOCATION,
         conn_id: str = WAREHOUSE_CONN_ID,
         aws_conn_id: str = AWS_CONN_ID,
+        day: str = "{{ ds }}",
         **kwargs: Any,
     ):
         kwargs.setdefault("trigger_rule", "all_done")
         super().__init__(**kwargs)
+        self.day = day
         self.docs_location = docs_location
         self.conn_id = conn_id
         self.aws_conn_id = aws_conn_id
 
     def execute(self, context) -> dict[str, Any]:
+        from sparkify.db import run_schema
         from sparkify.quality import publish_docs
 
-        published = publish_docs(self.conn_id, docs_location(self.docs_location), run_name=context["run_id"], aws_conn_id=self.aws_conn_id)
+        published = publish_docs(
+            self.conn_id,
+            docs_location(self.docs_location),
+            run_name=context["run_id"],
+            aws_conn_id=self.aws_conn_id,
+            schema=run_schema(self.day),
+        )
         self.log.info("Data Docs published: %s", published["index"])
         return published
