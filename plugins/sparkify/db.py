@@ -121,3 +121,43 @@ def run_script(conn, sql: str, parameters: dict | None) -> list[int]:
             cur.execute(statement, parameters if uses_params else None)
             counts.append(cur.rowcount)
     return counts
+
+
+def prepare_run(conn, dialect: str, day: str) -> str:
+    """Published tables (idempotent DDL) and the day's run schema, created empty; returns its name."""
+    from sparkify import SQL_DIR
+
+    schema = run_schema(day)
+    run_script(conn, warehouse_ddl(dialect), None)
+    with conn.cursor() as cur:
+        # A retry or re-run of the day starts from an empty schema of its own.
+        cur.execute(f"drop schema if exists {schema} cascade")
+        cur.execute(f"create schema {schema}")
+    use_schema(conn, schema)
+    run_script(conn, run_ddl(dialect), None)
+    run_script(conn, (SQL_DIR / "run_context.sql").read_text(), {"day": day})
+    return schema
+
+
+AUDITED = ("songplays", "users", "songs", "artists", "time", "quarantine")
+
+
+def publish_run(conn, day: str) -> dict[str, int]:
+    """Move the day's audit copies into the published tables (sql/publish.sql) and drop the run's
+    schema, on the caller's transaction; returns the rows published per table."""
+    from sparkify import SQL_DIR
+
+    schema = run_schema(day)
+    with conn.cursor() as cur:
+        cur.execute("select count(*) from information_schema.schemata where schema_name = %s", (schema,))
+        if cur.fetchone()[0] == 0:
+            raise RuntimeError(f"Schema {schema} does not exist: run the day again from prepare_warehouse (clear the whole run).")
+        audit = {}
+        for table in AUDITED:
+            cur.execute(f"select count(*) from {schema}.{table}")
+            audit[table] = cur.fetchone()[0]
+    use_schema(conn, schema)
+    run_script(conn, (SQL_DIR / "publish.sql").read_text(), {"day": day})
+    with conn.cursor() as cur:
+        cur.execute(f"drop schema {schema} cascade")
+    return audit

@@ -1,6 +1,7 @@
 -- The benchmark's baseline: one hand-written query per suite computing the same checks as the
 -- GX suites of a day (the number of offending rows per check). make bench times these against
--- the GX validations; nothing in the DAG runs them.
+-- the GX validations; nothing in the DAG runs them. Like GX, they read the run's schema (first on
+-- the search path): the day's staging tables and audit copies.
 
 -- staging_events
 select
@@ -71,7 +72,7 @@ select
         where e.page = 'NextSong'
         and timestamp 'epoch' + e.ts * interval '1 millisecond' >= rc.day
         and timestamp 'epoch' + e.ts * interval '1 millisecond' < rc.day + interval '1 day') as staged_plays
-from songplays_day;
+from songplays;
 
 -- time (the day)
 select
@@ -82,9 +83,9 @@ select
     count(*) filter (where weekday not between 0 and 6) as bad_weekday,
     count(*) filter (where month not between 1 and 12) as bad_month,
     count(*) filter (where day not between 1 and 31) as bad_day,
-    (select count(distinct sp.start_time) from songplays_day as sp
-        where not exists (select 1 from time_day as t where t.start_time = sp.start_time)) as missing
-from time_day;
+    (select count(distinct sp.start_time) from songplays as sp
+        where not exists (select 1 from time as t where t.start_time = sp.start_time)) as missing
+from time;
 
 -- referential_integrity (the day's songplays)
 select
@@ -96,4 +97,8 @@ select
         and not exists (select 1 from artists as a where a.artist_id = sp.artist_id)) as orphan_artist,
     (select count(*) from songs as s
         where not exists (select 1 from artists as a where a.artist_id = s.artist_id)) as song_orphan_artist
-from songplays_day as sp;
+from songplays as sp;
+
+-- quarantine
+select events_read, events_quarantine_rate, songs_quarantine_rate
+from staging_summary;

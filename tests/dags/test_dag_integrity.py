@@ -25,7 +25,7 @@ def test_policies(dagbag):
     dag = dagbag.dags["sparkify"]
     assert dag.tags and "sparkify" in dag.tags
     assert dag.doc_md and "critical validation" in dag.doc_md.lower()
-    assert dag.max_active_runs == 1
+    assert dag.max_active_runs > 1  # runs of different days overlap: each has its own schema
     for task in dag.tasks:
         assert task.retries >= 2, task.task_id
         assert task.retry_delay.total_seconds() >= 60, task.task_id

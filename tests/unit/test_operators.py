@@ -35,27 +35,48 @@ def test_load_renders_its_sql_file(dag):
     task = render(dag.get_task("load_songplays"), dag)
     statements = split_statements(task.sql)
     assert [s.split()[0].lower() for s in statements] == ["delete", "insert"]
-    assert "md5(" in statements[1] and "%(day)s" in statements[0]
-    assert task.parameters == {"day": "2018-11-05"}
+    assert "md5(" in statements[1] and "%(day)s" in statements[1]
+    assert task.day == "2018-11-05"
 
 
-@pytest.mark.parametrize("table, first_words", [
-    ("users", ["create", "delete", "insert", "drop"]),
-    ("songs", ["create", "delete", "insert", "drop"]),
-    ("artists", ["create", "delete", "insert", "drop"]),
-    ("time", ["delete", "insert"]),
-])  # fmt: skip
-def test_each_load_is_one_script_without_truncate(dag, table, first_words):
+@pytest.mark.parametrize("table", ["users", "songs", "artists", "songplays", "time"])
+def test_each_load_writes_only_the_runs_audit_copy(dag, table):
+    """Loads empty and fill their unqualified table (the run's schema comes first on the path);
+    published tables (public.*) are only read, and only publish_day writes them."""
     task = render(dag.get_task(f"load_{table}"), dag)
     statements = split_statements(task.sql)
-    assert [s.split()[0].lower() for s in statements] == first_words
+    assert [s.split()[0].lower() for s in statements] == ["delete", "insert"]
+    assert statements[0] == f"delete from {table}"
+    assert statements[1].startswith(f"insert into {table} (")
     assert "truncate" not in task.sql.lower()
+    assert not any(w in task.sql.lower() for w in ("insert into public.", "delete from public.", "update "))
 
 
-def test_validation_passes_the_file_line_count(dag):
-    task = dag.get_task("validate_staging_events")
-    assert "xcom_pull(task_ids='stage_events')['lines']" in task.expectation_parameters["file_lines"]
+def test_publish_is_one_script_that_writes_every_published_table():
+    from sparkify import SQL_DIR
+
+    statements = split_statements((SQL_DIR / "publish.sql").read_text())
+    written = [s.split()[2] for s in statements if s.lower().startswith(("delete from", "insert into"))]
+    assert {w for w in written} == {f"public.{t}" for t in ("songplays", "songs", "artists", "users", "time", "quarantine")}
+    # Every published table is locked before it is first written, always in the same order.
+    locks = [s.split()[2] for s in statements if s.lower().startswith("lock table")]
+    assert locks == ["public.songplays", "public.songs", "public.artists", "public.users", "public.time", "public.quarantine"]
+
+
+def test_quarantine_check_gets_the_line_count_and_the_threshold(dag):
+    class TaskInstance:
+        def xcom_pull(self, task_ids):
+            return {"stage_events": {"lines": 120}}[task_ids]
+
+    task = dag.get_task("validate_quarantine")
+    logical = pendulum.parse("2018-11-05")
+    variables = {"value": {"get": lambda key, default=None: default}}
+    context = {"ds": "2018-11-05", "logical_date": logical, "dag": dag, "task": task, "params": {}, "var": variables, "ti": TaskInstance()}
+    task.render_template_fields(context, jinja_env=dag.get_template_env())
     assert "expectation_parameters" in GxValidationOperator.template_fields
+    # The stage task's line count, and the Variable's default threshold when it is not set.
+    assert task.expectation_parameters == {"file_lines": "120", "max_quarantine_rate": "0.01"}
+    assert task.day == "2018-11-05"
 
 
 def test_argument_errors_name_the_argument_and_the_choices():
@@ -65,15 +86,28 @@ def test_argument_errors_name_the_argument_and_the_choices():
         StageJsonOperator(task_id="x", table="events", key="k")
     with pytest.raises(ValueError, match=r"record_format='csv' is not one of ndjson, document"):
         StageJsonOperator(task_id="x", table="staging_events", key="k", record_format="csv")
-    with pytest.raises(ValueError, match=r"suite='nope' is not one of staging_events"):
+    with pytest.raises(ValueError, match=r"suite='nope' is not one of quarantine, staging_events"):
         GxValidationOperator(task_id="x", suite="nope")
 
 
-def test_load_rejects_a_day_that_is_not_a_date():
-    from sparkify.operators.load import _check_day
+def test_run_schema_comes_from_a_date_only():
+    from sparkify.db import run_schema, use_schema
 
-    with pytest.raises(ValueError, match=r"parameters\['day'\] must be a date YYYY-MM-DD, got '1; drop'"):
-        _check_day("1; drop")
+    assert run_schema("2018-11-05") == "wap_20181105"
+    for bad in ("1; drop", "2018-11-05; drop schema public cascade", "2018-13-01", "wap_20181105"):
+        with pytest.raises(ValueError, match=r"The run's day must be a date YYYY-MM-DD, got"):
+            run_schema(bad)
+    with pytest.raises(ValueError, match=r"is not a run schema"):
+        use_schema(None, "public; drop table users")
+
+
+def test_suite_parameters_must_be_numbers():
+    from sparkify.operators.validate import numeric_parameter
+
+    assert numeric_parameter("file_lines", "120") == 120 and numeric_parameter("max_quarantine_rate", "0.05") == 0.05
+    for bad in ("0.01; drop table users", "nan", "", "1e999", True):
+        with pytest.raises(ValueError, match=r"Expectation parameter 'max_quarantine_rate' must be a number"):
+            numeric_parameter("max_quarantine_rate", bad)
 
 
 def test_split_statements_drops_comments_and_empties():

@@ -12,7 +12,7 @@ from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk import Connection
 
 from sparkify import SQL_DIR
-from sparkify.db import split_statements, warehouse_ddl
+from sparkify.db import run_ddl, split_statements, warehouse_ddl
 from sparkify.redshift import copy_auth, render_copy
 from sparkify.warehouse import dialect_for, sqlalchemy_url
 from tests.conftest import ROOT
@@ -33,10 +33,12 @@ def parse_redshift(sql: str):
 def redshift_statements():
     dag = DagBag(str(ROOT / "dags")).dags["sparkify"]
     found = [("ddl", s) for s in split_statements(warehouse_ddl("redshift"))]
+    found += [("run_ddl", s) for s in split_statements(run_ddl("redshift"))]
     found += [("run_context", with_literals(s, PARAMS)) for s in split_statements((SQL_DIR / "run_context.sql").read_text())]
     for table in ("songs", "artists", "users", "songplays", "time"):
         task = render(dag.get_task(f"load_{table}"), dag)
-        found += [(f"load_{table}", with_literals(s, task.parameters)) for s in split_statements(task.sql)]
+        found += [(f"load_{table}", with_literals(s, {"day": task.day})) for s in split_statements(task.sql)]
+    found += [("publish", with_literals(s, PARAMS)) for s in split_statements((SQL_DIR / "publish.sql").read_text())]
     for table in ("staging_events", "staging_songs"):
         found.append((table, f"delete from {table}"))
     for suite in (ROOT / "gx" / "expectations").glob("*.json"):
@@ -44,7 +46,7 @@ def redshift_statements():
             if "unexpected_rows_query" in e["kwargs"]:
                 # GX puts the batch in as a subquery of the asset's table.
                 found.append(
-                    (suite.stem, e["kwargs"]["unexpected_rows_query"].replace("{batch}", "(select * from songplays_day) as subselect"))
+                    (suite.stem, e["kwargs"]["unexpected_rows_query"].replace("{batch}", "(select * from songplays) as subselect"))
                 )
     return found
 
@@ -57,9 +59,9 @@ def test_every_statement_parses_as_redshift(name, sql):
 def test_ddl_uses_the_distribution_design():
     ddl = (SQL_DIR / "redshift" / "create_tables.sql").read_text()
     for table in ("songplays", "time"):
-        assert re.search(rf"create table if not exists {table} \(.*?\)\ndistkey \(start_time\)\nsortkey \(start_time\);", ddl, re.S)
+        assert re.search(rf"create table if not exists public.{table} \(.*?\)\ndistkey \(start_time\)\nsortkey \(start_time\);", ddl, re.S)
     for table in ("users", "songs", "artists"):
-        assert re.search(rf"create table if not exists {table} \(.*?\)\ndiststyle all\n", ddl, re.S)
+        assert re.search(rf"create table if not exists public.{table} \(.*?\)\ndiststyle all\n", ddl, re.S)
     assert "truncate" not in ddl.lower() and "create index" not in ddl.lower()
 
 

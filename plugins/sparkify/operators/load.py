@@ -12,7 +12,7 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
-from sparkify import SQL_DIR, WAREHOUSE_CONN_ID
+from sparkify import WAREHOUSE_CONN_ID
 
 TABLES = ("songplays", "users", "songs", "artists", "time")
 DAY = "{{ ds }}"
@@ -30,18 +30,10 @@ class PrepareWarehouseOperator(BaseOperator):
         self.conn_id = conn_id
 
     def execute(self, context) -> dict[str, str]:
-        from sparkify.db import run_ddl, run_schema, run_script, transaction, use_schema, warehouse_ddl
+        from sparkify.db import prepare_run, transaction
 
-        schema = run_schema(self.day)
         with transaction(self.conn_id) as (conn, dialect):
-            run_script(conn, warehouse_ddl(dialect), None)
-            with conn.cursor() as cur:
-                # A retry or re-run of the day starts from an empty schema of its own.
-                cur.execute(f"drop schema if exists {schema} cascade")
-                cur.execute(f"create schema {schema}")
-            use_schema(conn, schema)
-            run_script(conn, run_ddl(dialect), None)
-            run_script(conn, (SQL_DIR / "run_context.sql").read_text(), {"day": self.day})
+            schema = prepare_run(conn, dialect, self.day)
         self.log.info("Warehouse ready (%s dialect); run day %s in schema %s", dialect, self.day, schema)
         return {"day": self.day, "schema": schema}
 
@@ -93,20 +85,9 @@ class PublishDayOperator(BaseOperator):
         self.conn_id = conn_id
 
     def execute(self, context) -> dict[str, Any]:
-        from sparkify.db import run_schema, run_script, transaction
+        from sparkify.db import publish_run, transaction
 
-        schema = run_schema(self.day)
-        with transaction(self.conn_id, schema=schema) as (conn, _):
-            with conn.cursor() as cur:
-                cur.execute("select count(*) from information_schema.schemata where schema_name = %s", (schema,))
-                if cur.fetchone()[0] == 0:
-                    raise RuntimeError(f"Schema {schema} does not exist: run the day from prepare_warehouse (clear the whole run).")
-                audit = {}
-                for table in (*TABLES, "quarantine"):
-                    cur.execute(f"select count(*) from {schema}.{table}")
-                    audit[table] = cur.fetchone()[0]
-            run_script(conn, (SQL_DIR / "publish.sql").read_text(), {"day": self.day})
-            with conn.cursor() as cur:
-                cur.execute(f"drop schema {schema} cascade")
-        self.log.info("Published day %s from %s: %s", self.day, schema, audit)
+        with transaction(self.conn_id) as (conn, _):
+            audit = publish_run(conn, self.day)
+        self.log.info("Published day %s: rows per table %s; its schema is dropped", self.day, audit)
         return {"day": self.day, "published": audit}
