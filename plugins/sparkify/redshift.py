@@ -43,9 +43,11 @@ def render_copy(
 
 
 def copy_to_redshift(
-    conn, *, table: str, lake, key: str, keys: list[str], jsonpaths_key: str | None, ndjson: bool, aws_conn_id: str | None
-) -> StageCounts:
-    """Replace a staging table with COPY from S3 (DELETE, not TRUNCATE: one transaction)."""
+    conn, *, table: str, lake, key: str, keys: list[str], jsonpaths_key: str | None, ndjson: bool, aws_conn_id: str | None,
+    day: str, source: str,
+) -> StageCounts:  # fmt: skip
+    """Replace a staging table with COPY from S3 (DELETE, not TRUNCATE: one transaction); lines
+    COPY rejects, and events that break the staging rules, go to the run's quarantine."""
     from sparkify.lake import S3Lake
 
     if not isinstance(lake, S3Lake):
@@ -67,10 +69,21 @@ def copy_to_redshift(
         counts.lines = sum(1 for line in lake.iter_lines(key) if line.strip())
     else:
         counts.lines = len(keys)
+    from sparkify.db import run_script
+
     with conn.cursor() as cur:
         cur.execute(f"delete from {table}")
+        cur.execute("delete from quarantine where source = %s", (source,))
         log.info("COPY %s from %s (%s)", table, params["source"], auth_clause.split()[0])
         cur.execute(sql, params)
         cur.execute("select pg_last_copy_count()")
+        copied = cur.fetchone()[0]
+        run_script(conn, (SQL_DIR / "redshift" / "quarantine_copy_errors.sql").read_text(), {"day": day, "source": source})
+        if table == "staging_events":
+            run_script(conn, (SQL_DIR / "redshift" / "quarantine_events.sql").read_text(), {"day": day, "file": lake.name(key)})
+        cur.execute(f"select count(*) from {table}")
         counts.loaded = counts.rows = cur.fetchone()[0]
+        cur.execute("select count(*) from quarantine where source = %s", (source,))
+        counts.quarantined = cur.fetchone()[0]
+    log.info("COPY loaded %s rows into %s; %s kept after the staging rules; %s quarantined", copied, table, counts.loaded, counts.quarantined)
     return counts

@@ -136,7 +136,7 @@ def fresh_start(conn_id: str) -> None:
         shutil.rmtree(GX_DIR / "uncommitted" / sub, ignore_errors=True)
 
 
-def run_days(day_list: list[date], *, log_file: Path, quiet: bool = False) -> list[dict[str, Any]]:
+def run_days(day_list: list[date], *, log_file: Path, quiet: bool = False, conf: dict | None = None) -> list[dict[str, Any]]:
     """Run the DAG once per day; returns, per day, the run state and each task's state and XCom."""
     from airflow.dag_processing.dagbag import DagBag
 
@@ -152,7 +152,7 @@ def run_days(day_list: list[date], *, log_file: Path, quiet: bool = False) -> li
     for day in day_list:
         started = time.monotonic()
         with _output_to(log_file):
-            run = dag.test(logical_date=_utc_midnight(day))
+            run = dag.test(logical_date=_utc_midnight(day), run_conf=conf)
         results.append(collect_run(run, day, seconds=time.monotonic() - started))
         failed = [t for t, s in results[-1]["tasks"].items() if s not in ("success",)]
         if quiet:
@@ -270,7 +270,7 @@ def summarise(results: list[dict[str, Any]], counts: dict[str, Any]) -> dict[str
     }
 
 
-def run(lake: str, start: str, end: str, *, fresh: bool = False, summary_path: Path | None = None) -> int:
+def run(lake: str, start: str, end: str, *, fresh: bool = False, summary_path: Path | None = None, conf: dict | None = None) -> int:
     """make run: the DAG for every day START..END over LAKE; exit status 1 if any day failed."""
     day_list = days(start, end)
     lake_root = lake if "://" in lake else str(Path(lake).expanduser().resolve())
@@ -294,7 +294,7 @@ def run(lake: str, start: str, end: str, *, fresh: bool = False, summary_path: P
     log_file.write_text("")
     _say(f"Running DAG {DAG_ID!r} for {len(day_list)} day(s) {start}..{end} over {lake_root} (task logs: {log_file})")
     started = time.monotonic()
-    results = run_days(day_list, log_file=log_file)
+    results = run_days(day_list, log_file=log_file, conf=conf)
     summary = summarise(results, table_counts(WAREHOUSE_CONN_ID))
     summary["seconds"] = round(time.monotonic() - started, 1)
     path = summary_path or BUILD_DIR / "run-summary.json"

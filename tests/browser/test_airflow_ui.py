@@ -72,6 +72,7 @@ def airflow_ui(socket_warehouse):
     next(e for e in events if e["page"] == "NextSong")["level"] = "premium"
     day_file.write_text("".join(json.dumps(e) + "\n" for e in events))
     reset_warehouse(socket_warehouse)
+    os.environ.pop("AIRFLOW_CONN_SPARKIFY_WAREHOUSE", None)  # given to the subprocess below, not left to other tests
 
     port = free_port()
     home = SESSION_DIR / "airflow-ui"

@@ -17,11 +17,11 @@ def use_warehouse(server) -> None:
     os.environ["AIRFLOW_CONN_SPARKIFY_WAREHOUSE"] = server.connection_json()
 
 
-def run_pipeline(server, lake: Path | str, start: str, end: str, *, fresh: bool, tag: str) -> tuple[int, dict]:
+def run_pipeline(server, lake: Path | str, start: str, end: str, *, fresh: bool, tag: str, conf: dict | None = None) -> tuple[int, dict]:
     """Run the real DAG day by day (runner.run); returns the exit status and the run summary."""
     use_warehouse(server)
     summary_path = SESSION_DIR / f"summary-{tag}.json"
-    code = runner.run(str(lake), start, end, fresh=fresh, summary_path=summary_path)
+    code = runner.run(str(lake), start, end, fresh=fresh, summary_path=summary_path, conf=conf)
     return code, json.loads(summary_path.read_text())
 
 
@@ -52,3 +52,23 @@ def checksums(server) -> dict[str, tuple[int, str]]:
         )
         result[table] = (count, digest)
     return result
+
+
+def on_run_table(server, table: str, function: str, body: str) -> None:
+    """Break what a run writes on purpose: a row trigger (plpgsql ``body``) on the run schema's
+    ``table``, attached by an event trigger whenever a run creates that table (each run creates
+    its schema afresh). reset_warehouse removes both (they live in schema public)."""
+    execute(server, f"""
+        create function public.{function}() returns trigger language plpgsql as $$ {body} $$;
+        create function public.attach_{function}() returns event_trigger language plpgsql as $$
+        declare obj record;
+        begin
+            for obj in select * from pg_event_trigger_ddl_commands() where command_tag = 'CREATE TABLE' loop
+                if obj.object_identity like 'wap\\_%.{table}' then
+                    execute format('create trigger {function} before insert on %s for each row execute function public.{function}()',
+                                   obj.object_identity);
+                end if;
+            end loop;
+        end $$;
+        create event trigger attach_{function} on ddl_command_end execute function public.attach_{function}();
+        select 1""")

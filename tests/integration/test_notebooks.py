@@ -87,8 +87,9 @@ def test_author_suite_notebook_saves_suites_results_and_docs(warehouse_with_a_fa
 
 
 def test_explore_failure_notebook_finds_the_offending_rows(warehouse_with_a_failure):
-    notebook = execute("explore_failure", {"SUITE": "staging_events", "RUN_NAME": None})
+    notebook = execute("explore_failure", {"SUITE": "staging_events", "RUN_NAME": None, "DAY": BAD_DAY})
     text = output_text(notebook)
+    assert "reading the unpublished run schema wap_20181102" in text  # the failed day was kept, not published
     assert "- expect_column_values_to_be_in_set level (severity critical)" in text
     assert "sample: ['premium']" in text
     assert "expect_column_values_to_be_in_set: 1 offending row(s)" in text

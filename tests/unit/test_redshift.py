@@ -39,6 +39,10 @@ def redshift_statements():
         task = render(dag.get_task(f"load_{table}"), dag)
         found += [(f"load_{table}", with_literals(s, {"day": task.day})) for s in split_statements(task.sql)]
     found += [("publish", with_literals(s, PARAMS)) for s in split_statements((SQL_DIR / "publish.sql").read_text())]
+    quarantine_params = {**PARAMS, "source": "events", "file": "s3://lake/log_data/2018/11/2018-11-05-events.json"}
+    for name in ("quarantine_copy_errors", "quarantine_events"):
+        text = (SQL_DIR / "redshift" / f"{name}.sql").read_text()
+        found += [(name, with_literals(s, quarantine_params)) for s in split_statements(text)]
     for table in ("staging_events", "staging_songs"):
         found.append((table, f"delete from {table}"))
     for suite in (ROOT / "gx" / "expectations").glob("*.json"):
@@ -74,7 +78,7 @@ def test_copy_events_text_with_an_iam_role():
     body = "\n".join(line for line in sql.splitlines() if not line.startswith("--"))
     assert body == (
         "copy staging_events\nfrom %(source)s\niam_role %(iam_role)s\nformat as json %(jsonpaths)s\n"
-        "timeformat 'epochmillisecs'\nregion %(region)s\ncompupdate off\nstatupdate off"
+        "timeformat 'epochmillisecs'\nregion %(region)s\nmaxerror 100000\ncompupdate off\nstatupdate off"
     )
     final = with_literals(body, params)
     assert "from 's3://lake/log_data/2018/11/2018-11-05-events.json'" in final

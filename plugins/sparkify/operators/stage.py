@@ -83,7 +83,7 @@ class StageJsonOperator(BaseOperator):
 
                 counts = copy_to_redshift(
                     conn, table=self.table, lake=lake, key=self.key, keys=keys, jsonpaths_key=self.jsonpaths_key,
-                    ndjson=ndjson, aws_conn_id=self.aws_conn_id,
+                    ndjson=ndjson, aws_conn_id=self.aws_conn_id, day=self.day, source=source,
                 )  # fmt: skip
             else:
                 counts = copy_to_postgres(
