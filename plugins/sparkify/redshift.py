@@ -85,5 +85,7 @@ def copy_to_redshift(
         counts.loaded = counts.rows = cur.fetchone()[0]
         cur.execute("select count(*) from quarantine where source = %s", (source,))
         counts.quarantined = cur.fetchone()[0]
-    log.info("COPY loaded %s rows into %s; %s kept after the staging rules; %s quarantined", copied, table, counts.loaded, counts.quarantined)
+    log.info(
+        "COPY loaded %s rows into %s; %s kept after the staging rules; %s quarantined", copied, table, counts.loaded, counts.quarantined
+    )
     return counts

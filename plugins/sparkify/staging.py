@@ -209,10 +209,7 @@ def csv_rows(
             counts.lines += 1
             if reason is None:
                 try:
-                    row = {
-                        c: _coerce(extract(record, p), types.get(c, "text"), f)
-                        for c, p, f in zip(columns, paths, fields, strict=True)
-                    }
+                    row = {c: _coerce(extract(record, p), types.get(c, "text"), f) for c, p, f in zip(columns, paths, fields, strict=True)}
                     if rules is not None:
                         rules.check(row, number)
                 except Rejected as err:

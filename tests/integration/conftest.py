@@ -58,7 +58,9 @@ def on_run_table(server, table: str, function: str, body: str) -> None:
     """Break what a run writes on purpose: a row trigger (plpgsql ``body``) on the run schema's
     ``table``, attached by an event trigger whenever a run creates that table (each run creates
     its schema afresh). reset_warehouse removes both (they live in schema public)."""
-    execute(server, f"""
+    execute(
+        server,
+        f"""
         create function public.{function}() returns trigger language plpgsql as $$ {body} $$;
         create function public.attach_{function}() returns event_trigger language plpgsql as $$
         declare obj record;
@@ -71,4 +73,5 @@ def on_run_table(server, table: str, function: str, body: str) -> None:
             end loop;
         end $$;
         create event trigger attach_{function} on ddl_command_end execute function public.attach_{function}();
-        select 1""")
+        select 1""",
+    )

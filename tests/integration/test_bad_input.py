@@ -52,6 +52,12 @@ def plays(lines: list[bytes]) -> list[int]:
     return [i for i, line in enumerate(lines) if b'"NextSong"' in line]
 
 
+def with_fields(lines: list[bytes], index: int, drop: tuple = (), **changes) -> None:
+    """Rewrite one line's JSON object: fields changed or added, fields dropped."""
+    record = {k: v for k, v in json.loads(lines[index]).items() if k not in drop}
+    lines[index] = json.dumps({**record, **changes}).encode() + b"\n"
+
+
 def quarantine(server, *, published: bool) -> list[tuple]:
     table = "public.quarantine" if published else "wap_20181102.quarantine"
     where = "where day = '2018-11-02'" if published else ""
@@ -82,13 +88,9 @@ def accounted(server, lake: Path) -> None:
         ("malformed", lambda ls: ls.insert(5, b'{"artist": "x", "page": "NextSong", \n'), b'{"artist": "x", "page": "NextSong", ',
          "malformed JSON: Expecting property name enclosed in double quotes"),
         ("utf8", lambda ls: ls.insert(5, b'{"page": "Home", "artist": "caf\xe9"}\n'), None, "invalid UTF-8 at byte"),
-        ("ts-type", lambda ls: ls.__setitem__(plays(ls)[0], ls[plays(ls)[0]].replace(b'"ts": ', b'"ts": "abc", "x": ')),
-         None, "ts: 'abc' is not an integer"),
-        ("no-ts", lambda ls: ls.__setitem__(plays(ls)[0], json.dumps({k: v for k, v in json.loads(ls[plays(ls)[0]]).items()
-                                                                       if k != "ts"}).encode() + b"\n"),
-         None, "event without ts"),
-        ("no-user", lambda ls: ls.__setitem__(plays(ls)[0], json.dumps({**json.loads(ls[plays(ls)[0]]), "userId": ""}).encode() + b"\n"),
-         None, "NextSong event without userId"),
+        ("ts-type", lambda ls: with_fields(ls, plays(ls)[0], ts="abc"), None, "ts: 'abc' is not an integer"),
+        ("no-ts", lambda ls: with_fields(ls, plays(ls)[0], drop=("ts",)), None, "event without ts"),
+        ("no-user", lambda ls: with_fields(ls, plays(ls)[0], userId=""), None, "NextSong event without userId"),
     ],
 )  # fmt: skip
 def test_a_bad_line_is_quarantined_and_the_day_publishes(socket_warehouse, lake, name, edit, line_text, reason):
@@ -108,8 +110,7 @@ def test_blank_lines_and_unknown_fields_are_staged_without_quarantine(socket_war
     def edit(lines):
         lines.insert(3, b"\n")
         lines.insert(8, b"   \n")
-        first = plays(lines)[0]
-        lines[first] = json.dumps({**json.loads(lines[first]), "favouriteColour": "green", "nested": {"a": [1]}}).encode() + b"\n"
+        with_fields(lines, plays(lines)[0], favouriteColour="green", nested={"a": [1]})
 
     path = crafted(lake, "blank-extra", edit_lines=edit)
     code, summary, runs = run_three_days(socket_warehouse, path, "blank-extra")
@@ -140,8 +141,7 @@ def test_duplicated_event_lines_are_quarantined_once_each(socket_warehouse, lake
 
 def test_a_10_mb_line_is_staged_like_any_other(socket_warehouse, lake):
     def edit(lines):
-        first = plays(lines)[0]
-        lines[first] = json.dumps({**json.loads(lines[first]), "userAgent": "M" * (10 << 20)}).encode() + b"\n"
+        with_fields(lines, plays(lines)[0], userAgent="M" * (10 << 20))
 
     path = crafted(lake, "10mb", edit_lines=edit)
     code, summary, runs = run_three_days(socket_warehouse, path, "10mb")
@@ -180,7 +180,7 @@ def test_bad_song_files_are_quarantined_and_two_objects_are_two_songs(socket_war
 def test_over_the_threshold_the_day_is_not_published_and_nothing_changes(socket_warehouse, lake):
     def edit(lines):
         for i in plays(lines)[:5]:  # 5 of ~200 lines: 2.5%, over the default 1%
-            lines[i] = lines[i].replace(b'"ts": ', b'"ts": "abc", "was_ts": ')
+            with_fields(lines, i, ts="abc")
 
     path = crafted(lake, "threshold", edit_lines=edit)
     reset_warehouse(socket_warehouse)

@@ -170,5 +170,7 @@ def test_injection_through_conf_and_variables_is_rejected_or_harmless(socket_war
     monkeypatch.setenv("AIRFLOW_VAR_SPARKIFY_MAX_QUARANTINE_RATE", "0.01")
     code, _ = run_pipeline(socket_warehouse, "/nonexistent'; drop table users; --", DAY, DAY, fresh=False, tag="inject-lake")
     assert code == 1
-    assert "not found under" in (SESSION_DIR / "build" / "run.log").read_text(errors="replace")
+    assert "The lake root /nonexistent'; drop table users; -- is not a folder." in (SESSION_DIR / "build" / "run.log").read_text(
+        errors="replace"
+    )
     assert checksums(socket_warehouse) == clean
