@@ -2,8 +2,9 @@
 its Data Docs page, and the Data Docs index through the plugin's view.
 
 Airflow is started the way `make airflow` starts it (python -m sparkify.cli airflow): api-server,
-scheduler and dag-processor with LocalExecutor, in an Airflow home of the test session. One day of
-a crafted lake breaks a critical check at staging, and the scheduler runs that day for real.
+scheduler and dag-processor with LocalExecutor, in an Airflow home of the test session. The lake is
+the public sample with one event of 2018-11-15 changed to level "premium", which breaks a critical
+check at staging; the scheduler runs that day for real.
 Screenshots go to build/screenshots/ of the checkout (the README's come from there).
 """
 
@@ -23,15 +24,14 @@ from pathlib import Path
 
 import pytest
 
-from sparkify.generator import generate
-from tests.conftest import ROOT, SESSION_DIR
+from tests.conftest import ROOT, SAMPLE_LAKE, SESSION_DIR
 from tests.integration.conftest import reset_warehouse
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="no Chromium: `make test` installs Debian's chromium with apt; that was not possible here"
 )
-DAY = "2018-11-02"
+DAY = "2018-11-15"
 SCREENSHOTS = ROOT / "build" / "screenshots"
 FLAGS = [
     "--headless",
@@ -64,11 +64,14 @@ def api(base: str, token: str, path: str, body: dict | None = None):
 
 @pytest.fixture(scope="module")
 def airflow_ui(socket_warehouse):
-    """`make airflow` over a lake whose DAY breaks the level domain; yields url, login, run id."""
+    """`make airflow` over the public sample, one of whose days has an event with level "premium"
+    (a copy in the test's folder); yields url, login, run id and the run's task states."""
     lake = SESSION_DIR / "lake-ui"
-    generate(lake, seed=11, songs=40, users=15, days=3, events=120)
+    shutil.copytree(SAMPLE_LAKE / "song_data", lake / "song_data")
+    shutil.copy(SAMPLE_LAKE / "log_json_path.json", lake / "log_json_path.json")
     day_file = lake / "log_data" / "2018" / "11" / f"{DAY}-events.json"
-    events = [json.loads(line) for line in day_file.read_text().splitlines()]
+    day_file.parent.mkdir(parents=True)
+    events = [json.loads(line) for line in (SAMPLE_LAKE / "log_data" / "2018" / "11" / day_file.name).read_text().splitlines()]
     next(e for e in events if e["page"] == "NextSong")["level"] = "premium"
     day_file.write_text("".join(json.dumps(e) + "\n" for e in events))
     reset_warehouse(socket_warehouse)
