@@ -126,10 +126,15 @@ def fresh_start(conn_id: str) -> None:
     """Empty the warehouse and the stored GX results, for FRESH=1."""
     import shutil
 
-    from sparkify.db import transaction
+    from sparkify.db import RUN_SCHEMA, transaction
 
     with transaction(conn_id) as (conn, _):
         with conn.cursor() as cur:
+            # Runs' schemas too: a day that did not publish keeps its own until it runs again.
+            cur.execute("select schema_name from information_schema.schemata where schema_name like 'wap\\_%'")
+            for (schema,) in cur.fetchall():
+                if RUN_SCHEMA.fullmatch(schema):
+                    cur.execute(f"drop schema {schema} cascade")
             cur.execute("drop schema if exists public cascade")
             cur.execute("create schema public")
     for sub in ("validations", "data_docs"):
