@@ -13,7 +13,7 @@ from tests.conftest import SAMPLE_LAKE, SESSION_DIR, TEST_PASSWORD
 from tests.integration.conftest import checksums, run_pipeline
 
 EXPECTED_TABLES = {"songplays": 6820, "users": 97, "songs": 71, "artists": 69, "time": 6813}
-SUITES_PER_DAY = 8
+SUITES_PER_DAY = 9
 
 
 @pytest.fixture(scope="module")

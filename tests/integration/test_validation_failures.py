@@ -107,13 +107,17 @@ def test_null_key_in_the_fact(socket_warehouse, lake):
 
 def test_duplicate_user(socket_warehouse, lake):
     reset_warehouse(socket_warehouse)
-    future = 4_102_444_800_000  # 2100-01-01: newer than any event, so the load keeps both rows
-    execute(socket_warehouse, "insert into users values ('7', 'A', 'B', 'F', 'free', %s), ('7', 'A', 'B', 'F', 'paid', %s) returning 1",
-            (future, future))  # fmt: skip
+    # A user of the day, already published twice with a newer event: the day's audit copy carries
+    # the published (newer) row, so both duplicates reach it and the uniqueness check.
+    events = [json.loads(line) for line in (lake / "log_data" / "2018" / "11" / f"{DAY}-events.json").read_text().splitlines()]
+    user = first_play(events)["userId"]
+    future = 4_102_444_800_000  # 2100-01-01: newer than any event
+    execute(socket_warehouse, "insert into users values (%s, 'A', 'B', 'F', 'free', %s), (%s, 'A', 'B', 'F', 'paid', %s) returning 1",
+            (user, future, user, future))  # fmt: skip
     code, summary, log = run_day(socket_warehouse, lake, "dupuser")
     assert code == 1
     assert_blocked(summary, log, task="validate_users", downstream=["validate_referential_integrity"],
-                   expected_text=["table users", "expect_column_values_to_be_unique", "column='user_id'", "'7'"])  # fmt: skip
+                   expected_text=["table users", "expect_column_values_to_be_unique", "column='user_id'", f"'{user}'"])  # fmt: skip
 
 
 def test_orphan_songplay(socket_warehouse, lake):
