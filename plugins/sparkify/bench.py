@@ -172,7 +172,7 @@ class Bench:
             conn.commit()
             seconds[table] = round(time.perf_counter() - started, 3)
         with conn.cursor() as cur:
-            cur.execute("analyze")
+            cur.execute("analyze")  # as the load tasks do for each copy (and the staging tables)
         conn.commit()
         conn.close()
         return seconds

@@ -435,6 +435,7 @@ def copy_to_postgres(
             counts.loaded = cur.rowcount
             if quarantine is not None and quarantine.count:
                 quarantine.copy_into(cur)
+        cur.execute(f"analyze {table}")  # statistics for the checks and loads that read it next
     # No commit here: the caller's transaction commits the delete, the COPY and the quarantine together.
     log.info(
         "Sent %s rows from %s file(s) to %s; the server stored %s; %s quarantined",

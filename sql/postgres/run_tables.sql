@@ -48,8 +48,8 @@ create table run_context (
 create table quarantine (like public.quarantine);
 
 -- Audit copies: the rows this run will publish, with the published tables' columns.
-create table songplays (like public.songplays);
-create table users (like public.users);
-create table songs (like public.songs);
-create table artists (like public.artists);
-create table time (like public.time);
+create table songplays (like public.songplays including indexes);
+create table users (like public.users including indexes);
+create table songs (like public.songs including indexes);
+create table artists (like public.artists including indexes);
+create table time (like public.time including indexes);

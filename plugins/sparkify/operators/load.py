@@ -63,9 +63,12 @@ class LoadTableOperator(BaseOperator):
         from sparkify.db import run_schema, run_script, transaction
 
         schema = run_schema(self.day)
-        with transaction(self.conn_id, schema=schema) as (conn, _):
+        with transaction(self.conn_id, schema=schema) as (conn, dialect):
             run_script(conn, self.sql, {"day": self.day})
             with conn.cursor() as cur:
+                if dialect == "postgres":
+                    # Fresh statistics for the checks' plans (the copy was empty a moment ago).
+                    cur.execute(f"analyze {schema}.{self.table}")
                 cur.execute(f"select count(*) from {schema}.{self.table}")
                 rows = cur.fetchone()[0]
         self.log.info("Loaded %s.%s (audit copy): %s rows", schema, self.table, rows)
