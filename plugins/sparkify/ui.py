@@ -7,6 +7,7 @@ and ready to trigger, and prints the URL and the login. Ctrl-C stops them all.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -111,16 +112,21 @@ def start(lake: str, port: int) -> tuple[dict[str, subprocess.Popen], dict[str, 
     return processes, env
 
 
-def stop(processes: dict[str, subprocess.Popen]) -> None:
+def stop(processes: dict[str, subprocess.Popen], grace: float = 20) -> None:
+    """SIGTERM every component's process group, give them ``grace`` seconds in all, then SIGKILL
+    what is left of each group (task processes of the LocalExecutor included)."""
     for process in processes.values():
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
     for process in processes.values():
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+    for process in processes.values():
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        process.wait()
 
 
 def main(lake: str, port: int) -> int:

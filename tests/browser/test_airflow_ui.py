@@ -113,10 +113,12 @@ def airflow_ui(socket_warehouse):
     finally:
         process.send_signal(signal.SIGINT)  # Ctrl-C: the command stops its Airflow components
         try:
-            process.wait(timeout=90)
+            process.wait(timeout=120)
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+        with socket.socket() as probe:  # the API server is gone with it
+            assert probe.connect_ex(("127.0.0.1", port)) != 0, f"something still listens on port {port}"
 
 
 @pytest.fixture(scope="module")
