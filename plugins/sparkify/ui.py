@@ -129,7 +129,15 @@ def stop(processes: dict[str, subprocess.Popen], grace: float = 20) -> None:
         process.wait()
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(lake: str, port: int) -> int:
+    # Ctrl-C or a TERM signal stops everything, also when started where SIGINT is ignored
+    # (a background job of a non-interactive shell, or a child of one).
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     processes, env = start(lake, port)
     home = Path(env["AIRFLOW_HOME"])
     base_url = env["AIRFLOW__API__BASE_URL"]
