@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-PY := PYTHONPATH=plugins $(BIN)/python
+PY := $(BIN)/python
 DEMO_LAKE := .lakes/demo
 LAKE ?= $(DEMO_LAKE)
 START ?= 2018-11-01
@@ -15,9 +15,10 @@ PORT ?= 8080
 
 # requirements.txt pins the whole dependency closure, so pip need not resolve (--no-deps);
 # byte-compiling afterwards on every core is faster than pip's one-file-at-a-time compile.
-$(BIN)/.installed: requirements.txt
+$(BIN)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-compile -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	$(BIN)/pip check
 	-$(BIN)/python -m compileall -q -j 0 $(VENV)/lib > /dev/null 2>&1
 	touch $@
@@ -30,19 +31,19 @@ $(BIN)/.installed-test: $(BIN)/.installed requirements-test.txt
 install: $(BIN)/.installed
 
 $(DEMO_LAKE)/log_json_path.json: | $(BIN)/.installed
-	$(PY) -m sparkify.cli generate --out $(DEMO_LAKE) --seed 7 --songs 200 --users 60 --days 30 --events 300 --start 2018-11-01
+	$(PY) -m sparkify.local.cli generate --out $(DEMO_LAKE) --seed 7 --songs 200 --users 60 --days 30 --events 300 --start 2018-11-01
 
 demo: $(BIN)/.installed $(DEMO_LAKE)/log_json_path.json
 	@start=$$(date +%s); \
-	$(PY) -m sparkify.cli run --lake $(DEMO_LAKE) --start 2018-11-01 --end 2018-11-30 --fresh --stop-warehouse; \
+	$(PY) -m sparkify.local.cli run --lake $(DEMO_LAKE) --start 2018-11-01 --end 2018-11-30 --fresh --stop-warehouse; \
 	status=$$?; echo "make demo: $$(( $$(date +%s) - start ))s for the DAG runs (the embedded warehouse is stopped)"; exit $$status
 
 run: $(BIN)/.installed
-	$(PY) -m sparkify.cli run --lake "$(LAKE)" --start $(START) --end $(END) $(if $(filter 1,$(FRESH)),--fresh,)
+	$(PY) -m sparkify.local.cli run --lake "$(LAKE)" --start $(START) --end $(END) $(if $(filter 1,$(FRESH)),--fresh,)
 
 # The Airflow UI on localhost:$(PORT) over LAKE (default: the generated demo lake); Ctrl-C stops it.
 airflow: $(BIN)/.installed $(DEMO_LAKE)/log_json_path.json
-	$(PY) -m sparkify.cli airflow --lake "$(LAKE)" --port $(PORT)
+	$(PY) -m sparkify.local.cli airflow --lake "$(LAKE)" --port $(PORT)
 
 # JupyterLab on the project's venv (kernel with the pipeline's packages) for gx/notebooks/.
 # Resolved by pip against the pinned runtime and test sets, so it cannot move their versions.
@@ -51,7 +52,7 @@ $(BIN)/.installed-jupyter: $(BIN)/.installed-test
 	touch $@
 
 notebook: $(BIN)/.installed-jupyter
-	PYTHONPATH=$(CURDIR)/plugins $(BIN)/jupyter lab --no-browser --notebook-dir=gx/notebooks
+	$(BIN)/jupyter lab --no-browser --notebook-dir=gx/notebooks
 
 # Browser tests drive Debian's chromium (Playwright's own browser download is not used): installed
 # with apt when missing, as root or with password-less sudo; otherwise those tests are skipped.
@@ -69,7 +70,7 @@ test: $(BIN)/.installed-test chromium
 
 # The scale benchmark (generates and caches a 10 x 1M-event lake under .lakes/ first): build/bench.json.
 bench: $(BIN)/.installed
-	$(PY) -m sparkify.bench $(ARGS)
+	$(PY) -m sparkify.local.bench $(ARGS)
 
 lint: $(BIN)/.installed-test
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
@@ -78,14 +79,14 @@ format: $(BIN)/.installed-test
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
 generate: $(BIN)/.installed
-	$(PY) -m sparkify.cli generate --out $(OUT) $(ARGS)
+	$(PY) -m sparkify.local.cli generate --out $(OUT) $(ARGS)
 
 warehouse-start: $(BIN)/.installed
-	$(PY) -m sparkify.cli warehouse start
+	$(PY) -m sparkify.local.cli warehouse start
 
 warehouse-stop: $(BIN)/.installed
-	$(PY) -m sparkify.cli warehouse stop
+	$(PY) -m sparkify.local.cli warehouse stop
 
 clean:
-	-$(PY) -m sparkify.cli warehouse stop
+	-$(PY) -m sparkify.local.cli warehouse stop
 	rm -rf build .airflow .lakes .warehouse gx/uncommitted

@@ -41,7 +41,7 @@ from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import dag
 from airflow.timetables.interval import CronDataIntervalTimetable
 
-from sparkify import SQL_DIR
+from sparkify.names import TABLES
 from sparkify.operators import (
     GxValidationOperator,
     LoadTableOperator,
@@ -50,6 +50,7 @@ from sparkify.operators import (
     PublishDayOperator,
     StageJsonOperator,
 )
+from sparkify.settings import sql_dir
 
 EVENTS_KEY = "log_data/{{ logical_date.strftime('%Y/%m') }}/{{ ds }}-events.json"
 
@@ -63,7 +64,7 @@ EVENTS_KEY = "log_data/{{ logical_date.strftime('%Y/%m') }}/{{ ds }}-events.json
     catchup=False,
     # Days may overlap: each run stages, loads and validates in its own schema; publishes queue.
     max_active_runs=3,
-    template_searchpath=[str(SQL_DIR)],
+    template_searchpath=[str(sql_dir())],
     default_args={
         "owner": "data-engineering",
         "retries": 2,
@@ -97,7 +98,7 @@ def sparkify():
         },
     )
 
-    loads = {t: LoadTableOperator(task_id=f"load_{t}", table=t) for t in ("songs", "artists", "users", "songplays", "time")}
+    loads = {t: LoadTableOperator(task_id=f"load_{t}", table=t) for t in TABLES}
     checks = {t: GxValidationOperator(task_id=f"validate_{t}", suite=t) for t in loads}
     validate_integrity = GxValidationOperator(task_id="validate_referential_integrity", suite="referential_integrity")
 

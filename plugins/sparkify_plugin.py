@@ -5,7 +5,7 @@ The validation tasks' "Data Docs" extra link points at pages of this app.
 
 from airflow.plugins_manager import AirflowPlugin
 
-from sparkify.docs_app import URL_PREFIX, create_app
+from sparkify.quality.app import URL_PREFIX, create_app
 
 
 class SparkifyPlugin(AirflowPlugin):

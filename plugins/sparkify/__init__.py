@@ -1,14 +1,8 @@
-"""Sparkify data-quality pipeline: lake access, warehouse, staging/load/validation operators."""
+"""Sparkify data-quality pipeline.
 
-import os
-from pathlib import Path
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SQL_DIR = PROJECT_ROOT / "sql"
-# The GX project; tests point SPARKIFY_GX_DIR at a copy so their results stay apart.
-GX_DIR = Path(os.environ.get("SPARKIFY_GX_DIR") or PROJECT_ROOT / "gx")
-BUILD_DIR = Path(os.environ.get("SPARKIFY_BUILD_DIR") or PROJECT_ROOT / "build")
-
-WAREHOUSE_CONN_ID = "sparkify_warehouse"
-AWS_CONN_ID = "aws_default"
-LAKE_VARIABLE = "sparkify_lake"
+Ships to every Airflow machine: ``operators`` (the DAG's tasks), ``lake`` (folder or S3),
+``staging`` (JSON into staging tables), ``warehouse`` (connections, SQL scripts,
+write-audit-publish, Redshift), ``quality`` (GX checkpoints, summaries, Data Docs and their app),
+``settings`` and ``names``. ``local`` holds the laptop and CI tools (CLI, runner, UI launcher,
+embedded PostgreSQL, lake generator, benchmark); nothing in a task imports it.
+"""

@@ -1,12 +1,8 @@
--- After staging_events' COPY on Redshift: the rules the PostgreSQL path applies line by line.
--- An event without ts, a NextSong without userId, and a repeat of an earlier event (same ts,
--- user, session, item) leave staging_events for the run's quarantine. Redshift keeps no line
--- numbers of staged rows: line_number is NULL and raw holds the staged fields.
+-- After staging_events' COPY on Redshift: the staging rules (staging/event_rules.sql) move
+-- the events that break them from staging_events to the run's quarantine. Redshift keeps no
+-- line numbers of staged rows: line_number is NULL and raw holds the staged fields.
 create temp table ranked_events as
-select
-    *,
-    row_number() over (partition by ts, user_id, session_id, item_in_session order by ts) as copy_rank
-from staging_events;
+{% include "staging/event_rules.sql" %};
 
 insert into quarantine (day, source, file, line_number, raw, reason)
 select
@@ -16,13 +12,9 @@ select
     null,
     coalesce(cast(ts as varchar), '') || '|' || coalesce(user_id, '') || '|' || coalesce(cast(session_id as varchar), '')
     || '|' || coalesce(cast(item_in_session as varchar), '') || '|' || coalesce(page, '') || '|' || coalesce(song, ''),
-    case
-        when ts is null then 'event without ts'
-        when page = 'NextSong' and (user_id is null or user_id = '') then 'NextSong event without userId'
-        else 'duplicate of an earlier line (same ts, userId, sessionId, itemInSession)'
-    end
+    rejected_because
 from ranked_events
-where ts is null or (page = 'NextSong' and (user_id is null or user_id = '')) or copy_rank > 1;
+where rejected_because is not null;
 
 delete from staging_events;
 
@@ -31,6 +23,6 @@ select
     artist, auth, first_name, gender, item_in_session, last_name, length, level, location, method, page,
     registration, session_id, song, status, ts, user_agent, user_id
 from ranked_events
-where not (ts is null or (page = 'NextSong' and (user_id is null or user_id = ''))) and copy_rank = 1;
+where rejected_because is null;
 
 drop table ranked_events;

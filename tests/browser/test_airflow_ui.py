@@ -1,7 +1,7 @@
 """The Airflow UI in a real headless Chromium: log in, the grid, a failed validation's extra link to
 its Data Docs page, and the Data Docs index through the plugin's view.
 
-Airflow is started the way `make airflow` starts it (python -m sparkify.cli airflow): api-server,
+Airflow is started the way `make airflow` starts it (python -m sparkify.local.cli airflow): api-server,
 scheduler and dag-processor with LocalExecutor, in an Airflow home of the test session. The lake is
 the public sample with one event of 2018-11-15 changed to level "premium", which breaks a critical
 check at staging; the scheduler runs that day for real.
@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SAMPLE_LAKE, SESSION_DIR
-from tests.integration.conftest import reset_warehouse
+from tests.integration.helpers import reset_warehouse
+from tests.session import ROOT, SAMPLE_LAKE, SESSION_DIR
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
@@ -82,7 +82,7 @@ def airflow_ui(socket_warehouse):
     env = dict(os.environ, AIRFLOW_HOME=str(home), AIRFLOW_CONN_SPARKIFY_WAREHOUSE=socket_warehouse.connection_json())
     log = open(SESSION_DIR / "make-airflow.log", "w+")
     process = subprocess.Popen(
-        [sys.executable, "-m", "sparkify.cli", "airflow", "--lake", str(lake), "--port", str(port)],
+        [sys.executable, "-m", "sparkify.local.cli", "airflow", "--lake", str(lake), "--port", str(port)],
         env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:

@@ -7,7 +7,7 @@ import os
 import pytest
 from airflow.dag_processing.dagbag import DagBag
 
-from tests.conftest import ROOT
+from tests.session import ROOT
 
 
 @pytest.fixture(scope="module")

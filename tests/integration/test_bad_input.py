@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from sparkify.generator import generate
-from tests.conftest import SESSION_DIR
-from tests.integration.conftest import checksums, execute, reset_warehouse, run_pipeline
+from sparkify.local.generator import generate
+from tests.integration.helpers import checksums, execute, reset_warehouse, run_pipeline
+from tests.session import SESSION_DIR
 
 FIRST, DAY, LAST = "2018-11-01", "2018-11-02", "2018-11-03"
 

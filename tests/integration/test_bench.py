@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from tests.conftest import ROOT, SESSION_DIR
+from tests.session import ROOT, SESSION_DIR
 
 
 def test_tiny_bench_writes_every_figure():
@@ -15,7 +15,7 @@ def test_tiny_bench_writes_every_figure():
     env = {**os.environ, "SPARKIFY_BUILD_DIR": str(SESSION_DIR / "bench-build")}
     env.pop("SPARKIFY_GX_DIR")  # the bench makes its own copy of gx/
     result = subprocess.run(
-        [sys.executable, "-m", "sparkify.bench", "--tiny", "--out", str(out),
+        [sys.executable, "-m", "sparkify.local.bench", "--tiny", "--out", str(out),
          "--lakes", str(SESSION_DIR / "bench-lakes"), "--pgdata", str(SESSION_DIR / "bench-pg")],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip

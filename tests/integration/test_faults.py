@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from sparkify.generator import generate
-from tests.conftest import ROOT, SESSION_DIR
-from tests.integration.conftest import checksums, execute, on_run_table, reset_warehouse, run_pipeline, use_warehouse
+from sparkify.local.generator import generate
+from tests.integration.helpers import checksums, execute, on_run_table, reset_warehouse, run_pipeline, use_warehouse
+from tests.session import ROOT, SESSION_DIR
 
 FIRST, DAY = "2018-11-01", "2018-11-02"
 
@@ -41,11 +41,9 @@ def start_run(server, lake: Path, day: str, tag: str, **env) -> subprocess.Popen
     """`make run` for one day in its own process (its own Airflow home and build folder)."""
     use_warehouse(server)
     home = SESSION_DIR / f"proc-{tag}"
-    environment = dict(
-        os.environ, AIRFLOW_HOME=str(home / "airflow"), SPARKIFY_BUILD_DIR=str(home / "build"), PYTHONPATH=str(ROOT / "plugins"), **env
-    )
+    environment = dict(os.environ, AIRFLOW_HOME=str(home / "airflow"), SPARKIFY_BUILD_DIR=str(home / "build"), **env)
     return subprocess.Popen(
-        [sys.executable, "-m", "sparkify.cli", "run", "--lake", str(lake), "--start", day, "--end", day],
+        [sys.executable, "-m", "sparkify.local.cli", "run", "--lake", str(lake), "--start", day, "--end", day],
         env=environment, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
 
@@ -131,9 +129,9 @@ def test_warehouse_unreachable_names_the_connection_and_is_retryable(socket_ware
         port = probe.getsockname()[1]  # nothing listens here once the probe is closed
     dead = f'{{"conn_type": "postgres", "host": "127.0.0.1", "port": {port}, "login": "sparkify", "schema": "sparkify"}}'
     process = subprocess.run(
-        [sys.executable, "-m", "sparkify.cli", "run", "--lake", str(lake), "--start", DAY, "--end", DAY],
+        [sys.executable, "-m", "sparkify.local.cli", "run", "--lake", str(lake), "--start", DAY, "--end", DAY],
         env=dict(os.environ, AIRFLOW_CONN_SPARKIFY_WAREHOUSE=dead, AIRFLOW_HOME=str(SESSION_DIR / "proc-dead" / "airflow"),
-                 SPARKIFY_BUILD_DIR=str(SESSION_DIR / "proc-dead" / "build"), PYTHONPATH=str(ROOT / "plugins")),
+                 SPARKIFY_BUILD_DIR=str(SESSION_DIR / "proc-dead" / "build")),
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert process.returncode != 0

@@ -11,10 +11,10 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from sparkify import GX_DIR
-from sparkify.generator import generate
-from tests.conftest import ROOT, SESSION_DIR
-from tests.integration.conftest import reset_warehouse, run_pipeline
+from sparkify.local.generator import generate
+from sparkify.settings import gx_dir
+from tests.integration.helpers import reset_warehouse, run_pipeline
+from tests.session import ROOT, SESSION_DIR
 
 NOTEBOOKS = ROOT / "gx" / "notebooks"
 GOOD_DAY, BAD_DAY = "2018-11-01", "2018-11-02"
@@ -69,15 +69,15 @@ def test_author_suite_notebook_saves_suites_results_and_docs(warehouse_with_a_fa
     assert f"{GOOD_DAY}: 4 expectations, success=True" in text
     assert f"stored results: {{'{users_suite}': True, '{fact_suite}': True}}" in text
 
-    users = json.loads((GX_DIR / "expectations" / f"{users_suite}.json").read_text())
+    users = json.loads((gx_dir() / "expectations" / f"{users_suite}.json").read_text())
     by_type = {(e["type"], e["kwargs"]["column"]): e for e in users["expectations"]}
     assert len(users["expectations"]) == 4
     edited = by_type[("expect_column_values_to_be_in_set", "gender")]
     assert edited["kwargs"]["value_set"] == ["F", "M"] and edited["kwargs"]["mostly"] == 0.99  # the edit was saved
-    fact = json.loads((GX_DIR / "expectations" / f"{fact_suite}.json").read_text())
+    fact = json.loads((gx_dir() / "expectations" / f"{fact_suite}.json").read_text())
     assert {e["type"] for e in fact["expectations"]} >= {"expect_column_values_to_be_unique", "expect_table_row_count_to_be_between"}
 
-    results = list((GX_DIR / "uncommitted" / "validations" / fact_suite).rglob("*.json"))
+    results = list((gx_dir() / "uncommitted" / "validations" / fact_suite).rglob("*.json"))
     assert len(results) == 1
     stored = json.loads(results[0].read_text())
     assert stored["success"] is True and stored["statistics"]["evaluated_expectations"] == 4

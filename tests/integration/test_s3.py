@@ -11,8 +11,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.conftest import SAMPLE_LAKE
-from tests.integration.conftest import checksums, run_pipeline
+from tests.integration.helpers import checksums, run_pipeline
+from tests.session import SAMPLE_LAKE
 
 BUCKET = "sparkify-lake"
 
@@ -67,8 +67,8 @@ def test_a_missing_day_names_the_s3_key(s3_endpoint, socket_warehouse):
 
 
 def test_data_docs_publish_to_s3_changed_files_only(s3_endpoint, socket_warehouse, local_and_s3_runs):
-    from sparkify.quality import publish_docs
-    from tests.integration.conftest import use_warehouse
+    from sparkify.quality.docs import publish_docs
+    from tests.integration.helpers import use_warehouse
 
     use_warehouse(socket_warehouse)
     target = f"s3://{BUCKET}/docs/site"
@@ -83,7 +83,7 @@ def test_data_docs_publish_to_s3_changed_files_only(s3_endpoint, socket_warehous
     # A run with no new results: GX re-renders only the suite pages and the index (their HTML
     # embeds the render time); the validation pages and static files are not sent again.
     second = publish_docs("sparkify_warehouse", target, run_name="a-run-without-results", aws_conn_id="aws_default")
-    from sparkify import GX_DIR
+    from sparkify.settings import gx_dir
 
-    suites = len(list((GX_DIR / "expectations").glob("*.json")))  # the session's copy (notebooks add drafts)
+    suites = len(list((gx_dir() / "expectations").glob("*.json")))  # the session's copy (notebooks add drafts)
     assert 1 <= second["copied"] <= suites + 1 < first["copied"]

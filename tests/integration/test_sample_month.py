@@ -9,8 +9,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from tests.conftest import SAMPLE_LAKE, SESSION_DIR, TEST_PASSWORD
-from tests.integration.conftest import checksums, run_pipeline
+from tests.integration.helpers import checksums, run_pipeline
+from tests.session import SAMPLE_LAKE, SESSION_DIR, TEST_PASSWORD
 
 EXPECTED_TABLES = {"songplays": 6820, "users": 97, "songs": 71, "artists": 69, "time": 6813}
 SUITES_PER_DAY = 9
@@ -49,7 +49,7 @@ def test_every_critical_validation_passes_and_is_in_data_docs(in_order):
 
 
 def test_one_match_between_plays_and_songs(in_order, socket_warehouse):
-    from tests.integration.conftest import execute
+    from tests.integration.helpers import execute
 
     rows = execute(
         socket_warehouse,
@@ -61,7 +61,7 @@ def test_one_match_between_plays_and_songs(in_order, socket_warehouse):
 def test_users_carry_the_level_of_their_latest_event(in_order, socket_warehouse):
     import json
 
-    from tests.integration.conftest import execute
+    from tests.integration.helpers import execute
 
     latest: dict[str, tuple[int, str]] = {}
     for path in sorted((SAMPLE_LAKE / "log_data").rglob("*.json")):

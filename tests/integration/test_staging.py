@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from sparkify.db import prepare_run, transaction
 from sparkify.lake import open_lake, read_jsonpaths
 from sparkify.staging import StagingError, copy_to_postgres
-from tests.conftest import SAMPLE_LAKE, SESSION_DIR
-from tests.integration.conftest import execute, use_warehouse
+from sparkify.warehouse.connection import transaction
+from sparkify.warehouse.wap import prepare_run
+from tests.integration.helpers import execute, use_warehouse
+from tests.session import SAMPLE_LAKE, SESSION_DIR
 
 DAY_KEY = "log_data/2018/11/2018-11-15-events.json"
 

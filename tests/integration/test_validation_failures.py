@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from sparkify.generator import generate
-from tests.conftest import SESSION_DIR
-from tests.integration.conftest import execute, on_run_table, reset_warehouse, run_pipeline
+from sparkify.local.generator import generate
+from tests.integration.helpers import execute, on_run_table, reset_warehouse, run_pipeline
+from tests.session import SESSION_DIR
 
 DAY = "2018-11-02"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from sparkify.lake import events_key, extract, open_lake, parse_jsonpath, read_jsonpaths
-from tests.conftest import SAMPLE_LAKE
+from tests.session import SAMPLE_LAKE
 
 
 def test_events_key_follows_the_lake_layout():

@@ -1,10 +1,13 @@
-"""Airflow operators of the Sparkify pipeline."""
+"""Airflow operators of the Sparkify pipeline: stage, load, validate, publish; and extra links."""
 
-from sparkify.operators.load import LoadTableOperator, PrepareWarehouseOperator, PublishDayOperator
+from sparkify.operators.links import DataDocsLink
+from sparkify.operators.load import LoadTableOperator, PrepareWarehouseOperator
+from sparkify.operators.publish import PublishDataDocsOperator, PublishDayOperator
 from sparkify.operators.stage import StageJsonOperator
-from sparkify.operators.validate import GxValidationOperator, PublishDataDocsOperator
+from sparkify.operators.validate import GxValidationOperator
 
 __all__ = [
+    "DataDocsLink",
     "GxValidationOperator",
     "LoadTableOperator",
     "PrepareWarehouseOperator",

@@ -1,4 +1,4 @@
-"""Operators that run SQL files from sql/ against the warehouse, each in one transaction.
+"""Prepare a run's schema and load its audit copies with SQL files from sql/, each in one transaction.
 
 Write-audit-publish: every run has its own schema (wap_YYYYMMDD, from the run's day only).
 prepare_warehouse creates it empty; staging and loads write there (the audit copies); GX
@@ -12,10 +12,9 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
-from sparkify import WAREHOUSE_CONN_ID
-
-TABLES = ("songplays", "users", "songs", "artists", "time")
-DAY = "{{ ds }}"
+from sparkify.names import TABLES
+from sparkify.operators.validate import DAY
+from sparkify.settings import WAREHOUSE_CONN_ID
 
 
 class PrepareWarehouseOperator(BaseOperator):
@@ -30,7 +29,8 @@ class PrepareWarehouseOperator(BaseOperator):
         self.conn_id = conn_id
 
     def execute(self, context) -> dict[str, str]:
-        from sparkify.db import prepare_run, transaction
+        from sparkify.warehouse.connection import transaction
+        from sparkify.warehouse.wap import prepare_run
 
         with transaction(self.conn_id) as (conn, dialect):
             schema = prepare_run(conn, dialect, self.day)
@@ -60,7 +60,9 @@ class LoadTableOperator(BaseOperator):
         self.conn_id = conn_id
 
     def execute(self, context) -> dict[str, int]:
-        from sparkify.db import run_schema, run_script, transaction
+        from sparkify.names import run_schema
+        from sparkify.warehouse.connection import transaction
+        from sparkify.warehouse.scripts import run_script
 
         schema = run_schema(self.day)
         with transaction(self.conn_id, schema=schema) as (conn, dialect):
@@ -73,24 +75,3 @@ class LoadTableOperator(BaseOperator):
                 rows = cur.fetchone()[0]
         self.log.info("Loaded %s.%s (audit copy): %s rows", schema, self.table, rows)
         return {"audit_rows": rows}
-
-
-class PublishDayOperator(BaseOperator):
-    """Publish the run's audit copies into the published tables in one transaction (sql/publish.sql),
-    then drop the run's schema in that same transaction. Runs only when every check passed."""
-
-    template_fields: Sequence[str] = ("day",)
-    ui_color = "#d7f5d0"
-
-    def __init__(self, *, day: str = DAY, conn_id: str = WAREHOUSE_CONN_ID, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.day = day
-        self.conn_id = conn_id
-
-    def execute(self, context) -> dict[str, Any]:
-        from sparkify.db import publish_run, transaction
-
-        with transaction(self.conn_id) as (conn, _):
-            audit = publish_run(conn, self.day)
-        self.log.info("Published day %s: rows per table %s; its schema is dropped", self.day, audit)
-        return {"day": self.day, "published": audit}

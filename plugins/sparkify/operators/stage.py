@@ -7,9 +7,11 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
-from sparkify import AWS_CONN_ID, WAREHOUSE_CONN_ID
+from sparkify.names import STAGING_SOURCES
+from sparkify.operators.validate import DAY
+from sparkify.settings import AWS_CONN_ID, WAREHOUSE_CONN_ID
 
-STAGING_TABLES = ("staging_events", "staging_songs")
+STAGING_TABLES = tuple(STAGING_SOURCES)
 FORMATS = ("ndjson", "document")
 
 
@@ -32,7 +34,7 @@ class StageJsonOperator(BaseOperator):
         record_format: str = "ndjson",
         jsonpaths_key: str | None = None,
         lake_root: str = "{{ var.value.sparkify_lake }}",
-        day: str = "{{ ds }}",
+        day: str = DAY,
         conn_id: str = WAREHOUSE_CONN_ID,
         aws_conn_id: str = AWS_CONN_ID,
         **kwargs: Any,
@@ -54,9 +56,10 @@ class StageJsonOperator(BaseOperator):
     def execute(self, context) -> dict[str, Any]:
         from airflow.sdk.exceptions import AirflowFailException
 
-        from sparkify.db import run_schema, transaction
         from sparkify.lake import open_lake, read_jsonpaths
+        from sparkify.names import run_schema
         from sparkify.staging import copy_to_postgres
+        from sparkify.warehouse.connection import transaction
 
         lake = open_lake(self.lake_root, aws_conn_id=self.aws_conn_id)
         if self.record_format == "ndjson":
@@ -76,10 +79,10 @@ class StageJsonOperator(BaseOperator):
                 raise FileNotFoundError(f"JSONPaths file {self.jsonpaths_key!r} not found under {lake.url}.")
             jsonpaths = read_jsonpaths(lake.read_bytes(self.jsonpaths_key).decode("utf-8"), source=lake.name(self.jsonpaths_key))
         ndjson = self.record_format == "ndjson"
-        source = "events" if self.table == "staging_events" else "songs"
+        source = STAGING_SOURCES[self.table]
         with transaction(self.conn_id, schema=run_schema(self.day)) as (conn, dialect):
             if dialect == "redshift":
-                from sparkify.redshift import copy_to_redshift
+                from sparkify.warehouse.redshift import copy_to_redshift
 
                 counts = copy_to_redshift(
                     conn, table=self.table, lake=lake, key=self.key, keys=keys, jsonpaths_key=self.jsonpaths_key,

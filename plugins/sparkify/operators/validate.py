@@ -1,51 +1,25 @@
-"""Validate a warehouse table with a committed GX checkpoint; publish Data Docs."""
+"""Validate a run's table with a committed GX checkpoint; a critical failure fails the task (no retry)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from airflow.sdk import BaseOperator, BaseOperatorLink
+from airflow.sdk import BaseOperator
 
-from sparkify import AWS_CONN_ID, WAREHOUSE_CONN_ID
+from sparkify.names import suites
+from sparkify.operators.links import DataDocsLink
+from sparkify.settings import WAREHOUSE_CONN_ID
 
-SUITES = (
-    "quarantine",
-    "staging_events",
-    "staging_songs",
-    "users",
-    "songs",
-    "artists",
-    "songplays",
-    "time",
-    "referential_integrity",
-)
+DAY = "{{ ds }}"
 DOCS_LOCATION = "{{ var.value.get('sparkify_docs', '') }}"
-
-
-class DataDocsLink(BaseOperatorLink):
-    """Extra link from a validation task instance to its own Data Docs page.
-
-    Airflow 3 computes it on the worker when the task ends (also when it failed) and stores it in
-    XCom; it is a URL of the page in the Data Docs app of the Airflow plugin (sparkify_plugin.py).
-    """
-
-    name = "Data Docs"
-
-    def get_link(self, operator, *, ti_key) -> str:
-        from airflow.sdk.execution_time.xcom import XCom
-
-        from sparkify.docs_app import page_url
-
-        summary = XCom.get_value(ti_key=ti_key, key="summary") or {}
-        return page_url(summary["page"]) if summary.get("page") else ""
 
 
 def docs_location(value: str | None) -> str:
     """The published docs location, defaulting to build/data_docs of the project."""
-    from sparkify.quality import DEFAULT_DOCS_LOCATION
+    from sparkify.settings import default_docs_location
 
-    return (value or "").strip() or DEFAULT_DOCS_LOCATION
+    return (value or "").strip() or default_docs_location()
 
 
 def numeric_parameter(name: str, value: Any) -> int | float:
@@ -88,14 +62,17 @@ class GxValidationOperator(BaseOperator):
         suite: str,
         expectation_parameters: dict[str, Any] | None = None,
         docs_location: str = DOCS_LOCATION,
-        day: str = "{{ ds }}",
+        day: str = DAY,
         conn_id: str = WAREHOUSE_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.day = day
-        if suite not in SUITES:
-            raise ValueError(f"GxValidationOperator: suite={suite!r} is not one of {', '.join(SUITES)}.")
+        known = suites()
+        if suite not in known:
+            raise ValueError(
+                f"GxValidationOperator: suite={suite!r} has no checkpoint gx/checkpoints/{suite}.json; the suites are {', '.join(known)}."
+            )
         self.suite = suite
         self.expectation_parameters = expectation_parameters or {}
         self.docs_location = docs_location
@@ -104,8 +81,9 @@ class GxValidationOperator(BaseOperator):
     def execute(self, context) -> None:
         from airflow.sdk.exceptions import AirflowFailException
 
-        from sparkify.db import run_schema
-        from sparkify.quality import failure_message, run_checkpoint
+        from sparkify.names import run_schema
+        from sparkify.quality.checkpoint import run_checkpoint
+        from sparkify.quality.summary import failure_message
 
         run_name = context["run_id"]
         parameters = {k: numeric_parameter(k, v) for k, v in self.expectation_parameters.items()}
@@ -130,40 +108,3 @@ class GxValidationOperator(BaseOperator):
             summary["failed_warning"],
             summary["data_docs"],
         )
-
-
-class PublishDataDocsOperator(BaseOperator):
-    """Build the Data Docs site and publish it to the docs location, whatever happened upstream."""
-
-    template_fields: Sequence[str] = ("docs_location", "day")
-    ui_color = "#e0f7fa"
-
-    def __init__(
-        self,
-        *,
-        docs_location: str = DOCS_LOCATION,
-        conn_id: str = WAREHOUSE_CONN_ID,
-        aws_conn_id: str = AWS_CONN_ID,
-        day: str = "{{ ds }}",
-        **kwargs: Any,
-    ):
-        kwargs.setdefault("trigger_rule", "all_done")
-        super().__init__(**kwargs)
-        self.day = day
-        self.docs_location = docs_location
-        self.conn_id = conn_id
-        self.aws_conn_id = aws_conn_id
-
-    def execute(self, context) -> dict[str, Any]:
-        from sparkify.db import run_schema
-        from sparkify.quality import publish_docs
-
-        published = publish_docs(
-            self.conn_id,
-            docs_location(self.docs_location),
-            run_name=context["run_id"],
-            aws_conn_id=self.aws_conn_id,
-            schema=run_schema(self.day),
-        )
-        self.log.info("Data Docs published: %s", published["index"])
-        return published

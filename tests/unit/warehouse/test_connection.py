@@ -5,7 +5,7 @@ import json
 import pytest
 from airflow.sdk import Connection
 
-from sparkify.warehouse import dialect_for, sqlalchemy_url
+from sparkify.warehouse.connection import dialect_for, sqlalchemy_url
 
 
 def conn(**kwargs):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from sparkify.generator import EVENT_FIELDS, generate
+from sparkify.local.generator import EVENT_FIELDS, generate
 
 
 def test_same_seed_same_lake(tmp_path):

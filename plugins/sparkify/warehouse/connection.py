@@ -1,8 +1,17 @@
-"""The warehouse: dialect choice and connection URLs, decided in this one place."""
+"""Warehouse connections: the dialect, the GX URL and DB-API sessions, decided in this one place.
+
+Sessions come from the Postgres provider's ``PostgresHook`` (psycopg2), which reaches both
+PostgreSQL and Redshift; the Airflow connection's extras (sslmode, options, ``iam``) apply.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import quote, urlencode
+
+from sparkify.names import check_run_schema
 
 DIALECTS = ("postgres", "redshift")
 
@@ -66,3 +75,49 @@ def get_connection(conn_id: str):
         raise LookupError(
             f"Airflow connection {conn_id!r} is not defined: set it in the UI or as AIRFLOW_CONN_{conn_id.upper()} ({err})."
         ) from err
+
+
+def connect(conn_id: str):
+    """(DB-API connection, dialect) through the provider's PostgresHook, with an error naming the
+    connection and the host when the server cannot be reached."""
+    from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+    # libpq defaults: give up on an unreachable server after 10 s; name the client in pg_stat_activity.
+    os.environ.setdefault("PGCONNECT_TIMEOUT", "10")
+    os.environ.setdefault("PGAPPNAME", "sparkify")
+    conn_info = get_connection(conn_id)
+    dialect = dialect_for(conn_info)
+    try:
+        return PostgresHook(postgres_conn_id=conn_id).get_conn(), dialect
+    except Exception as err:
+        where = conn_info.host or "(no host)"
+        raise ConnectionError(
+            f"Cannot connect to the warehouse connection {conn_id!r} at {where}:{conn_info.port or ''}: {str(err).strip()}"
+        ) from err
+
+
+def use_schema(conn, schema: str) -> None:
+    """Resolve unqualified names in the run's schema first, then in public."""
+    check_run_schema(schema)
+    with conn.cursor() as cur:
+        cur.execute(f"set search_path to {schema}, public")
+
+
+@contextmanager
+def transaction(conn_id: str, *, schema: str | None = None) -> Iterator[tuple[object, str]]:
+    """(DB-API connection, dialect) inside one transaction: committed on success, else rolled back.
+
+    With ``schema`` (a run schema), unqualified names resolve there first, then in public.
+    """
+    conn, dialect = connect(conn_id)
+    conn.autocommit = False
+    try:
+        if schema:
+            use_schema(conn, schema)
+        yield conn, dialect
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    finally:
+        conn.close()

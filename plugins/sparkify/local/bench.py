@@ -1,7 +1,7 @@
 """make bench: the pipeline at scale, measured in one run, ratios against baselines of the same run.
 
-    python -m sparkify.bench                 # 100,000 songs, 10 days x 1,000,000 events (cached lake)
-    python -m sparkify.bench --tiny          # seconds; make test runs it so the code path never rots
+    python -m sparkify.local.bench                 # 100,000 songs, 10 days x 1,000,000 events (cached lake)
+    python -m sparkify.local.bench --tiny          # seconds; make test runs it so the code path never rots
 
 Writes build/bench.json and prints a table. Every figure is the median of --repeats runs.
 """
@@ -21,13 +21,11 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from sparkify.db import run_schema
+from sparkify.names import run_schema, suites
+from sparkify.settings import gx_dir, project_root
+from sparkify.warehouse.scripts import load
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SUITES_OF_A_DAY = (
-    "quarantine", "staging_events", "staging_songs", "songs", "artists", "users", "songplays", "time", "referential_integrity",
-)  # fmt: skip
-LOADS = ("songs", "artists", "users", "songplays", "time")
+LOADS = ("songs", "artists", "users", "songplays", "time")  # the DAG's order: dimensions, then the fact, then time
 TARGETS = {"stage_ratio": 2.0, "stage_peak_rss_mb": 300, "validation_ratio": 1.5, "history_ratio": 1.2, "docs_ratio": 1.5}
 
 
@@ -55,8 +53,8 @@ class Bench:
 
     # set-up -----------------------------------------------------------------------------------
     def prepare(self) -> None:
-        from sparkify import embedded
-        from sparkify.generator import generate
+        from sparkify.local import embedded
+        from sparkify.local.generator import generate
 
         if not (self.lake / "log_json_path.json").exists():
             print(f"Generating the bench lake {self.lake} (once; cached)", flush=True)
@@ -78,7 +76,8 @@ class Bench:
         return psycopg2.connect(self.server.dsn())
 
     def reset(self) -> None:
-        from sparkify.db import run_script, warehouse_ddl
+        from sparkify.warehouse.scripts import run_script
+        from sparkify.warehouse.wap import warehouse_ddl
 
         conn = self.connect()
         with conn.cursor() as cur:
@@ -97,7 +96,7 @@ class Bench:
         """Stage one day in a fresh process: (seconds of the staging call, peak RSS in MB)."""
         code = (
             "import json, resource, sys, time\n"
-            "from sparkify.bench import stage_day\n"
+            "from sparkify.local.bench import stage_day\n"
             "rows, seconds = stage_day(sys.argv[1], sys.argv[2], day=sys.argv[3], timed=True)\n"
             "print(json.dumps({'seconds': seconds, 'rows': rows,"
             " 'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
@@ -140,7 +139,7 @@ class Bench:
         )  # fmt: skip
 
     def prepare_run(self, day: date) -> None:
-        from sparkify.db import prepare_run
+        from sparkify.warehouse.wap import prepare_run
 
         conn = self.connect()
         prepare_run(conn, "postgres", day.isoformat())
@@ -148,7 +147,7 @@ class Bench:
         conn.close()
 
     def publish(self, day: date) -> None:
-        from sparkify.db import publish_run
+        from sparkify.warehouse.wap import publish_run
 
         conn = self.connect()
         publish_run(conn, day.isoformat())
@@ -158,7 +157,8 @@ class Bench:
     # 3, 4, 5: loads and validation -------------------------------------------------------------
     def load_day(self, day: date) -> dict[str, float]:
         """Prepare the day's run schema, stage it (song files too), load its audit copies."""
-        from sparkify.db import run_script, use_schema
+        from sparkify.warehouse.connection import use_schema
+        from sparkify.warehouse.scripts import run_script
 
         seconds = {}
         self.prepare_run(day)
@@ -168,7 +168,7 @@ class Bench:
         use_schema(conn, run_schema(day))
         for table in LOADS:
             started = time.perf_counter()
-            run_script(conn, (PROJECT_ROOT / "sql" / "load" / f"{table}.sql").read_text(), {"day": day.isoformat()})
+            run_script(conn, load(f"load/{table}.sql"), {"day": day.isoformat()})
             conn.commit()
             seconds[table] = round(time.perf_counter() - started, 3)
         with conn.cursor() as cur:
@@ -178,22 +178,23 @@ class Bench:
         return seconds
 
     def validate_day_gx(self, day: date) -> None:
-        from sparkify.quality import run_checkpoint
+        from sparkify.quality.checkpoint import run_checkpoint
 
         parameters = {"file_lines": self.args.events, "max_quarantine_rate": 0.01}
-        for suite in SUITES_OF_A_DAY:
+        for suite in suites():
             summary = run_checkpoint(suite, run_name=f"bench-{day}", conn_id="sparkify_warehouse", docs_location=str(self.work),
                                      schema=run_schema(day), expectation_parameters=parameters)  # fmt: skip
             if not summary["success"]:
                 raise RuntimeError(f"bench data failed a critical check: {summary['failures']}")
 
     def validate_day_sql(self, day: date) -> None:
-        from sparkify.db import split_statements, use_schema
+        from sparkify.warehouse.connection import use_schema
+        from sparkify.warehouse.scripts import split_statements
 
         conn = self.connect()
         use_schema(conn, run_schema(day))
         with conn.cursor() as cur:
-            for statement in split_statements((PROJECT_ROOT / "sql" / "bench" / "handwritten_checks.sql").read_text()):
+            for statement in split_statements(load("bench/handwritten_checks.sql")):
                 cur.execute(statement)
                 cur.fetchall()
         conn.rollback()
@@ -225,10 +226,11 @@ class Bench:
 
     # 5: whole DAG runs -------------------------------------------------------------------------
     def measure_dag(self) -> None:
-        from sparkify import runner
-        from sparkify.generator import generate
+        from sparkify.local import runner
+        from sparkify.local.airflow_home import ensure_airflow_db
+        from sparkify.local.generator import generate
 
-        runner.ensure_airflow_db()
+        ensure_airflow_db()
         last = self.days[-1].isoformat()
         started = time.perf_counter()
         results = runner.run_days([self.days[-1]], log_file=self.work / "dag.log", quiet=True)
@@ -251,17 +253,16 @@ class Bench:
 
     # 6: Data Docs ----------------------------------------------------------------------------
     def measure_docs(self) -> None:
-        from sparkify import GX_DIR
-        from sparkify.quality import publish_docs
+        from sparkify.quality.docs import publish_docs
 
-        store = GX_DIR / "uncommitted" / "validations"
-        samples = sorted(store.rglob("*.json"))[: len(SUITES_OF_A_DAY)]
+        store = gx_dir() / "uncommitted" / "validations"
+        samples = sorted(store.rglob("*.json"))[: len(suites())]
         if not samples:
             raise RuntimeError("no stored validation results to copy for the Data Docs benchmark")
 
         def fill(total: int) -> None:
-            shutil.rmtree(GX_DIR / "uncommitted" / "data_docs", ignore_errors=True)
-            (GX_DIR / "uncommitted" / "index_cache.json").unlink(missing_ok=True)
+            shutil.rmtree(gx_dir() / "uncommitted" / "data_docs", ignore_errors=True)
+            (gx_dir() / "uncommitted" / "index_cache.json").unlink(missing_ok=True)
             for path in store.rglob("*.json"):
                 if path not in samples:
                     path.unlink()
@@ -308,7 +309,7 @@ class Bench:
                                  "repeats": self.args.repeats}  # fmt: skip
         self.results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
                                    "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)}  # fmt: skip
-        from sparkify import embedded
+        from sparkify.local import embedded
 
         embedded.stop(self.server.pgdata)
         return self.results
@@ -321,9 +322,9 @@ def stage_day(lake_root: str, key: str, *, day: str, songs: bool = False, timed:
     """
     import duckdb  # noqa: F401  (imported before the clock starts, as in a warm worker)
 
-    from sparkify.db import transaction
     from sparkify.lake import open_lake, read_jsonpaths
     from sparkify.staging import copy_to_postgres
+    from sparkify.warehouse.connection import transaction
 
     lake = open_lake(lake_root)
     with transaction("sparkify_warehouse", schema=run_schema(day)) as (conn, _):
@@ -348,7 +349,7 @@ def print_table(results: dict) -> None:
          f"staging {results['stage_seconds']} s / plain CSV COPY {results['copy_csv_seconds']} s"),
         ("stage_peak_rss_mb", f"{results['stage_peak_rss_mb']}", "peak RSS of the staging process"),
         ("validation_ratio", f"{results['validation_ratio']}",
-         f"GX {results['validation_gx_seconds']} s / hand SQL {results['validation_sql_seconds']} s ({len(SUITES_OF_A_DAY)} suites)"),
+         f"GX {results['validation_gx_seconds']} s / hand SQL {results['validation_sql_seconds']} s ({len(suites())} suites)"),
         ("history_ratio", f"{results['history_ratio']}",
          f"GX, last day with {results['scale']['days']} days loaded / day 1 with 1 loaded"),
         ("docs_ratio", f"{results['docs_ratio']}",
@@ -364,7 +365,7 @@ def print_table(results: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sparkify.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m sparkify.local.bench", description=__doc__)
     parser.add_argument("--songs", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=10)
     parser.add_argument("--events", type=int, default=1_000_000, help="events per day")
@@ -372,27 +373,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs-results", type=int, default=1000)
     parser.add_argument("--tiny", action="store_true", help="a seconds-long run of every step (for make test)")
     parser.add_argument("--out", default=None, help="JSON output (default build/bench.json)")
-    parser.add_argument("--lakes", default=str(PROJECT_ROOT / ".lakes"), help="where generated lakes are cached")
-    parser.add_argument("--pgdata", default=str(PROJECT_ROOT / ".warehouse" / "bench-pg"), help="the bench's own embedded server")
+    parser.add_argument("--lakes", default=str(project_root() / ".lakes"), help="where generated lakes are cached")
+    parser.add_argument("--pgdata", default=str(project_root() / ".warehouse" / "bench-pg"), help="the bench's own embedded server")
     args = parser.parse_args(argv)
     if args.tiny:
         args.songs, args.days, args.events, args.repeats, args.docs_results = 30, 2, 200, 1, 40
-    build = Path(os.environ.setdefault("SPARKIFY_BUILD_DIR", str(PROJECT_ROOT / "build")))
-    # The bench's GX results and Data Docs stay apart from the project's own: a copy of gx/.
-    # The package reads SPARKIFY_GX_DIR when first imported, so start again with it set.
+    build = Path(os.environ.setdefault("SPARKIFY_BUILD_DIR", str(project_root() / "build")))
+    # The bench's GX results and Data Docs stay apart from the project's own: a copy of gx/
+    # (settings are read at call time, so setting the variable here is enough).
     gx_copy = build / "bench-gx"
-    import sparkify
-
-    if sparkify.GX_DIR != gx_copy:
-        os.environ["SPARKIFY_GX_DIR"] = str(gx_copy)
-        os.execv(sys.executable, [sys.executable, "-m", "sparkify.bench", *(sys.argv[1:] if argv is None else argv)])
     shutil.rmtree(gx_copy, ignore_errors=True)
-    shutil.copytree(PROJECT_ROOT / "gx", gx_copy, ignore=shutil.ignore_patterns("uncommitted"))
-    from sparkify import runner
+    shutil.copytree(project_root() / "gx", gx_copy, ignore=shutil.ignore_patterns("uncommitted"))
+    os.environ["SPARKIFY_GX_DIR"] = str(gx_copy)
+    from sparkify.local.airflow_home import airflow_env
 
-    for key, value in runner.airflow_env().items():
+    for key, value in airflow_env().items():
         os.environ.setdefault(key, value)
-    os.environ.setdefault("PYTHONPATH", str(PROJECT_ROOT / "plugins"))
     results = Bench(args).run()
     out = Path(args.out) if args.out else build / "bench.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -403,5 +399,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(PROJECT_ROOT / "plugins"))
     raise SystemExit(main())

@@ -19,14 +19,13 @@ from great_expectations.render.renderer.site_builder import (
 from great_expectations.render.view import DefaultJinjaIndexPageView, DefaultJinjaPageView
 from jinja2 import FileSystemBytecodeCache
 
-from sparkify import GX_DIR
-
-_CACHE_DIR = GX_DIR / "uncommitted" / "jinja_cache"
+from sparkify.settings import gx_dir
 
 
 def _bytecode_cache() -> FileSystemBytecodeCache:
-    _CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    return FileSystemBytecodeCache(str(_CACHE_DIR))
+    folder = gx_dir() / "uncommitted" / "jinja_cache"
+    folder.mkdir(parents=True, exist_ok=True)
+    return FileSystemBytecodeCache(str(folder))
 
 
 class CachedPageView(DefaultJinjaPageView):
@@ -59,7 +58,7 @@ class CachedSiteIndexBuilder(DefaultSiteIndexBuilder):
         keys.sort(key=lambda k: k.run_id.run_time, reverse=True)
         if self.validation_results_limit:
             keys = keys[: self.validation_results_limit]
-        cache_path = GX_DIR / "uncommitted" / "index_cache.json"
+        cache_path = gx_dir() / "uncommitted" / "index_cache.json"
         try:
             cache = json.loads(cache_path.read_text())
         except (OSError, ValueError):

@@ -18,8 +18,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from sparkify import PROJECT_ROOT
-from sparkify.runner import AIRFLOW_HOME, DAG_ID, airflow_env, ensure_airflow_db, ensure_warehouse
+from sparkify.local.airflow_home import DAG_ID, airflow_env, airflow_home, ensure_airflow_db, ensure_warehouse
+from sparkify.settings import project_root
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor")
 USER = "admin"
@@ -30,7 +30,7 @@ def ui_env(lake: str, port: int, warehouse_conn: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(airflow_env(lake=lake, warehouse_conn=warehouse_conn))
     # A caller's (a test's) Airflow home wins over the project's .airflow/.
-    home = Path(os.environ.get("AIRFLOW_HOME") or AIRFLOW_HOME)
+    home = Path(os.environ.get("AIRFLOW_HOME") or airflow_home())
     env["AIRFLOW_HOME"] = str(home)
     bin_dir = str(Path(sys.executable).parent)
     env.update(
@@ -107,7 +107,7 @@ def start(lake: str, port: int) -> tuple[dict[str, subprocess.Popen], dict[str, 
     for name in COMPONENTS:
         with open(logs / f"{name}.log", "ab") as out:
             processes[name] = subprocess.Popen(
-                ["airflow", name], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT, start_new_session=True
+                ["airflow", name], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=project_root(), start_new_session=True
             )
     return processes, env
 

@@ -20,9 +20,9 @@ SITE_SUBDIR = Path("uncommitted") / "data_docs" / "local_site"
 
 def site_root() -> Path:
     """The locally built Data Docs site of the GX project (gx/, or SPARKIFY_GX_DIR)."""
-    from sparkify import GX_DIR
+    from sparkify.settings import gx_dir
 
-    return GX_DIR / SITE_SUBDIR
+    return gx_dir() / SITE_SUBDIR
 
 
 def page_url(page: str) -> str:

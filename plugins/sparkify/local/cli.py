@@ -1,15 +1,12 @@
-"""Command line of the project: python -m sparkify <command> (the Makefile calls these)."""
+"""Command line of the project: python -m sparkify.local.cli <command> (the Makefile calls these)."""
 
 from __future__ import annotations
 
 import argparse
-import sys
-
-from sparkify import PROJECT_ROOT
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sparkify", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m sparkify.local.cli", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     wh = sub.add_parser("warehouse", help="start or stop the embedded PostgreSQL")
@@ -26,42 +23,42 @@ def main(argv: list[str] | None = None) -> int:
     ui.add_argument("--lake", required=True, help="lake root: a folder or an s3:// URL")
     ui.add_argument("--port", type=int, default=8080)
 
-    gen = sub.add_parser("generate", help="write a synthetic lake (see sparkify.generator)")
-    from sparkify.generator import add_arguments
+    gen = sub.add_parser("generate", help="write a synthetic lake (see sparkify.local.generator)")
+    from sparkify.local.generator import add_arguments
 
     add_arguments(gen)
 
     args = parser.parse_args(argv)
     if args.command == "warehouse":
-        from sparkify import embedded
-        from sparkify.runner import WAREHOUSE_DIR
+        from sparkify.local import embedded
+        from sparkify.local.airflow_home import warehouse_dir
 
         if args.action == "start":
-            server = embedded.start(WAREHOUSE_DIR / "pgdata")
+            server = embedded.start(warehouse_dir() / "pgdata")
             print(f"Embedded PostgreSQL running; Airflow connection:\n{server.connection_json()}")
         else:
-            print("stopped" if embedded.stop(WAREHOUSE_DIR / "pgdata") else "was not running")
+            print("stopped" if embedded.stop(warehouse_dir() / "pgdata") else "was not running")
         return 0
     if args.command == "generate":
-        from sparkify.generator import generate_from_args
+        from sparkify.local.generator import generate_from_args
 
         generate_from_args(args)
         return 0
     if args.command == "airflow":
-        from sparkify import ui
+        from sparkify.local import ui
 
         return ui.main(args.lake, args.port)
-    from sparkify import runner
+    from sparkify.local import runner
+    from sparkify.local.airflow_home import warehouse_dir
 
     try:
         return runner.run(args.lake, args.start, args.end, fresh=args.fresh)
     finally:
         if args.stop_warehouse:
-            from sparkify import embedded
+            from sparkify.local import embedded
 
-            embedded.stop(runner.WAREHOUSE_DIR / "pgdata")
+            embedded.stop(runner.warehouse_dir() / "pgdata")
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(PROJECT_ROOT / "plugins"))
     raise SystemExit(main())

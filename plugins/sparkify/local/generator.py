@@ -1,6 +1,6 @@
 """A small eventsim-like simulator: writes a Sparkify lake in the exact layout of the real sample.
 
-    python -m sparkify.cli generate --out .lakes/demo --songs 200 --users 50 --days 30 --events 300
+    python -m sparkify.local.cli generate --out .lakes/demo --songs 200 --users 50 --days 30 --events 300
 
 Deterministic for a seed. It reproduces the sample's quirks: logged-out events (userId ""),
 non-NextSong pages, users who upgrade or downgrade mid-period, quoted user agents, non-ASCII

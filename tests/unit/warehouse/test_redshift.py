@@ -11,12 +11,12 @@ import sqlglot
 from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk import Connection
 
-from sparkify import SQL_DIR
-from sparkify.db import run_ddl, split_statements, warehouse_ddl
-from sparkify.redshift import copy_auth, render_copy
-from sparkify.warehouse import dialect_for, sqlalchemy_url
-from tests.conftest import ROOT
-from tests.unit.test_operators import render
+from sparkify.warehouse.connection import dialect_for, sqlalchemy_url
+from sparkify.warehouse.redshift import copy_auth, render_copy
+from sparkify.warehouse.scripts import load, split_statements
+from sparkify.warehouse.wap import run_ddl, warehouse_ddl
+from tests.session import ROOT
+from tests.unit.operators.test_operators import render
 
 PARAMS = {"day": "2018-11-05"}
 
@@ -34,14 +34,14 @@ def redshift_statements():
     dag = DagBag(str(ROOT / "dags")).dags["sparkify"]
     found = [("ddl", s) for s in split_statements(warehouse_ddl("redshift"))]
     found += [("run_ddl", s) for s in split_statements(run_ddl("redshift"))]
-    found += [("run_context", with_literals(s, PARAMS)) for s in split_statements((SQL_DIR / "run_context.sql").read_text())]
+    found += [("run_context", with_literals(s, PARAMS)) for s in split_statements(load("run_context.sql"))]
     for table in ("songs", "artists", "users", "songplays", "time"):
         task = render(dag.get_task(f"load_{table}"), dag)
         found += [(f"load_{table}", with_literals(s, {"day": task.day})) for s in split_statements(task.sql)]
-    found += [("publish", with_literals(s, PARAMS)) for s in split_statements((SQL_DIR / "publish.sql").read_text())]
+    found += [("publish", with_literals(s, PARAMS)) for s in split_statements(load("publish.sql"))]
     quarantine_params = {**PARAMS, "source": "events", "file": "s3://lake/log_data/2018/11/2018-11-05-events.json"}
     for name in ("quarantine_copy_errors", "quarantine_events"):
-        text = (SQL_DIR / "redshift" / f"{name}.sql").read_text()
+        text = load(f"redshift/{name}.sql")
         found += [(name, with_literals(s, quarantine_params)) for s in split_statements(text)]
     for table in ("staging_events", "staging_songs"):
         found.append((table, f"delete from {table}"))
@@ -61,7 +61,7 @@ def test_every_statement_parses_as_redshift(name, sql):
 
 
 def test_ddl_uses_the_distribution_design():
-    ddl = (SQL_DIR / "redshift" / "create_tables.sql").read_text()
+    ddl = load("redshift/create_tables.sql")
     for table in ("songplays", "time"):
         assert re.search(rf"create table if not exists public.{table} \(.*?\)\ndistkey \(start_time\)\nsortkey \(start_time\);", ddl, re.S)
     for table in ("users", "songs", "artists"):

@@ -5,10 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from jinja2 import Template
-
-from sparkify import SQL_DIR
-from sparkify.staging import StageCounts
+from sparkify.staging.records import StageCounts
+from sparkify.warehouse.scripts import load, run_script
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +32,7 @@ def render_copy(
 ) -> tuple[str, dict[str, Any]]:
     """The COPY statement of sql/redshift/stage_<table>.sql and its bind parameters."""
     name = table.removeprefix("staging_")
-    text = (SQL_DIR / "redshift" / f"stage_{name}.sql").read_text()
-    sql = Template(text).render(auth_clause=auth_clause)
+    sql = load(f"redshift/stage_{name}.sql", auth_clause=auth_clause)
     params: dict[str, Any] = {"source": source, "region": region, **auth_params}
     if jsonpaths is not None:
         params["jsonpaths"] = jsonpaths
@@ -69,8 +66,6 @@ def copy_to_redshift(
         counts.lines = sum(1 for line in lake.iter_lines(key) if line.strip())
     else:
         counts.lines = len(keys)
-    from sparkify.db import run_script
-
     with conn.cursor() as cur:
         cur.execute(f"delete from {table}")
         cur.execute("delete from quarantine where source = %s", (source,))
@@ -78,9 +73,9 @@ def copy_to_redshift(
         cur.execute(sql, params)
         cur.execute("select pg_last_copy_count()")
         copied = cur.fetchone()[0]
-        run_script(conn, (SQL_DIR / "redshift" / "quarantine_copy_errors.sql").read_text(), {"day": day, "source": source})
+        run_script(conn, load("redshift/quarantine_copy_errors.sql"), {"day": day, "source": source})
         if table == "staging_events":
-            run_script(conn, (SQL_DIR / "redshift" / "quarantine_events.sql").read_text(), {"day": day, "file": lake.name(key)})
+            run_script(conn, load("redshift/quarantine_events.sql"), {"day": day, "file": lake.name(key)})
         cur.execute(f"select count(*) from {table}")
         counts.loaded = counts.rows = cur.fetchone()[0]
         cur.execute("select count(*) from quarantine where source = %s", (source,))

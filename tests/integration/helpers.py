@@ -6,9 +6,11 @@ import json
 import os
 from pathlib import Path
 
-from sparkify import runner
-from sparkify.db import run_script, transaction, warehouse_ddl
-from tests.conftest import SESSION_DIR
+from sparkify.local import runner
+from sparkify.warehouse.connection import transaction
+from sparkify.warehouse.scripts import run_script
+from sparkify.warehouse.wap import warehouse_ddl
+from tests.session import SESSION_DIR
 
 TABLES = ("songplays", "users", "songs", "artists", "time")
 

@@ -1,0 +1,81 @@
+"""The project's own Airflow: its home (.airflow/), environment, metadata DB and warehouse."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from sparkify.settings import LAKE_VARIABLE, WAREHOUSE_CONN_ID, project_root
+
+DAG_ID = "sparkify"
+
+
+def airflow_home() -> Path:
+    """The project's Airflow home: .airflow/ in the project folder."""
+    return project_root() / ".airflow"
+
+
+def warehouse_dir() -> Path:
+    """The embedded warehouse's folder: .warehouse/ in the project folder."""
+    return project_root() / ".warehouse"
+
+
+def airflow_env(lake: str | None = None, warehouse_conn: str | None = None) -> dict[str, str]:
+    """Environment for Airflow in this project: its home, dags, plugins, connection, lake."""
+    env = {
+        "AIRFLOW_HOME": str(airflow_home()),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(project_root() / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(project_root() / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        "NO_PROXY": "*",
+    }
+    if warehouse_conn:
+        env[f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}"] = warehouse_conn
+    if lake:
+        env[f"AIRFLOW_VAR_{LAKE_VARIABLE.upper()}"] = lake
+    return env
+
+
+def ensure_warehouse() -> str:
+    """The warehouse connection (JSON or URI): the configured one, else the embedded server."""
+    configured = os.environ.get(f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}")
+    if configured:
+        return configured
+    from sparkify.local import embedded
+
+    return embedded.start(warehouse_dir() / "pgdata").connection_json()
+
+
+_migrated: set[str] = set()
+
+
+def ensure_airflow_db(*, background: bool = False):
+    """Create or upgrade the Airflow metadata database (once per process and AIRFLOW_HOME).
+
+    With background=True it returns a callable that waits for the migration to finish, so that
+    other start-up work (imports, DAG parsing) overlaps with it.
+    """
+    import subprocess
+
+    home = os.environ.get("AIRFLOW_HOME", str(airflow_home()))
+    if home in _migrated:
+        return lambda: None
+    Path(home).mkdir(parents=True, exist_ok=True)
+    airflow = Path(sys.executable).with_name("airflow")
+    process = subprocess.Popen(
+        [str(airflow), "db", "migrate"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy()
+    )
+
+    def wait() -> None:
+        _, stderr = process.communicate()
+        if process.returncode != 0:
+            raise RuntimeError(f"airflow db migrate failed:\n{stderr[-3000:]}")
+        _migrated.add(home)
+
+    if background:
+        return wait
+    wait()
+    return lambda: None

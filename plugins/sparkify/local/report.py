@@ -1,0 +1,102 @@
+"""What make run reports: final table counts, the run summary (build/run-summary.json), the console."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sparkify.names import TABLES
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def table_counts(conn_id: str) -> dict[str, Any]:
+    from sparkify.warehouse.connection import transaction
+
+    counts: dict[str, Any] = {}
+    with transaction(conn_id) as (conn, _), conn.cursor() as cur:
+        for table in TABLES:
+            cur.execute(f"select count(*) from {table}")
+            counts[table] = cur.fetchone()[0]
+        cur.execute("select count(*) from songplays where song_id is not null")
+        counts["songplays_with_song"] = cur.fetchone()[0]
+    return counts
+
+
+def summarise(results: list[dict[str, Any]], counts: dict[str, Any]) -> dict[str, Any]:
+    """The run summary of DESIGN.md: staged rows, final table counts, every validation."""
+    staged_events = 0
+    staged_songs = 0
+    validations = []
+    for day in results:
+        xcom = day["xcom"]
+        staged_events += (xcom.get("stage_events", {}).get("return_value") or {}).get("loaded", 0)
+        songs = (xcom.get("stage_songs", {}).get("return_value") or {}).get("loaded")
+        staged_songs = songs if songs is not None else staged_songs
+        for task_id, state in sorted(day["tasks"].items()):
+            if not task_id.startswith("validate_"):
+                continue
+            summary = xcom.get(task_id, {}).get("summary") or {}
+            validations.append(
+                {
+                    "date": day["date"],
+                    "suite": summary.get("suite", task_id.removeprefix("validate_")),
+                    "task_id": task_id,
+                    "state": state,
+                    "success": bool(summary.get("success")) and state == "success",
+                    "ran": bool(summary),
+                    "failed_critical": summary.get("failed_critical"),
+                    "failed_warning": summary.get("failed_warning"),
+                    "data_docs": summary.get("data_docs"),
+                    # The task's extra link, as Airflow stored it when the task ended.
+                    "link": xcom.get(task_id, {}).get("_link_DataDocsLink"),
+                    "message": summary.get("message") or "",
+                }
+            )
+    tables = {t: counts[t] for t in TABLES}
+    return {
+        "staged": {"events": staged_events, "songs": staged_songs},
+        "tables": tables,
+        "songplays_with_song": counts["songplays_with_song"],
+        "runs": [
+            {
+                "date": d["date"],
+                "state": d["state"],
+                "seconds": d["seconds"],
+                # Published only when publish_day succeeded: otherwise the tables kept their rows.
+                "published": d["tasks"].get("publish_day") == "success",
+                "quarantined": sum(
+                    (d["xcom"].get(t, {}).get("return_value") or {}).get("quarantined", 0) for t in ("stage_events", "stage_songs")
+                ),
+            }
+            for d in results
+        ],
+        "validations": validations,
+    }
+
+
+def print_summary(summary: dict[str, Any], path: Path) -> None:
+    from sparkify.operators.validate import docs_location
+
+    say("")
+    say(f"Staged rows: events {summary['staged']['events']:,}, songs {summary['staged']['songs']:,}")
+    say("Tables:")
+    for table, count in summary["tables"].items():
+        say(f"  {table:<10} {count:>10,}")
+    say(f"  songplays with a matched song: {summary['songplays_with_song']:,}")
+    published = [r["date"] for r in summary["runs"] if r["published"]]
+    held = [r["date"] for r in summary["runs"] if not r["published"]]
+    say(f"Published days: {len(published)} of {len(summary['runs'])}" + (f"; NOT published: {', '.join(held)}" if held else ""))
+    quarantined = {r["date"]: r["quarantined"] for r in summary["runs"] if r["quarantined"]}
+    if quarantined:
+        say("Quarantined lines/files: " + ", ".join(f"{d}: {n}" for d, n in quarantined.items()) + " (table quarantine)")
+    passed = sum(v["success"] for v in summary["validations"])
+    say(f"Validations: {passed} passed of {len(summary['validations'])}")
+    for v in summary["validations"]:
+        if not v["success"]:
+            say(f"  FAILED {v['date']} {v['suite']} ({v['state']}) {v['data_docs'] or ''}")
+    say(f"Data Docs: {docs_location(os.environ.get('AIRFLOW_VAR_SPARKIFY_DOCS'))}/index.html")
+    say(f"Summary: {path}  ({summary['seconds']}s)")

@@ -1,0 +1,42 @@
+"""Names the pipeline is built from, each written once: tables, suites, the run's schema."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+# The star schema, fact first; loads, audit copies, publish and counts all iterate this.
+TABLES = ("songplays", "users", "songs", "artists", "time")
+# Staging tables and the quarantine source name of each.
+STAGING_SOURCES = {"staging_events": "events", "staging_songs": "songs"}
+# What a run's schema holds for publish_day to move: the audit copies and the day's quarantine.
+AUDITED = (*TABLES, "quarantine")
+
+RUN_SCHEMA = re.compile(r"wap_\d{8}")
+
+
+def suites() -> tuple[str, ...]:
+    """Suites with a committed checkpoint (gx/checkpoints/<suite>.json): a suite is that file plus a task."""
+    from sparkify.settings import gx_dir
+
+    return tuple(sorted(p.stem for p in (gx_dir() / "checkpoints").glob("*.json")))
+
+
+def run_schema(day) -> str:
+    """The schema of the run for ``day`` (YYYY-MM-DD): wap_YYYYMMDD (write-audit-publish).
+
+    Made from the run's logical date only, never from conf, params or Variables; anything that
+    is not a calendar date is refused.
+    """
+    try:
+        parsed = date.fromisoformat(str(day))
+    except ValueError:
+        raise ValueError(f"The run's day must be a date YYYY-MM-DD, got {day!r}.") from None
+    return f"wap_{parsed:%Y%m%d}"
+
+
+def check_run_schema(schema: str) -> str:
+    """``schema`` itself when it is a run schema (wap_YYYYMMDD); ValueError otherwise."""
+    if not RUN_SCHEMA.fullmatch(schema or ""):
+        raise ValueError(f"{schema!r} is not a run schema (wap_YYYYMMDD).")
+    return schema

@@ -1,0 +1,121 @@
+"""Summaries of GX validation results, and the message of a failed critical validation.
+
+Pure: works on GX result objects and plain dicts, no database and no Data Context.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+MAX_KEYS = 10
+
+
+def summarise(validation, *, suite, page: str | None, docs_location: str, parameters: dict | None = None) -> dict[str, Any]:
+    """Summary of a validation result: counts, and each failed expectation with its evidence."""
+    parameters = parameters or {}
+    failures = []
+    for item in validation.results:
+        if item.success:
+            continue
+        config = item.expectation_config
+        kwargs = {
+            k: parameters.get(v["$PARAMETER"], v) if isinstance(v, dict) and "$PARAMETER" in v else v
+            for k, v in config.kwargs.items()
+            if k not in ("batch_id", "result_format")
+        }
+        result = item.result or {}
+        failures.append(
+            {
+                "expectation": config.type,
+                "description": config.description or "",
+                "severity": str(getattr(config.severity, "value", config.severity) or "critical"),
+                "kwargs": _jsonable(kwargs),
+                "observed": _jsonable(result.get("observed_value")),
+                "unexpected_count": result.get("observed_value")
+                if config.type == "unexpected_rows_expectation"
+                else result.get("unexpected_count"),
+                "unexpected_percent": result.get("unexpected_percent"),
+                "element_count": result.get("element_count"),
+                "keys": _offending_keys(result),
+                "values": _jsonable((result.get("partial_unexpected_list") or [])[:MAX_KEYS]),
+                "error": _exception_message(item.exception_info),
+            }
+        )
+    critical = [f for f in failures if f["severity"] == "critical"]
+    return {
+        "suite": validation.suite_name,
+        "table": (suite.meta or {}).get("table", validation.suite_name),
+        "success": not critical,
+        "gx_success": bool(validation.success),
+        "evaluated": validation.statistics.get("evaluated_expectations"),
+        "failed_critical": len(critical),
+        "failed_warning": len(failures) - len(critical),
+        "failures": failures,
+        "page": page,
+        "data_docs": f"{docs_location.rstrip('/')}/{page}" if page else None,
+    }
+
+
+def _exception_message(info) -> str | None:
+    """The first exception message of a result's exception_info (flat or keyed by metric)."""
+    if not isinstance(info, dict):
+        return None
+    if info.get("raised_exception"):
+        return str(info.get("exception_message") or "")[:500]
+    for value in info.values():
+        found = _exception_message(value)
+        if found:
+            return found
+    return None
+
+
+def _offending_keys(result: dict) -> list:
+    """Up to MAX_KEYS offending keys (or rows) a result names."""
+    for field in ("partial_unexpected_index_list", "unexpected_index_list"):
+        if result.get(field):
+            return _jsonable(result[field][:MAX_KEYS])
+    details = result.get("details") or {}
+    if details.get("unexpected_rows"):
+        return _jsonable(list(details["unexpected_rows"])[:MAX_KEYS])
+    if result.get("partial_unexpected_list"):
+        return _jsonable(result["partial_unexpected_list"][:MAX_KEYS])
+    return []
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def failure_message(summary: dict) -> str:
+    """The message of a failed critical validation: what failed, the evidence, the page."""
+    lines = [
+        f"Critical validation failed for table {summary['table']} (suite {summary['suite']}): "
+        f"{summary['failed_critical']} critical expectation(s) failed of {summary['evaluated']}."
+    ]
+    for f in summary["failures"]:
+        if f["severity"] != "critical":
+            continue
+        args = ", ".join(f"{k}={v!r}" for k, v in f["kwargs"].items() if k != "unexpected_rows_query")
+        label = f["description"] or f["expectation"]
+        line = f"- {f['expectation']}({args})" + (f" [{label}]" if f["description"] else "")
+        if f["error"]:
+            line += f": raised {f['error']}"
+        elif f["unexpected_count"] is not None and f["element_count"] is not None:
+            line += f": {f['unexpected_count']} unexpected of {f['element_count']} rows"
+        elif f["unexpected_count"] is not None:
+            line += f": {f['unexpected_count']} unexpected row(s)"
+        else:
+            line += f": observed {f['observed']!r}"
+        if f["values"]:
+            line += f"; unexpected values: {f['values']}"
+        if f["keys"]:
+            line += f"; offending (up to {MAX_KEYS}): {f['keys']}"
+        lines.append(line)
+    lines.append(f"Data Docs: {summary['data_docs'] or '(page not built)'}")
+    return "\n".join(lines)

@@ -1,0 +1,42 @@
+"""Paths and Airflow ids of the project, read when asked (never frozen at import time).
+
+Environment overrides: SPARKIFY_HOME (the project folder holding sql/ and gx/), SPARKIFY_GX_DIR
+(a copy of the GX project, as the tests and the bench use), SPARKIFY_BUILD_DIR.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+WAREHOUSE_CONN_ID = "sparkify_warehouse"
+AWS_CONN_ID = "aws_default"
+LAKE_VARIABLE = "sparkify_lake"
+DOCS_VARIABLE = "sparkify_docs"
+MAX_QUARANTINE_VARIABLE = "sparkify_max_quarantine_rate"
+
+
+def project_root() -> Path:
+    """The project folder (dags/, sql/, gx/): SPARKIFY_HOME, else the checkout this package sits in."""
+    configured = os.environ.get("SPARKIFY_HOME")
+    return Path(configured).resolve() if configured else Path(__file__).resolve().parents[2]
+
+
+def sql_dir() -> Path:
+    return project_root() / "sql"
+
+
+def gx_dir() -> Path:
+    """The GX File Data Context (committed gx/, or the copy SPARKIFY_GX_DIR names)."""
+    configured = os.environ.get("SPARKIFY_GX_DIR")
+    return Path(configured) if configured else project_root() / "gx"
+
+
+def build_dir() -> Path:
+    configured = os.environ.get("SPARKIFY_BUILD_DIR")
+    return Path(configured) if configured else project_root() / "build"
+
+
+def default_docs_location() -> str:
+    """Where Data Docs are published when the Variable sparkify_docs is not set."""
+    return str(build_dir() / "data_docs")

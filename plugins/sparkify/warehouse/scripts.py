@@ -1,0 +1,53 @@
+"""The one loader of the project's SQL files (outside Airflow's own templating of operator SQL).
+
+Files under sql/ are Jinja templates rendered with values from code only (a COPY's
+authorization clause, for instance); run-time values always travel as bind parameters.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+
+@lru_cache(maxsize=4)
+def _environment(folder: str):
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    return Environment(loader=FileSystemLoader(folder), undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
+
+
+def load(name: str, **context) -> str:
+    """The text of sql/<name>, rendered with ``context``; names the file when it is missing."""
+    from jinja2 import TemplateNotFound
+
+    from sparkify.settings import sql_dir
+
+    folder = sql_dir()
+    try:
+        return _environment(str(folder)).get_template(Path(name).as_posix()).render(**context)
+    except TemplateNotFound:
+        raise FileNotFoundError(f"SQL file {folder / name} does not exist.") from None
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split a SQL script into statements, dropping empty ones and comment-only ones."""
+    import sqlparse
+
+    statements = []
+    for statement in sqlparse.split(sql):
+        stripped = sqlparse.format(statement, strip_comments=True).strip().rstrip(";").strip()
+        if stripped:
+            statements.append(stripped)
+    return statements
+
+
+def run_script(conn, sql: str, parameters: dict | None) -> list[int]:
+    """Run every statement of a script on one connection; returns each statement's rowcount."""
+    counts = []
+    with conn.cursor() as cur:
+        for statement in split_statements(sql):
+            uses_params = "%(" in statement
+            cur.execute(statement, parameters if uses_params else None)
+            counts.append(cur.rowcount)
+    return counts
