@@ -16,6 +16,7 @@ import logging
 from collections.abc import Iterable
 
 from sparkify.staging.records import CHUNK_BYTES, RULES, CsvStream, StageCounts, StagingError, csv_rows
+from sparkify.warehouse.connection import copy_in
 
 log = logging.getLogger(__name__)
 
@@ -92,12 +93,11 @@ def stage_line_by_line(
     )  # fmt: skip
     stream = CsvStream(lines)
     try:
-        cur.copy_expert(f"copy {table} ({', '.join(columns)}) from stdin with (format csv)", stream, size=CHUNK_BYTES)
+        counts.loaded = copy_in(cur, f"copy {table} ({', '.join(columns)}) from stdin with (format csv)", stream, size=CHUNK_BYTES)
     except Exception:
         if stream.error is not None:
             raise stream.error from None  # the bad input itself, naming file and line
         raise
-    counts.loaded = cur.rowcount
     if quarantine is not None and quarantine.count:
         quarantine.copy_into(cur)
     return counts

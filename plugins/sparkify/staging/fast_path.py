@@ -11,6 +11,7 @@ import logging
 import os
 
 from sparkify.staging.records import CHUNK_BYTES, StageCounts
+from sparkify.warehouse.connection import copy_in
 from sparkify.warehouse.scripts import load
 
 log = logging.getLogger(__name__)
@@ -85,11 +86,11 @@ def copy_json_fast(cur, *, table: str, columns: list[str], plan, paths: list[str
         producer = threading.Thread(target=produce, name="duckdb-csv", daemon=True)
         producer.start()
         with open(fifo, "rb") as stream:
-            cur.copy_expert(f"copy {table} ({', '.join(columns)}) from stdin with (format csv)", stream, size=CHUNK_BYTES)
+            stored = copy_in(cur, f"copy {table} ({', '.join(columns)}) from stdin with (format csv)", stream, size=CHUNK_BYTES)
         producer.join()
         if errors:
             raise errors[0]
-        return cur.rowcount
+        return stored
 
 
 def stage_fast(cur, *, table: str, columns: list[str], types: dict[str, str], lake, keys: list[str], jsonpaths, ndjson: bool):

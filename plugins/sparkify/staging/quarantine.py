@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from sparkify.staging.records import csv_field
+from sparkify.warehouse.connection import copy_in
 
 log = logging.getLogger(__name__)
 
@@ -29,5 +30,5 @@ class QuarantineFile:
 
     def copy_into(self, cur) -> None:
         self.file.seek(0)
-        cur.copy_expert("copy quarantine (day, source, file, line_number, raw, reason) from stdin with (format csv)", self.file)
+        copy_in(cur, "copy quarantine (day, source, file, line_number, raw, reason) from stdin with (format csv)", self.file)
         self.file.close()

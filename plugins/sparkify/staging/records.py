@@ -214,12 +214,12 @@ def csv_rows(
 
 
 class CsvStream:
-    """A read()-able file object over an iterator of CSV lines, for cursor.copy_expert."""
+    """A read()-able file object over an iterator of CSV lines, for COPY ... FROM STDIN."""
 
     def __init__(self, lines: Iterator[str]):
         self._lines = lines
         self._buffer = b""
-        self.error: BaseException | None = None  # psycopg2 reports a read() error as its own
+        self.error: BaseException | None = None  # the driver may report a read() error as its own
 
     def read(self, size: int = -1) -> bytes:
         want = CHUNK_BYTES if size is None or size < 0 else size

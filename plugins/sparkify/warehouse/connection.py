@@ -1,7 +1,11 @@
 """Warehouse connections: the dialect, the GX URL and DB-API sessions, decided in this one place.
 
-Sessions come from the Postgres provider's ``PostgresHook`` (psycopg2), which reaches both
-PostgreSQL and Redshift; the Airflow connection's extras (sslmode, options, ``iam``) apply.
+Sessions come from the Postgres provider's ``PostgresHook``, which reaches both PostgreSQL and
+Redshift; the Airflow connection's extras (sslmode, options, ``iam``) apply. The hook returns a
+psycopg 3 connection when psycopg 3 is installed (as the provider requires) and psycopg2
+otherwise; sessions here bind parameters on the client in both cases (psycopg 3's ClientCursor),
+because Redshift's COPY takes its source and credentials only as literals, and ``copy_in`` is
+the one COPY ... FROM STDIN of the project for either driver.
 """
 
 from __future__ import annotations
@@ -88,12 +92,28 @@ def connect(conn_id: str):
     conn_info = get_connection(conn_id)
     dialect = dialect_for(conn_info)
     try:
-        return PostgresHook(postgres_conn_id=conn_id).get_conn(), dialect
+        conn = PostgresHook(postgres_conn_id=conn_id).get_conn()
     except Exception as err:
         where = conn_info.host or "(no host)"
         raise ConnectionError(
             f"Cannot connect to the warehouse connection {conn_id!r} at {where}:{conn_info.port or ''}: {str(err).strip()}"
         ) from err
+    if hasattr(conn, "cursor_factory") and not hasattr(conn, "get_dsn_parameters"):  # psycopg 3
+        import psycopg
+
+        conn.cursor_factory = psycopg.ClientCursor
+    return conn, dialect
+
+
+def copy_in(cursor, sql: str, stream, *, size: int = 1 << 20) -> int:
+    """Run ``COPY ... FROM STDIN`` reading ``stream`` (anything with read(size)); the rows stored."""
+    if hasattr(cursor, "copy_expert"):  # psycopg2
+        cursor.copy_expert(sql, stream, size=size)
+        return cursor.rowcount
+    with cursor.copy(sql) as copy:
+        while data := stream.read(size):
+            copy.write(data)
+    return cursor.rowcount
 
 
 def use_schema(conn, schema: str) -> None:

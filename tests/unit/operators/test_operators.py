@@ -86,7 +86,10 @@ def test_argument_errors_name_the_argument_and_the_choices():
         StageJsonOperator(task_id="x", table="events", key="k")
     with pytest.raises(ValueError, match=r"record_format='csv' is not one of ndjson, document"):
         StageJsonOperator(task_id="x", table="staging_events", key="k", record_format="csv")
-    with pytest.raises(ValueError, match=r"suite='nope' has no checkpoint gx/checkpoints/nope.json; the suites are artists, quarantine, referential_integrity"):
+    with pytest.raises(
+        ValueError,
+        match=r"suite='nope' has no checkpoint gx/checkpoints/nope.json; the suites are artists, quarantine, referential",
+    ):
         GxValidationOperator(task_id="x", suite="nope")
 
 

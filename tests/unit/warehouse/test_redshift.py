@@ -11,6 +11,7 @@ import sqlglot
 from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk import Connection
 
+from sparkify.local.redshift_check import expectation_queries
 from sparkify.warehouse.connection import dialect_for, sqlalchemy_url
 from sparkify.warehouse.redshift import copy_auth, render_copy
 from sparkify.warehouse.scripts import load, split_statements
@@ -45,13 +46,8 @@ def redshift_statements():
         found += [(name, with_literals(s, quarantine_params)) for s in split_statements(text)]
     for table in ("staging_events", "staging_songs"):
         found.append((table, f"delete from {table}"))
-    for suite in (ROOT / "gx" / "expectations").glob("*.json"):
-        for e in json.loads(suite.read_text())["expectations"]:
-            if "unexpected_rows_query" in e["kwargs"]:
-                # GX puts the batch in as a subquery of the asset's table.
-                found.append(
-                    (suite.stem, e["kwargs"]["unexpected_rows_query"].replace("{batch}", "(select * from songplays) as subselect"))
-                )
+    # Every UnexpectedRowsExpectation query, {batch} substituted by GX's own code.
+    found += expectation_queries()
     return found
 
 
