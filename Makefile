@@ -11,7 +11,7 @@ END ?= 2018-11-30
 
 PORT ?= 8080
 
-.PHONY: install demo run airflow notebook chromium test bench lint format warehouse-start warehouse-stop generate clean
+.PHONY: install demo run airflow notebook system-packages test bench lint format warehouse-start warehouse-stop generate clean
 
 # requirements.txt pins the whole dependency closure, so pip need not resolve (--no-deps);
 # byte-compiling afterwards on every core is faster than pip's one-file-at-a-time compile.
@@ -54,18 +54,22 @@ $(BIN)/.installed-jupyter: $(BIN)/.installed-test
 notebook: $(BIN)/.installed-jupyter
 	$(BIN)/jupyter lab --no-browser --notebook-dir=gx/notebooks
 
-# Browser tests drive Debian's chromium (Playwright's own browser download is not used): installed
-# with apt when missing, as root or with password-less sudo; otherwise those tests are skipped.
-chromium:
-	@command -v chromium >/dev/null 2>&1 && exit 0; \
+# System packages from Debian for the tests: chromium (browser tests drive it; Playwright's own
+# browser download is not used) and postgresql-15 (the oldest major of the warehouse matrix; 16-18
+# come from wheels). Installed with apt when missing, as root or with password-less sudo;
+# otherwise the tests that need them are skipped with that reason.
+APT_PACKAGES := chromium chromium-driver postgresql-15
+system-packages:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	[ -z "$$missing" ] && exit 0; \
 	if [ "$$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; \
-	else echo "make: cannot install chromium (not root, no password-less sudo): browser tests will be skipped"; exit 0; fi; \
-	echo "make: installing Debian's chromium for the browser tests"; \
-	$$sudo apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 \
-	|| { $$sudo apt-get update -qq >/dev/null 2>&1 && $$sudo apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1; } \
-	|| echo "make: apt-get could not install chromium: browser tests will be skipped"
+	else echo "make: cannot install$$missing (not root, no password-less sudo): their tests will be skipped"; exit 0; fi; \
+	echo "make: installing Debian's$$missing for the tests"; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null 2>&1 \
+	|| { $$sudo apt-get update -qq >/dev/null 2>&1 && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null 2>&1; } \
+	|| echo "make: apt-get could not install$$missing: their tests will be skipped"
 
-test: $(BIN)/.installed-test chromium
+test: $(BIN)/.installed-test system-packages
 	$(PY) -m pytest -q tests
 
 # The scale benchmark (generates and caches a 10 x 1M-event lake under .lakes/ first): build/bench.json.

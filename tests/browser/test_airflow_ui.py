@@ -1,10 +1,12 @@
 """The Airflow UI in a real headless Chromium: log in, the grid, a failed validation's extra link to
-its Data Docs page, and the Data Docs index through the plugin's view.
+its Data Docs page, the Data Docs index through the plugin's view, and lake values carrying markup
+and script shown as text in a sandboxed page.
 
 Airflow is started the way `make airflow` starts it (python -m sparkify.local.cli airflow): api-server,
 scheduler and dag-processor with LocalExecutor, in an Airflow home of the test session. The lake is
 the public sample with one event of 2018-11-15 changed to level "premium", which breaks a critical
-check at staging; the scheduler runs that day for real.
+check at staging, and 2018-11-16 carrying PAYLOADS (tests/integration/helpers.py) in its levels, a
+user_id and a malformed line; the scheduler runs both days for real.
 Screenshots go to build/screenshots/ of the checkout (the README's come from there).
 """
 
@@ -24,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.helpers import reset_warehouse
+from tests.integration.helpers import PAYLOADS, add_payloads, reset_warehouse
 from tests.session import ROOT, SAMPLE_LAKE, SESSION_DIR
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -32,6 +34,8 @@ pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="no Chromium: `make test` installs Debian's chromium with apt; that was not possible here"
 )
 DAY = "2018-11-15"
+PAYLOAD_DAY = "2018-11-16"
+GX_TITLE = "Data documentation compiled by Great Expectations"
 SCREENSHOTS = ROOT / "build" / "screenshots"
 FLAGS = [
     "--headless",
@@ -74,6 +78,9 @@ def airflow_ui(socket_warehouse):
     events = [json.loads(line) for line in (SAMPLE_LAKE / "log_data" / "2018" / "11" / day_file.name).read_text().splitlines()]
     next(e for e in events if e["page"] == "NextSong")["level"] = "premium"
     day_file.write_text("".join(json.dumps(e) + "\n" for e in events))
+    payload_file = day_file.with_name(f"{PAYLOAD_DAY}-events.json")
+    shutil.copy(SAMPLE_LAKE / "log_data" / "2018" / "11" / payload_file.name, payload_file)
+    add_payloads(payload_file)
     reset_warehouse(socket_warehouse)
     os.environ.pop("AIRFLOW_CONN_SPARKIFY_WAREHOUSE", None)  # given to the subprocess below, not left to other tests
 
@@ -102,14 +109,22 @@ def airflow_ui(socket_warehouse):
         )
         with urllib.request.urlopen(token_request, timeout=30) as response:
             token = json.loads(response.read())["access_token"]
-        run_id = f"ui_test_{DAY}"
-        api(base, token, "/dags/sparkify/dagRuns", {"dag_run_id": run_id, "logical_date": f"{DAY}T00:00:00Z"})
-        deadline = time.monotonic() + 420
-        while (state := api(base, token, f"/dags/sparkify/dagRuns/{run_id}")["state"]) not in ("success", "failed"):
-            assert time.monotonic() < deadline, f"run still {state}"
-            time.sleep(3)
-        tasks = {t["task_id"]: t["state"] for t in api(base, token, f"/dags/sparkify/dagRuns/{run_id}/taskInstances")["task_instances"]}
-        yield {"base": base, "user": user, "password": password, "run_id": run_id, "state": state, "tasks": tasks}
+        runs = {day: f"ui_test_{day}" for day in (DAY, PAYLOAD_DAY)}
+        for day, run_id in runs.items():
+            api(base, token, "/dags/sparkify/dagRuns", {"dag_run_id": run_id, "logical_date": f"{day}T00:00:00Z"})
+        states, tasks = {}, {}
+        deadline = time.monotonic() + 600
+        for day, run_id in runs.items():
+            while (state := api(base, token, f"/dags/sparkify/dagRuns/{run_id}")["state"]) not in ("success", "failed"):
+                assert time.monotonic() < deadline, f"run {run_id} still {state}"
+                time.sleep(3)
+            states[day] = state
+            instances = api(base, token, f"/dags/sparkify/dagRuns/{run_id}/taskInstances")["task_instances"]
+            tasks[day] = {t["task_id"]: t["state"] for t in instances}
+        yield {
+            "base": base, "user": user, "password": password, "run_id": runs[DAY], "state": states[DAY], "tasks": tasks[DAY],
+            "payload_run_id": runs[PAYLOAD_DAY], "payload_state": states[PAYLOAD_DAY], "payload_tasks": tasks[PAYLOAD_DAY],
+        }  # fmt: skip
     finally:
         process.send_signal(signal.SIGINT)  # Ctrl-C: the command stops its Airflow components
         try:
@@ -188,9 +203,17 @@ def test_data_docs_index_in_the_plugin_view(page, airflow_ui):
     page.goto(f"{airflow_ui['base']}/plugin/data-docs")
     frame = page.frame_locator("iframe").first
     frame.get_by_text("Validation Results").first.wait_for()
+    frame.locator("a[href*='staging_events']").first.wait_for(state="attached")
     index = page.frame(url=re.compile(r"^https?://[^/]+/sparkify-docs/index\.html$"))
     assert index is not None and "staging_events" in index.content()
     page.screenshot(path=SCREENSHOTS / "data-docs-index.png")
+    # The sandboxed page navigates inside the view: a validation page, not the login page.
+    link = frame.locator("a[href*='validations/staging_events/']").first
+    link.wait_for(state="attached")
+    href = link.get_attribute("href")
+    index.goto(f"{airflow_ui['base']}/sparkify-docs/{href}")
+    assert "/sparkify-docs/validations/staging_events/" in index.url
+    index.get_by_text("Validation Filter").first.wait_for()
 
 
 def test_data_docs_need_the_airflow_login(browser, airflow_ui):
@@ -203,3 +226,36 @@ def test_data_docs_need_the_airflow_login(browser, airflow_ui):
         urllib.request.urlopen(request, timeout=10)
     assert denied.value.code == 401
     context.close()
+
+
+def test_lake_values_show_as_text_and_never_run_in_a_sandboxed_page(page, airflow_ui):
+    """The day carrying PAYLOADS: its failed check's page, opened through the extra link with a
+    logged-in session, shows every payload as text; no script from the data runs, no dialog opens,
+    the page calls no Airflow API, and the response is sandboxed."""
+    base = airflow_ui["base"]
+    assert airflow_ui["payload_tasks"]["validate_staging_events"] == "failed"
+    page.goto(f"{base}/dags/sparkify/runs/{airflow_ui['payload_run_id']}/tasks/validate_staging_events/details")
+    link = page.get_by_role("link", name="Data Docs")
+    link.wait_for()
+    href = link.get_attribute("href")
+    dialogs, api_calls, documents = [], [], []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.on("request", lambda request: api_calls.append(request.url) if "/api/v2" in request.url else None)
+    page.on("response", lambda response: documents.append(response) if response.url == href else None)
+    link.click()
+    page.wait_for_url(href)
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(1000)  # time for any handler (onerror, onload) to fire
+    text = page.locator("body").inner_text()
+    for name, payload in PAYLOADS.items():
+        assert payload in text, name  # the level domain check lists each one
+    assert page.title() == GX_TITLE
+    assert page.locator("img[src=x], img[src=y], svg[onload], #xss-link").count() == 0
+    assert page.evaluate("[...document.scripts].filter(script => script.textContent.includes('XSS')).length") == 0
+    assert dialogs == [] and api_calls == []
+    headers = documents[-1].all_headers()
+    assert headers["content-security-policy"] == "sandbox allow-scripts allow-popups; frame-ancestors 'self'"
+    assert headers["x-content-type-options"] == "nosniff"
+    # The page runs in an opaque origin: it can read no cookie and reach no same-origin API.
+    assert page.evaluate("self.origin") == "null"
+    page.screenshot(path=SCREENSHOTS / "payloads-as-text.png", full_page=True)

@@ -77,3 +77,56 @@ def on_run_table(server, table: str, function: str, body: str) -> None:
         create event trigger attach_{function} on ddl_command_end execute function public.attach_{function}();
         select 1""",
     )
+
+
+def sample_with_a_bad_level(target: Path, day: str, level: str = "premium") -> Path:
+    """A copy of the public sample whose ``day`` has one NextSong event with an unknown ``level``
+    (a critical failure of staging_events' level domain); the other files are the sample's own."""
+    import shutil
+
+    from tests.session import SAMPLE_LAKE
+
+    if not target.exists():
+        shutil.copytree(SAMPLE_LAKE, target)
+    day_file = target / "log_data" / day[:4] / day[5:7] / f"{day}-events.json"
+    events = [json.loads(line) for line in day_file.read_text().splitlines() if line.strip()]
+    next(e for e in events if e["page"] == "NextSong")["level"] = level
+    day_file.write_text("".join(json.dumps(e) + "\n" for e in events))
+    return target
+
+
+# Markup and script in lake values: each must reach every page as text and never run.
+PAYLOADS = {
+    "img": """<img src=x onerror="document.title='XSS-img'+document.cookie">""",
+    "script": """</script><script>document.title='XSS-script'</script>""",
+    "svg": """<svg onload="document.title='XSS-svg'"></svg>""",
+    "javascript_url": """<a id="xss-link" href="javascript:document.title='XSS-href'">x</a>""",
+    "quotes": """"'><img src=y onerror="document.title='XSS-quotes'">""",
+}
+
+
+def add_payloads(day_file: Path) -> None:
+    """Put PAYLOADS into one day's event log: the levels of its first NextSong events (the level
+    domain check lists them), the user_id of an event moved outside the day (the day-window check
+    lists its row), and a malformed line carrying markup (it goes to the quarantine)."""
+    events = [json.loads(line) for line in day_file.read_text().splitlines() if line.strip()]
+    plays = [e for e in events if e["page"] == "NextSong"]
+    for event, payload in zip(plays, PAYLOADS.values(), strict=False):
+        event["level"] = payload
+    outside = dict(plays[-1], userId=PAYLOADS["svg"], ts=plays[-1]["ts"] - 2 * 86_400_000, itemInSession=999)
+    lines = [json.dumps(e) for e in events] + [json.dumps(outside), '{"broken": "' + PAYLOADS["script"]]
+    day_file.write_text("\n".join(lines) + "\n")
+
+
+def lake_with_payloads(target: Path, day: str) -> Path:
+    """A generated one-day lake carrying PAYLOADS (add_payloads), and a song_id with markup shared
+    by two song files (the uniqueness warning of staging_songs lists it)."""
+    from sparkify.local.generator import generate
+
+    generate(target, seed=13, songs=20, users=8, days=1, events=60, start=day)
+    add_payloads(target / "log_data" / day[:4] / day[5:7] / f"{day}-events.json")
+    for path in sorted((target / "song_data").rglob("*.json"))[:2]:
+        song = json.loads(path.read_text())
+        song["song_id"] = PAYLOADS["quotes"]
+        path.write_text(json.dumps(song))
+    return target

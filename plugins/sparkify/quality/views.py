@@ -1,12 +1,19 @@
-"""Data Docs views and index builder that keep the site fast as results accumulate.
+"""Data Docs views and index builder: data shown as text, and a site that stays fast.
 
-GX compiles its page templates anew in every process, which is most of the cost of writing one
-validation page. These views keep GX's templates and output, and only add Jinja's bytecode cache
-(under gx/uncommitted/), so each task process skips recompiling them.
+Escaping: GX escapes the parameters of its string templates, but emits plain-string content
+blocks (the cells of the unexpected-values and unexpected-rows tables, list items, observed values)
+as raw HTML, and puts bootstrap-table data into a <script> as a Python literal. Values from the
+lake are attacker-controlled (user names, agents, titles), so these views HTML-escape every
+plain-string block, quotes included: what the data says appears as text, and cannot close a
+<script> or an attribute.
+
+Speed: GX compiles its page templates anew in every process, which is most of the cost of writing
+one validation page. These views add Jinja's bytecode cache (under gx/uncommitted/).
 """
 
 from __future__ import annotations
 
+import html
 import json
 
 from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
@@ -17,7 +24,7 @@ from great_expectations.render.renderer.site_builder import (
     resource_key_passes_run_name_filter,
 )
 from great_expectations.render.view import DefaultJinjaIndexPageView, DefaultJinjaPageView
-from jinja2 import FileSystemBytecodeCache
+from jinja2 import FileSystemBytecodeCache, pass_context
 
 from sparkify.settings import gx_dir
 
@@ -28,13 +35,37 @@ def _bytecode_cache() -> FileSystemBytecodeCache:
     return FileSystemBytecodeCache(str(folder))
 
 
-class CachedPageView(DefaultJinjaPageView):
+def _text(value):
+    """A plain string as HTML text (quotes too); anything else unchanged."""
+    return html.escape(value, quote=True) if isinstance(value, str) else value
+
+
+class _EscapingViewMixin:
+    """Plain strings reaching the page as content blocks are data: render them as text."""
+
+    @pass_context
+    def render_content_block(self, jinja_context, content_block, index=None, content_block_id=None, render_to_markdown=False):
+        if not render_to_markdown:
+            if isinstance(content_block, str):
+                return _text(content_block)
+            if isinstance(content_block, list):
+                content_block = [_text(item) for item in content_block]
+        return super().render_content_block(jinja_context, content_block, index, content_block_id, render_to_markdown)
+
+    def render_string_template(self, template):
+        # GX passes a non-template value through unchanged; a string there is data too.
+        if isinstance(template, str):
+            return _text(template)
+        return super().render_string_template(template)
+
+
+class CachedPageView(_EscapingViewMixin, DefaultJinjaPageView):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.env.bytecode_cache = _bytecode_cache()
 
 
-class CachedIndexPageView(DefaultJinjaIndexPageView):
+class CachedIndexPageView(_EscapingViewMixin, DefaultJinjaIndexPageView):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.env.bytecode_cache = _bytecode_cache()

@@ -10,7 +10,7 @@ the one COPY ... FROM STDIN of the project for either driver.
 
 from __future__ import annotations
 
-import os
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import quote, urlencode
@@ -86,13 +86,20 @@ def connect(conn_id: str):
     connection and the host when the server cannot be reached."""
     from airflow.providers.postgres.hooks.postgres import PostgresHook
 
-    # libpq defaults: give up on an unreachable server after 10 s; name the client in pg_stat_activity.
-    os.environ.setdefault("PGCONNECT_TIMEOUT", "10")
-    os.environ.setdefault("PGAPPNAME", "sparkify")
-    conn_info = get_connection(conn_id)
-    dialect = dialect_for(conn_info)
+    hook = PostgresHook(postgres_conn_id=conn_id)
     try:
-        conn = PostgresHook(postgres_conn_id=conn_id).get_conn()
+        conn_info = hook.connection
+    except Exception as err:  # the SDK raises its own not-found type per version
+        raise LookupError(
+            f"Airflow connection {conn_id!r} is not defined: set it in the UI or as AIRFLOW_CONN_{conn_id.upper()} ({err})."
+        ) from err
+    dialect = dialect_for(conn_info)
+    # Defaults the connection's own extras may override: give up on an unreachable server after
+    # 10 s, and name the client in pg_stat_activity.
+    extra = {"connect_timeout": 10, "application_name": "sparkify", **(conn_info.extra_dejson or {})}
+    conn_info.extra = json.dumps(extra)
+    try:
+        conn = hook.get_conn()
     except Exception as err:
         where = conn_info.host or "(no host)"
         raise ConnectionError(

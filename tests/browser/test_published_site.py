@@ -1,0 +1,59 @@
+"""The Data Docs site as published to a folder, opened from disk in headless Chromium: lake values
+carrying markup and script (PAYLOADS) show as text and never run, whatever serves the files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.browser.test_airflow_ui import CHROMIUM, FLAGS, GX_TITLE
+from tests.integration.helpers import PAYLOADS, lake_with_payloads, reset_warehouse, run_pipeline
+from tests.session import SESSION_DIR
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium: `make test` installs Debian's chromium with apt")
+DAY = "2018-11-03"
+
+
+@pytest.fixture(scope="module")
+def published(socket_warehouse):
+    lake = lake_with_payloads(SESSION_DIR / "lake-payloads", DAY)
+    reset_warehouse(socket_warehouse)
+    code, summary = run_pipeline(socket_warehouse, lake, DAY, DAY, fresh=False, tag="payloads")
+    assert code == 1
+    pages = {v["suite"]: Path(v["data_docs"]) for v in summary["validations"] if v["data_docs"]}
+    assert Path(os.environ["AIRFLOW_VAR_SPARKIFY_DOCS"]) in pages["staging_events"].parents
+    return summary, pages
+
+
+def test_the_failed_checks_report_the_payloads(published):
+    summary, _ = published
+    by_suite = {v["suite"]: v for v in summary["validations"]}
+    assert by_suite["staging_events"]["state"] == "failed"
+    assert by_suite["staging_songs"]["success"]  # the duplicate song_id is a warning
+    assert by_suite["staging_songs"]["failed_warning"] == 1
+
+
+@pytest.mark.parametrize("suite, shown", [("staging_events", list(PAYLOADS)), ("staging_songs", ["quotes"])])
+def test_published_pages_show_payloads_as_text(published, suite, shown):
+    from playwright.sync_api import sync_playwright
+
+    _, pages = published
+    source = pages[suite].read_text()
+    for name in shown:
+        assert PAYLOADS[name] not in source, name  # never raw in the file, whoever serves it
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page()
+        dialogs = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.goto(pages[suite].as_uri())
+        page.wait_for_timeout(1000)
+        text = page.locator("body").inner_text()
+        assert all(PAYLOADS[name] in text for name in shown), [n for n in shown if PAYLOADS[n] not in text]
+        assert page.title() == GX_TITLE
+        assert page.locator("img[src=x], img[src=y], svg[onload], #xss-link").count() == 0
+        assert page.evaluate("[...document.scripts].filter(script => script.textContent.includes('XSS')).length") == 0
+        assert dialogs == []
+        browser.close()

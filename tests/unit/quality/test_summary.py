@@ -1,0 +1,49 @@
+"""Summaries of validation results and the failure message (pure: no GX context, no database)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from sparkify.quality.summary import failure_message, summarise
+
+
+def _item(success, type_, *, severity="critical", kwargs=None, result=None, description=""):
+    config = SimpleNamespace(type=type_, description=description, severity=severity, kwargs=kwargs or {})
+    return SimpleNamespace(success=success, expectation_config=config, result=result or {}, exception_info=None)
+
+
+def test_a_failed_domain_check_is_summarised_with_its_evidence():
+    validation = SimpleNamespace(
+        suite_name="staging_events", success=False, statistics={"evaluated_expectations": 3},
+        results=[
+            _item(True, "expect_column_values_to_not_be_null", kwargs={"column": "ts"}),
+            _item(False, "expect_column_values_to_be_in_set", kwargs={"column": "level", "value_set": ["free", "paid"], "batch_id": "b"},
+                  result={"unexpected_count": 1, "element_count": 40, "partial_unexpected_list": ["premium"]}),
+            _item(False, "expect_column_values_to_be_unique", severity="warning", kwargs={"column": "song_id"},
+                  result={"unexpected_count": 2, "element_count": 71, "partial_unexpected_list": ["S1", "S1"]}),
+        ],
+    )  # fmt: skip
+    summary = summarise(
+        validation, suite=SimpleNamespace(meta={"table": "staging_events"}), page="validations/x.html", docs_location="/docs/"
+    )
+    assert (summary["success"], summary["gx_success"], summary["failed_critical"], summary["failed_warning"]) == (False, False, 1, 1)
+    assert summary["data_docs"] == "/docs/validations/x.html"
+    assert summary["failures"][0]["kwargs"] == {"column": "level", "value_set": ["free", "paid"]}  # batch_id left out
+    assert failure_message(summary) == (
+        "Critical validation failed for table staging_events (suite staging_events): 1 critical expectation(s) failed of 3.\n"
+        "- expect_column_values_to_be_in_set(column='level', value_set=['free', 'paid']): 1 unexpected of 40 rows; "
+        "unexpected values: ['premium']; offending (up to 10): ['premium']\n"
+        "Data Docs: /docs/validations/x.html"
+    )
+
+
+def test_warnings_alone_pass_and_unexpected_rows_count_their_rows():
+    validation = SimpleNamespace(
+        suite_name="users", success=False, statistics={"evaluated_expectations": 1},
+        results=[_item(False, "unexpected_rows_expectation", severity="warning", kwargs={"unexpected_rows_query": "select 1"},
+                       result={"observed_value": 2, "details": {"unexpected_rows": [{"user_id": "7"}, {"user_id": "9"}]}})],
+    )  # fmt: skip
+    summary = summarise(validation, suite=SimpleNamespace(meta=None), page=None, docs_location="s3://b/docs")
+    assert summary["success"] is True and summary["table"] == "users" and summary["data_docs"] is None
+    assert summary["failures"][0]["unexpected_count"] == 2
+    assert summary["failures"][0]["keys"] == [{"user_id": "7"}, {"user_id": "9"}]
