@@ -8,7 +8,6 @@ from typing import Any
 
 from sparkify.names import TABLES
 
-
 _CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0))}
 
 

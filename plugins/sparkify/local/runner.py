@@ -63,6 +63,7 @@ def fresh_start(conn_id: str) -> None:
         drop_run_schemas(conn)
         with conn.cursor() as cur:
             cur.execute("drop schema if exists public cascade")
+            cur.execute("drop schema if exists dq cascade")  # the shared results store
             cur.execute("create schema public")
     for sub in ("validations", "data_docs"):
         shutil.rmtree(gx_dir() / "uncommitted" / sub, ignore_errors=True)

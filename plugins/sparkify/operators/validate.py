@@ -82,19 +82,24 @@ class GxValidationOperator(BaseOperator):
         from airflow.sdk.exceptions import AirflowFailException
 
         from sparkify.names import run_schema
-        from sparkify.quality.checkpoint import run_checkpoint
+        from sparkify.quality import store
+        from sparkify.quality.checkpoint import validate
         from sparkify.quality.summary import failure_message
 
         run_name = context["run_id"]
         parameters = {k: numeric_parameter(k, v) for k, v in self.expectation_parameters.items()}
-        summary = run_checkpoint(
+        summary, record = validate(
             self.suite,
             run_name=run_name,
             conn_id=self.conn_id,
             docs_location=docs_location(self.docs_location),
             schema=run_schema(self.day),
             expectation_parameters=parameters,
+            day=self.day,
         )
+        # The shared store gets the row first, pass or fail, in its own transaction: every machine
+        # (publish_data_docs on any worker, the API server, notebooks) reads results from there.
+        store.save(self.conn_id, record)
         summary["date"] = context["ds"]
         summary["message"] = failure_message(summary) if not summary["success"] else ""
         # One XCom, pushed before any failure is raised: the run summary and the extra link read it.

@@ -1,5 +1,10 @@
 """The Data Docs site served inside the Airflow API server (a FastAPI app of the Airflow plugin).
 
+Pages come from the published docs location only (the Variable ``sparkify_docs``: a folder every
+machine mounts, or an s3:// URL read through the ``aws_default`` connection; by default the
+project's build/data_docs), never from a site a worker or the API server built on its own disk:
+a task's extra link works whichever worker ran it.
+
 Pages need the same login as the Airflow UI: the request must carry the UI's JWT (the ``_token``
 cookie the UI keeps, or an ``Authorization: Bearer`` header). A browser without one is sent to the
 Airflow login page and comes back to the page it asked for. GX's own static files (``static/``:
@@ -15,10 +20,11 @@ from __future__ import annotations
 
 import html
 import mimetypes
+import posixpath
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 URL_PREFIX = "/sparkify-docs"
 SECURITY_HEADERS = {
@@ -27,14 +33,16 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 PUBLIC_FOLDER = "static"
-SITE_SUBDIR = Path("uncommitted") / "data_docs" / "local_site"
 
 
-def site_root() -> Path:
-    """The locally built Data Docs site of the GX project (gx/, or SPARKIFY_GX_DIR)."""
-    from sparkify.settings import gx_dir
+def docs_location() -> str:
+    """The published docs location: the Variable sparkify_docs, else the project's build/data_docs."""
+    from airflow.models.variable import Variable
 
-    return gx_dir() / SITE_SUBDIR
+    from sparkify.settings import DOCS_VARIABLE, default_docs_location
+
+    value = Variable.get(DOCS_VARIABLE, default_var=None)
+    return (value or "").strip() or default_docs_location()
 
 
 def page_url(page: str) -> str:
@@ -45,20 +53,47 @@ def page_url(page: str) -> str:
     return f"{base}{URL_PREFIX}/{page.lstrip('/')}"
 
 
-def resolve(root: Path, path: str) -> Path | None:
-    """The file under root for a URL path; None when it would leave root or does not exist."""
+def site_path(path: str) -> str | None:
+    """A URL path as a relative path inside the site (index.html for a folder); None when it
+    would leave the site."""
+    path = path or "index.html"
+    if path.endswith("/"):
+        path += "index.html"
+    normal = posixpath.normpath("/" + path).lstrip("/")
+    if not normal or normal == "." or "\x00" in normal:
+        return None
+    return normal
+
+
+def is_public(path: str) -> bool:
+    """True for a file of GX's static folder (styles, scripts, images: no data)."""
+    return path.startswith(PUBLIC_FOLDER + "/")
+
+
+def read_folder(root: Path, path: str) -> Path | None:
+    """The file of the site under a folder; None when missing or outside it."""
     root = root.resolve()
-    target = (root / (path or "index.html")).resolve()
-    if target != root and root not in target.parents:
+    target = (root / path).resolve()
+    if root not in target.parents:
         return None
     if target.is_dir():
         target = target / "index.html"
     return target if target.is_file() else None
 
 
-def is_public(root: Path, target: Path) -> bool:
-    """True for a file of GX's static folder (styles, scripts, images: no data), after resolving."""
-    return (root.resolve() / PUBLIC_FOLDER) in target.parents
+def read_s3(url: str, path: str, *, aws_conn_id: str) -> bytes | None:
+    """The object of the site under an s3:// prefix, through the AWS connection; None when missing."""
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+    from botocore.exceptions import ClientError
+
+    bucket, _, prefix = url.removeprefix("s3://").partition("/")
+    key = "/".join(p for p in (prefix.strip("/"), path) if p)
+    try:
+        return S3Hook(aws_conn_id=aws_conn_id).get_conn().get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
 
 
 def create_app() -> FastAPI:
@@ -86,23 +121,33 @@ def create_app() -> FastAPI:
 
     @app.get("/{path:path}", include_in_schema=False)
     async def page(path: str, request: Request):
-        root = site_root()
-        target = resolve(root, path)
-        public = target is not None and is_public(root, target)
-        if not public and not await authenticated(request):
+        from starlette.concurrency import run_in_threadpool
+
+        from sparkify.settings import AWS_CONN_ID
+
+        relative = site_path(path)
+        if not (relative is not None and is_public(relative)) and not await authenticated(request):
             from airflow.api_fastapi.app import get_auth_manager
 
             if "text/html" in request.headers.get("accept", ""):
                 return RedirectResponse(get_auth_manager().get_url_login(next_url=str(request.url)), status_code=303)
             raise HTTPException(status_code=401, detail="Not authenticated: log in to Airflow first.")
-        if target is None:
-            message = (
-                f"No Data Docs page {html.escape(path)!s} under {html.escape(str(root))}. "
-                "The publish_data_docs task of a DAG run renders the pages of that run; "
-                "if the run is still going, this page appears when it finishes."
-            )
-            return HTMLResponse(f"<!doctype html><title>Not built yet</title><p>{message}</p>", status_code=404)
-        media_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        return FileResponse(target, media_type=media_type, headers={"Cache-Control": "no-cache"})
+        location = await run_in_threadpool(docs_location)
+        media_type = mimetypes.guess_type(relative or "")[0] or "application/octet-stream"
+        headers = {"Cache-Control": "no-cache"}
+        if relative is not None and location.startswith("s3://"):
+            body = await run_in_threadpool(read_s3, location, relative, aws_conn_id=AWS_CONN_ID)
+            if body is not None:
+                return Response(body, media_type=media_type, headers=headers)
+        elif relative is not None:
+            target = read_folder(Path(location.removeprefix("file://")), relative)
+            if target is not None:
+                return FileResponse(target, media_type=mimetypes.guess_type(target.name)[0] or media_type, headers=headers)
+        message = (
+            f"No Data Docs page {html.escape(path)} at {html.escape(location)}. "
+            "The publish_data_docs task of a DAG run publishes the pages of that run there; "
+            "if the run is still going, this page appears when it finishes."
+        )
+        return HTMLResponse(f"<!doctype html><title>Not built yet</title><p>{message}</p>", status_code=404)
 
     return app

@@ -1,13 +1,20 @@
 """Great Expectations at run time: the project's context and a committed checkpoint's run.
 
-The GX project is the committed File Data Context in gx/. The warehouse URL reaches it only
-through the ${SPARKIFY_WAREHOUSE_URL} substitution, set here from the Airflow connection.
+The GX project is the committed File Data Context in gx/, read-only at run time: each process
+works on its own private copy of it (suites, checkpoints, the config), so nothing a task does
+writes a file another task or machine reads; results go to the shared store in the warehouse
+(quality.store). Only authoring (the notebooks) opens gx/ itself. The warehouse URL reaches GX
+only through the ${SPARKIFY_WAREHOUSE_URL} substitution, set here from the Airflow connection.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import shutil
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -23,26 +30,40 @@ URL_ENV = "SPARKIFY_WAREHOUSE_URL"
 SITE_NAME = "local_site"
 
 _contexts: dict[str, Any] = {}
+_private_root: list[Path] = []
 
 
-def context(conn_id: str, *, schema: str | None = None):
+def private_project() -> Path:
+    """This process's own copy of the committed GX project (made once, removed at exit)."""
+    if not _private_root:
+        folder = Path(tempfile.mkdtemp(prefix="sparkify-gx-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        shutil.copytree(gx_dir(), folder / "gx", ignore=shutil.ignore_patterns("uncommitted", "notebooks", ".ipynb_checkpoints"))
+        _private_root.append(folder / "gx")
+    return _private_root[0]
+
+
+def context(conn_id: str, *, schema: str | None = None, authoring: bool = False):
     """The GX File Data Context of the project, its datasource pointed at the connection.
 
-    With ``schema`` (a run's schema), the datasource's tables resolve to that run's copies.
+    With ``schema`` (a run's schema), the datasource's tables resolve to that run's copies. Tasks
+    get this process's private copy of gx/; ``authoring=True`` (notebooks) opens gx/ itself, so
+    that saved suites land in the committed project.
     """
     if schema is not None:
         check_run_schema(schema)
     os.environ[URL_ENV] = sqlalchemy_url(get_connection(conn_id), search_path=schema)
     import great_expectations as gx
 
-    # One context per process and connection: task processes are short-lived, and an
+    root = gx_dir() if authoring else private_project()
+    # One context per process, connection and project: task processes are short-lived, and an
     # in-process runner (dags test) reuses it across tasks.
-    key = f"{conn_id}|{os.environ[URL_ENV]}"
+    key = f"{conn_id}|{os.environ[URL_ENV]}|{root}"
     if key not in _contexts:
         # GX logs an INFO line per expectation and field ("_get_default_value called with key ...").
         logging.getLogger("great_expectations").setLevel(logging.WARNING)
         _contexts.clear()
-        _contexts[key] = gx.get_context(mode="file", context_root_dir=str(gx_dir()))
+        _contexts[key] = gx.get_context(mode="file", context_root_dir=str(root))
     return _contexts[key]
 
 
@@ -56,16 +77,52 @@ def run_checkpoint(
     name: str, *, run_name: str, conn_id: str, docs_location: str, schema: str | None = None, expectation_parameters: dict | None = None
 ) -> dict[str, Any]:
     """Run the checkpoint ``name`` (on the run schema's tables); returns a JSON-serialisable summary."""
+    summary, _ = validate(
+        name, run_name=run_name, conn_id=conn_id, docs_location=docs_location, schema=schema,
+        expectation_parameters=expectation_parameters,
+    )  # fmt: skip
+    return summary
+
+
+def validate(
+    name: str, *, run_name: str, conn_id: str, docs_location: str, schema: str | None = None, expectation_parameters: dict | None = None,
+    day: str | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
+    """Run the checkpoint ``name``: (the summary, the results-store row with GX's result JSON)."""
     from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.render.renderer.site_builder import _resolve_asset_name
 
     ctx = context(conn_id, schema=schema)
     checkpoint = ctx.checkpoints.get(name)
+    started = time.perf_counter()
     result = checkpoint.run(run_id=RunIdentifier(run_name=run_name), expectation_parameters=expectation_parameters or {})
+    duration = time.perf_counter() - started
     (identifier, validation), *_ = result.run_results.items()
-    # The result is stored now, pass or fail; publish_docs renders the run's pages in one pass.
     page = page_path(ctx, identifier)
     suite = ctx.suites.get(validation.suite_name)
-    return summarise(validation, suite=suite, page=page, docs_location=docs_location, parameters=expectation_parameters or {})
+    summary = summarise(validation, suite=suite, page=page, docs_location=docs_location, parameters=expectation_parameters or {})
+    suite_name, key_run_name, run_time, batch_identifier = identifier.to_tuple()
+    record = {
+        "run_id": run_name,
+        "logical_date": day,
+        "suite": summary["suite"],
+        "table_name": summary["table"],
+        "success": summary["success"],
+        "gx_success": summary["gx_success"],
+        "evaluated": summary["evaluated"],
+        "failed_critical": summary["failed_critical"],
+        "failed_warning": summary["failed_warning"],
+        "unexpected_count": sum(f["unexpected_count"] or 0 for f in summary["failures"] if isinstance(f["unexpected_count"], int)),
+        "duration_seconds": round(duration, 3),
+        "run_time": run_time,
+        "batch_identifier": batch_identifier,
+        "asset_name": _resolve_asset_name(validation),
+        "data_docs_page": page,
+        # Exactly what GX's validation results store writes for this result.
+        "result_json": ctx.validation_results_store.serialize(validation),
+    }
+    summary["duration_seconds"] = record["duration_seconds"]
+    return summary, record
 
 
 def page_path(ctx, identifier) -> str | None:

@@ -1,12 +1,17 @@
-"""Data Docs: render the run's pages and the index, then publish the site to the docs location.
+"""Data Docs: render a run's pages and the index from the shared results store, then publish the
+site to the docs location.
 
-The location is a folder (every machine may mount it) or an s3:// URL. GX 1.x has no S3 site
-store, so the site is built locally, then copied (index.html last).
+The location is a folder (every machine mounts it) or an s3:// URL. GX 1.x has no S3 site store,
+so the site is built in this process's private copy of the GX project, then copied out (pages
+first, index.html last). The run's results come from the warehouse (quality.store), so any worker
+can publish any run; the index lists the newest stored results of every run (a bounded query),
+never only what this machine validated. Publishes hold a lock in the warehouse while they build
+and write the index, so two of them never interleave.
 """
 
 from __future__ import annotations
 
-import shutil
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,25 +21,43 @@ from sparkify.quality.checkpoint import SITE_NAME, context, site_dir
 def publish_docs(
     conn_id: str, docs_location: str, *, run_name: str | None = None, aws_conn_id: str | None = None, schema: str | None = None
 ) -> dict[str, Any]:
-    """Render the run's validation pages, the suite pages and the index; copy changed files out.
+    """Render the pages of the run's stored results (every stored result when ``run_name`` is None),
+    the suite pages and the index; copy changed files to the location (folder or s3:// URL)."""
+    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier, ValidationResultIdentifier
 
-    The location is a folder or an s3:// URL (GX 1.x has no S3 site store: the site is built
-    locally, then copied).
-    """
-    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+    from sparkify.quality import store
+    from sparkify.quality.views import CachedSiteIndexBuilder
+    from sparkify.warehouse.connection import transaction
 
-    ctx = context(conn_id, schema=schema)  # the run's schema: reuses the validations' context
-    pages: list = [ExpectationSuiteIdentifier(name=suite.name) for suite in ctx.suites.all()]
-    results = ctx.validation_results_store.list_keys()
-    pages += [key for key in results if run_name is None or key.run_id.run_name == run_name]
-    # One pass: the page views (and their templates) are set up once for the whole run.
-    ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=pages, build_index=True)
-    if docs_location.startswith("s3://"):
-        copied = sync_to_s3(site_dir(ctx), docs_location, aws_conn_id=aws_conn_id)
-        return {"location": docs_location, "index": f"{docs_location.rstrip('/')}/index.html", "copied": copied}
-    target = Path(docs_location.removeprefix("file://"))
-    copied = sync_folder(site_dir(ctx), target)
-    return {"location": str(target), "index": str(target / "index.html"), "copied": copied}
+    with transaction(conn_id) as (conn, dialect):
+        store.ensure(conn, dialect)
+        conn.commit()  # the store's DDL, before the lock below is taken
+        with conn.cursor() as cur:
+            cur.execute("lock table dq.docs_publish_lock")  # held until this publish commits
+        results = store.run_results(conn, dialect, run_name)
+        entries = store.index_entries(conn)
+        ctx = context(conn_id, schema=schema)  # the run's schema: reuses the validations' context
+        pages: list = [ExpectationSuiteIdentifier(name=suite.name) for suite in ctx.suites.all()]
+        backend = ctx.validation_results_store.store_backend
+        for row in results:
+            key = (row["suite"], row["run_name"], row["run_time"], row["batch_identifier"])
+            backend.set(key, row["result_json"])  # the JSON GX wrote, on whichever machine validated it
+            pages.append(ValidationResultIdentifier.from_tuple(key))
+        CachedSiteIndexBuilder.entries = entries
+        try:
+            # One pass: the page views (and their templates) are set up once for the whole run.
+            ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=pages, build_index=True)
+        finally:
+            CachedSiteIndexBuilder.entries = None
+        if docs_location.startswith("s3://"):
+            copied = sync_to_s3(site_dir(ctx), docs_location, aws_conn_id=aws_conn_id)
+            published = {"location": docs_location, "index": f"{docs_location.rstrip('/')}/index.html", "copied": copied}
+        else:
+            target = Path(docs_location.removeprefix("file://"))
+            copied = sync_folder(site_dir(ctx), target)
+            published = {"location": str(target), "index": str(target / "index.html"), "copied": copied}
+    published.update(pages=len(results), listed=len(entries))
+    return published
 
 
 def _site_files(source: Path) -> list[Path]:
@@ -69,18 +92,16 @@ def sync_to_s3(source: Path, url: str, *, aws_conn_id: str | None) -> int:
 
 
 def sync_folder(source: Path, target: Path) -> int:
-    """Copy new or changed files (size or mtime) from source to target; index.html last."""
+    """Copy new or changed files (by content) from source to target, each replaced atomically; index.html last."""
     copied = 0
     for path in _site_files(source):
         dest = target / path.relative_to(source)
-        stat = path.stat()
-        if dest.exists():
-            have = dest.stat()
-            if have.st_size == stat.st_size and int(have.st_mtime) == int(stat.st_mtime):
-                continue
+        body = path.read_bytes()
+        if dest.is_file() and dest.stat().st_size == len(body) and dest.read_bytes() == body:
+            continue
         dest.parent.mkdir(parents=True, exist_ok=True)
-        partial = dest.with_name(dest.name + ".partial")
-        shutil.copy2(path, partial)
+        partial = dest.with_name(f".{dest.name}.{os.getpid()}.partial")  # one per writer: publishes never share it
+        partial.write_bytes(body)
         partial.replace(dest)  # atomic: a reader sees the old file or the new one
         copied += 1
     return copied

@@ -8,31 +8,45 @@ plain-string block, quotes included: what the data says appears as text, and can
 <script> or an attribute.
 
 Speed: GX compiles its page templates anew in every process, which is most of the cost of writing
-one validation page. These views add Jinja's bytecode cache (under gx/uncommitted/).
+one validation page. These views add Jinja's bytecode cache (a per-machine temp folder).
+
+The index lists the shared results store (quality.store), not this machine's files.
 """
 
 from __future__ import annotations
 
 import html
-import json
+import os
+import tempfile
+from datetime import UTC, datetime
 
-from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
-from great_expectations.render.renderer.site_builder import (
-    FALSEY_YAML_STRINGS,
-    DefaultSiteIndexBuilder,
-    _resolve_asset_name,
-    resource_key_passes_run_name_filter,
-)
+from great_expectations.core.run_identifier import RunIdentifier
+from great_expectations.render.renderer.site_builder import FALSEY_YAML_STRINGS, DefaultSiteIndexBuilder
 from great_expectations.render.view import DefaultJinjaIndexPageView, DefaultJinjaPageView
 from jinja2 import FileSystemBytecodeCache, pass_context
 
-from sparkify.settings import gx_dir
+
+class _AtomicBytecodeCache(FileSystemBytecodeCache):
+    """Jinja's file cache, each entry written to a private file first and renamed into place, so
+    processes that render at the same time never read half a file."""
+
+    def dump_bytecode(self, bucket) -> None:
+        name = self._get_cache_filename(bucket)
+        fd, partial = tempfile.mkstemp(dir=self.directory, prefix=".partial-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                bucket.write_bytecode(handle)
+            os.replace(partial, name)
+        except BaseException:
+            os.unlink(partial)
+            raise
 
 
 def _bytecode_cache() -> FileSystemBytecodeCache:
-    folder = gx_dir() / "uncommitted" / "jinja_cache"
-    folder.mkdir(parents=True, exist_ok=True)
-    return FileSystemBytecodeCache(str(folder))
+    """A per-machine cache of compiled page templates (GX's templates are the same everywhere)."""
+    folder = os.path.join(tempfile.gettempdir(), f"sparkify-jinja-{os.getuid()}")
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    return _AtomicBytecodeCache(folder)
 
 
 def _text(value):
@@ -72,65 +86,39 @@ class CachedIndexPageView(_EscapingViewMixin, DefaultJinjaIndexPageView):
 
 
 class CachedSiteIndexBuilder(DefaultSiteIndexBuilder):
-    """GX's index builder, remembering what the index shows of each stored result.
+    """GX's index builder, listing the results of the shared store instead of a local folder.
 
-    GX re-reads every listed validation result (up to validation_results_limit) on every index
-    build, so each publish costs more as results accumulate. The few fields the index shows of a
-    result never change once it is stored, so they are kept in gx/uncommitted/index_cache.json
-    and only new results are read.
+    publish_docs sets ``entries`` (rows of quality.store.index_entries: the newest results of every
+    run, whichever machine validated them) for the duration of one build. Without entries (a
+    notebook's local build) it lists the local store as GX does.
     """
 
+    entries: list[dict] | None = None
+
     def _add_validations_to_index_links(self, index_links_dict, validation_and_profiling_result_site_keys) -> None:
+        if self.entries is None:
+            return super()._add_validations_to_index_links(index_links_dict, validation_and_profiling_result_site_keys)
         config = self.site_section_builders_config.get("validations", "None")
         if not config or config in FALSEY_YAML_STRINGS:
-            return
-        name_filter = config["run_name_filter"]
-        keys = [k for k in validation_and_profiling_result_site_keys if resource_key_passes_run_name_filter(k, name_filter)]
-        keys.sort(key=lambda k: k.run_id.run_time, reverse=True)
-        if self.validation_results_limit:
-            keys = keys[: self.validation_results_limit]
-        cache_path = gx_dir() / "uncommitted" / "index_cache.json"
-        try:
-            cache = json.loads(cache_path.read_text())
-        except (OSError, ValueError):
-            cache = {}
-        fresh = {}
-        for key in keys:
-            cache_key = "/".join(str(part) for part in key.to_tuple())
-            entry = cache.get(cache_key)
-            if entry is None:
-                result = self.data_context.get_validation_result(
-                    batch_identifier=key.batch_identifier,
-                    expectation_suite_name=key.expectation_suite_identifier.name,
-                    run_id=key.run_id,
-                    validation_results_store_name=self.source_stores.get("validations"),
-                )
-                if not isinstance(result, ExpectationSuiteValidationResult):
-                    continue
-                entry = {
-                    "success": result.success,
-                    "asset_name": _resolve_asset_name(result),
-                    "batch_kwargs": _plain(result.meta.get("batch_kwargs", {})),
-                    "batch_spec": _plain(result.meta.get("batch_spec", {})),
-                }
-            fresh[cache_key] = entry
+            return None
+        for entry in self.entries:
+            run_id = RunIdentifier(run_name=entry["run_name"], run_time=_run_time(entry["run_time"]))
             self.add_resource_info_to_index_links_dict(
                 index_links_dict=index_links_dict,
-                expectation_suite_name=key.expectation_suite_identifier.name,
+                expectation_suite_name=entry["suite"],
                 section_name="validations",
-                batch_identifier=key.batch_identifier,
-                run_id=key.run_id,
-                validation_success=entry["success"],
-                run_time=key.run_id.run_time,
-                run_name=key.run_id.run_name,
+                batch_identifier=entry["batch_identifier"],
+                run_id=run_id,
+                validation_success=entry["gx_success"],
+                run_time=run_id.run_time,
+                run_name=entry["run_name"],
                 asset_name=entry["asset_name"],
-                batch_kwargs=entry["batch_kwargs"],
-                batch_spec=entry["batch_spec"],
+                batch_kwargs={},
+                batch_spec={},
             )
-        partial = cache_path.with_suffix(".partial")
-        partial.write_text(json.dumps(fresh))
-        partial.replace(cache_path)
+        return None
 
 
-def _plain(value) -> dict:
-    return json.loads(json.dumps(dict(value or {}), default=str))
+def _run_time(text: str) -> datetime:
+    """GX's run_time key part (20181105T000000.000000Z) as the datetime it was made from."""
+    return datetime.strptime(text, "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=UTC)

@@ -1,0 +1,70 @@
+"""The shared results store: one row per validation in the warehouse (``dq.validation_results``).
+
+Every machine already shares the warehouse, it is transactional, and quality history becomes a
+SQL query. A validation task writes its row in its own transaction, pass or fail (a failed day's
+results stay); publish_data_docs, on whichever worker runs it, renders the run's pages and the
+index from these rows; notebooks read them from any machine with the connection.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sparkify.warehouse.scripts import load, run_script
+
+# The dialect's conversion of a JSON text bind value, and back to text.
+_JSON_IN = {"postgres": "cast(%(result_json)s as jsonb)", "redshift": "json_parse(%(result_json)s)"}
+_JSON_OUT = {"postgres": "cast(result_json as text)", "redshift": "json_serialize(result_json)"}
+INDEX_LIMIT = 5000  # rows the Data Docs index lists, newest first
+
+
+def ensure(conn, dialect: str) -> None:
+    """Create the store if it is missing (idempotent DDL of the dialect)."""
+    run_script(conn, load(f"{dialect}/results_store.sql"), None)
+
+
+def save(conn_id: str, record: dict[str, Any]) -> None:
+    """Write one validation's row (replacing an earlier attempt's), committed on its own."""
+    from sparkify.warehouse.connection import transaction
+
+    with transaction(conn_id) as (conn, dialect):
+        ensure(conn, dialect)
+        run_script(conn, load("store_result.sql", json_value=_JSON_IN[dialect]), record)
+
+
+def run_results(conn, dialect: str, run_id: str | None) -> list[dict[str, Any]]:
+    """The stored results of one run (of the newest INDEX_LIMIT when ``run_id`` is None): GX key
+    parts and the result JSON, per suite."""
+    where = "where run_id = %(run_id)s" if run_id is not None else ""
+    with conn.cursor() as cur:
+        cur.execute(
+            f"select suite, run_id, run_time, batch_identifier, {_JSON_OUT[dialect]} from dq.validation_results "
+            f"{where} order by stored_at desc, suite limit %(limit)s",
+            {"run_id": run_id, "limit": INDEX_LIMIT},
+        )
+        return [dict(zip(("suite", "run_name", "run_time", "batch_identifier", "result_json"), row, strict=True)) for row in cur]
+
+
+def index_entries(conn, *, limit: int = INDEX_LIMIT) -> list[dict[str, Any]]:
+    """What the Data Docs index shows of the newest ``limit`` results (a bounded query)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "select suite, run_id, run_time, batch_identifier, success, gx_success, asset_name from dq.validation_results "
+            "order by stored_at desc, run_id, suite limit %(limit)s",
+            {"limit": limit},
+        )
+        names = ("suite", "run_name", "run_time", "batch_identifier", "success", "gx_success", "asset_name")
+        return [dict(zip(names, row, strict=True)) for row in cur]
+
+
+def latest_failed(conn, dialect: str, suite: str, run_id: str | None = None) -> dict[str, Any] | None:
+    """The newest stored result of ``suite`` with a failed expectation (of ``run_id`` when given)."""
+    where = "suite = %(suite)s and not gx_success" + (" and run_id = %(run_id)s" if run_id else "")
+    with conn.cursor() as cur:
+        cur.execute(
+            f"select run_id, run_time, logical_date, {_JSON_OUT[dialect]} from dq.validation_results where {where} "
+            "order by stored_at desc limit 1",
+            {"suite": suite, "run_id": run_id},
+        )
+        row = cur.fetchone()
+    return dict(zip(("run_name", "run_time", "logical_date", "result_json"), row, strict=True)) if row else None

@@ -1,0 +1,31 @@
+-- The shared results store, PostgreSQL dialect: one row per validation (run and suite), pass or
+-- fail, written by each validation task in its own transaction (outside the day's publish), so
+-- every machine (workers, the API server, notebooks) reads the same results. Idempotent.
+create schema if not exists dq;
+
+create table if not exists dq.validation_results (
+    run_id            varchar(250)     not null,  -- the Airflow run id (GX's run name)
+    logical_date      date             not null,
+    suite             varchar(128)     not null,
+    table_name        varchar(128)     not null,
+    success           boolean          not null,  -- no critical expectation failed
+    gx_success        boolean          not null,  -- every expectation passed, warnings included
+    evaluated         integer,
+    failed_critical   integer          not null,
+    failed_warning    integer          not null,
+    unexpected_count  bigint,                     -- summed over the failed expectations
+    duration_seconds  double precision,
+    run_time          varchar(64)      not null,  -- GX's key: suite / run_name / run_time / batch
+    batch_identifier  varchar(512)     not null,
+    asset_name        varchar(256),
+    data_docs_page    varchar(1024),              -- the page's path inside the published site
+    result_json       jsonb            not null,  -- the validation result exactly as GX serialised it
+    stored_at         timestamp        not null default (now() at time zone 'utc'),
+    primary key (run_id, suite)
+);
+
+create index if not exists validation_results_stored_at on dq.validation_results (stored_at desc);
+
+-- publish_data_docs holds this table's lock while it renders and writes the index, so two
+-- publishes never interleave their index writes.
+create table if not exists dq.docs_publish_lock (held boolean);

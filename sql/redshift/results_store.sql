@@ -1,0 +1,28 @@
+-- The shared results store, Redshift dialect (see sql/postgres/results_store.sql). The result
+-- JSON is a SUPER value (json_parse), which holds up to 16 MB.
+create schema if not exists dq;
+
+create table if not exists dq.validation_results (
+    run_id            varchar(250)     not null,
+    logical_date      date             not null,
+    suite             varchar(128)     not null,
+    table_name        varchar(128)     not null,
+    success           boolean          not null,
+    gx_success        boolean          not null,
+    evaluated         integer,
+    failed_critical   integer          not null,
+    failed_warning    integer          not null,
+    unexpected_count  bigint,
+    duration_seconds  double precision,
+    run_time          varchar(64)      not null,
+    batch_identifier  varchar(512)     not null,
+    asset_name        varchar(256),
+    data_docs_page    varchar(1024),
+    result_json       super            not null,
+    stored_at         timestamp        not null default getdate(),
+    primary key (run_id, suite)
+)
+diststyle all
+sortkey (stored_at);
+
+create table if not exists dq.docs_publish_lock (held boolean);
