@@ -10,6 +10,8 @@ START ?= 2018-11-01
 END ?= 2018-11-30
 
 PORT ?= 8080
+EXECUTOR ?= local
+WORKERS ?= 2
 
 .PHONY: install demo run airflow notebook system-packages test bench lint format warehouse-start warehouse-stop generate clean
 
@@ -28,6 +30,11 @@ $(BIN)/.installed-test: $(BIN)/.installed requirements-test.txt
 	$(BIN)/pip check
 	touch $@
 
+$(BIN)/.installed-celery: $(BIN)/.installed requirements-celery.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -r requirements-celery.txt
+	$(BIN)/pip check
+	touch $@
+
 install: $(BIN)/.installed
 
 $(DEMO_LAKE)/log_json_path.json: | $(BIN)/.installed
@@ -42,8 +49,10 @@ run: $(BIN)/.installed
 	$(PY) -m sparkify.local.cli run --lake "$(LAKE)" --start $(START) --end $(END) $(if $(filter 1,$(FRESH)),--fresh,)
 
 # The Airflow UI on localhost:$(PORT) over LAKE (default: the generated demo lake); Ctrl-C stops it.
-airflow: $(BIN)/.installed $(DEMO_LAKE)/log_json_path.json
-	$(PY) -m sparkify.local.cli airflow --lake "$(LAKE)" --port $(PORT)
+# EXECUTOR=celery WORKERS=N: the distributed shape (Redis broker, metadata DB on PostgreSQL, N
+# Celery workers each started from its own copy of the project).
+airflow: $(BIN)/.installed $(DEMO_LAKE)/log_json_path.json $(if $(filter celery,$(EXECUTOR)),$(BIN)/.installed-celery system-packages)
+	$(PY) -m sparkify.local.cli airflow --lake "$(LAKE)" --port $(PORT) --executor $(EXECUTOR) --workers $(WORKERS)
 
 # JupyterLab on the project's venv (kernel with the pipeline's packages) for gx/notebooks/.
 # Resolved by pip against the pinned runtime and test sets, so it cannot move their versions.
@@ -55,10 +64,10 @@ notebook: $(BIN)/.installed-jupyter
 	$(BIN)/jupyter lab --no-browser --notebook-dir=gx/notebooks
 
 # System packages from Debian for the tests: chromium (browser tests drive it; Playwright's own
-# browser download is not used) and postgresql-15 (the oldest major of the warehouse matrix; 16-18
-# come from wheels). Installed with apt when missing, as root or with password-less sudo;
+# browser download is not used), postgresql-15 (the oldest major of the warehouse matrix; 16-18
+# come from wheels) and redis-server (the Celery broker of make airflow EXECUTOR=celery). Installed with apt when missing, as root or with password-less sudo;
 # otherwise the tests that need them are skipped with that reason.
-APT_PACKAGES := chromium chromium-driver postgresql-15
+APT_PACKAGES := chromium chromium-driver postgresql-15 redis-server
 system-packages:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	[ -z "$$missing" ] && exit 0; \
@@ -69,7 +78,7 @@ system-packages:
 	|| { $$sudo apt-get update -qq >/dev/null 2>&1 && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null 2>&1; } \
 	|| echo "make: apt-get could not install$$missing: their tests will be skipped"
 
-test: $(BIN)/.installed-test system-packages
+test: $(BIN)/.installed-test $(BIN)/.installed-celery system-packages
 	$(PY) -m pytest -q tests
 
 # The scale benchmark (generates and caches a 10 x 1M-event lake under .lakes/ first): build/bench.json.

@@ -1,6 +1,9 @@
 -- The shared results store, PostgreSQL dialect: one row per validation (run and suite), pass or
 -- fail, written by each validation task in its own transaction (outside the day's publish), so
 -- every machine (workers, the API server, notebooks) reads the same results. Idempotent.
+-- Runs that create it together must not create the same objects twice at once.
+select pg_advisory_xact_lock(hashtext('sparkify.results_store'));
+
 create schema if not exists dq;
 
 create table if not exists dq.validation_results (

@@ -22,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     ui = sub.add_parser("airflow", help="the Airflow UI on localhost (api-server, scheduler, dag-processor)")
     ui.add_argument("--lake", required=True, help="lake root: a folder or an s3:// URL")
     ui.add_argument("--port", type=int, default=8080)
+    ui.add_argument("--executor", choices=("local", "celery"), default="local", help="LocalExecutor, or Celery workers")
+    ui.add_argument("--workers", type=int, default=2, help="Celery workers (with --executor celery)")
 
     gen = sub.add_parser("generate", help="write a synthetic lake (see sparkify.local.generator)")
     from sparkify.local.generator import add_arguments
@@ -47,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "airflow":
         from sparkify.local import ui
 
-        return ui.main(args.lake, args.port)
+        return ui.main(args.lake, args.port, args.executor, args.workers)
     from sparkify.local import runner
     from sparkify.local.airflow_home import warehouse_dir
 

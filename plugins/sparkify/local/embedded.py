@@ -185,13 +185,15 @@ def start(
         options = f"{listen} -k {socket_dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         log = pgdata / "server.log"
         _run([_bin("pg_ctl", major), "-D", str(pgdata), "-w", "-t", "60", "-l", str(log), "-o", options, "start"], **user_kwargs)
-    _ensure_database(server)
+    ensure_database(server)
     return server
 
 
-def _ensure_database(server: EmbeddedServer) -> None:
+def ensure_database(server: EmbeddedServer, database: str | None = None) -> None:
+    """Create ``database`` (the server's own by default) if it does not exist."""
     import psycopg2
 
+    database = database or server.database
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -204,9 +206,9 @@ def _ensure_database(server: EmbeddedServer) -> None:
     try:
         conn.autocommit = True
         with conn.cursor() as cur:
-            cur.execute("select 1 from pg_database where datname = %s", (server.database,))
+            cur.execute("select 1 from pg_database where datname = %s", (database,))
             if cur.fetchone() is None:
-                cur.execute(f'create database "{server.database}"')
+                cur.execute(f'create database "{database}"')
     finally:
         conn.close()
 

@@ -3,6 +3,10 @@
 Starts the three Airflow components (api-server, scheduler, dag-processor) from this project's
 venv, with the warehouse connection and the lake Variable in their environment, the DAG unpaused
 and ready to trigger, and prints the URL and the login. Ctrl-C stops them all.
+
+With ``executor="celery"`` it starts the distributed shape instead of LocalExecutor: a Redis
+broker, the metadata database on PostgreSQL and ``workers`` Celery workers, each from its own
+copy of the project (sparkify.local.celery_shape).
 """
 
 from __future__ import annotations
@@ -22,10 +26,11 @@ from sparkify.local.airflow_home import DAG_ID, airflow_env, airflow_home, ensur
 from sparkify.settings import project_root
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor")
+EXECUTORS = ("local", "celery")
 USER = "admin"
 
 
-def ui_env(lake: str, port: int, warehouse_conn: str) -> dict[str, str]:
+def ui_env(lake: str, port: int, warehouse_conn: str, executor: str = "local") -> dict[str, str]:
     """The environment of every Airflow component started by make airflow."""
     env = dict(os.environ)
     env.update(airflow_env(lake=lake, warehouse_conn=warehouse_conn))
@@ -37,7 +42,10 @@ def ui_env(lake: str, port: int, warehouse_conn: str) -> dict[str, str]:
         {
             # The venv's airflow and python, whether or not the venv is activated.
             "PATH": os.pathsep.join([bin_dir, env.get("PATH", "")]),
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor" if executor == "celery" else "LocalExecutor",
+            # Workers on other machines (Celery) reach the API server and verify its tokens.
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
+            "AIRFLOW__API_AUTH__JWT_SECRET": env.get("AIRFLOW__API_AUTH__JWT_SECRET") or secrets.token_urlsafe(32),
             "AIRFLOW__CORE__PARALLELISM": env.get("AIRFLOW__CORE__PARALLELISM", "4"),
             "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:admin",
@@ -93,22 +101,40 @@ def unpause(env: dict[str, str]) -> None:
     subprocess.run(["airflow", "dags", "unpause", DAG_ID], env=env, capture_output=True, text=True)
 
 
-def start(lake: str, port: int) -> tuple[dict[str, subprocess.Popen], dict[str, str]]:
+def start(lake: str, port: int, executor: str = "local", workers: int = 2) -> tuple[dict[str, subprocess.Popen], dict[str, str]]:
     """Start the components in the background; returns them and their environment."""
+    from sparkify.local import celery_shape
+
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor={executor!r} is not one of {', '.join(EXECUTORS)}.")
     lake_root = lake if "://" in lake else str(Path(lake).expanduser().resolve())
-    env = ui_env(lake_root, port, ensure_warehouse())
+    env = ui_env(lake_root, port, ensure_warehouse(), executor)
     home = Path(env["AIRFLOW_HOME"])
     password(home)
+    processes: dict[str, subprocess.Popen] = {}
+    if executor == "celery":
+        if not env.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
+            from sparkify.local import embedded
+            from sparkify.local.airflow_home import warehouse_dir
+
+            env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = celery_shape.metadata_url(embedded.start(warehouse_dir() / "pgdata"))
+        processes["redis"], broker = celery_shape.start_redis(home / "redis")
+        env["AIRFLOW__CELERY__BROKER_URL"] = broker
+        env["AIRFLOW__CELERY__RESULT_BACKEND"] = "db+" + env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
     os.environ.update({k: v for k, v in env.items() if k.startswith("AIRFLOW")})
     ensure_airflow_db()
     logs = home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    processes = {}
     for name in COMPONENTS:
         with open(logs / f"{name}.log", "ab") as out:
             processes[name] = subprocess.Popen(
                 ["airflow", name], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=project_root(), start_new_session=True
             )
+    if executor == "celery":
+        for number in range(1, workers + 1):
+            name = f"worker{number}"
+            root = celery_shape.worker_copy(project_root(), home, name)
+            processes[name] = celery_shape.start_worker(celery_shape.worker_env(env, root, name, concurrency=2), root, name)
     return processes, env
 
 
@@ -129,20 +155,25 @@ def stop(processes: dict[str, subprocess.Popen], grace: float = 20) -> None:
         process.wait()
 
 
+def _workers_line(processes: dict[str, subprocess.Popen], home: Path) -> str:
+    workers = sorted(name for name in processes if name.startswith("worker"))
+    return f", {len(workers)} Celery workers in {home / 'workers'}" if workers else ""
+
+
 def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def main(lake: str, port: int) -> int:
+def main(lake: str, port: int, executor: str = "local", workers: int = 2) -> int:
     # Ctrl-C or a TERM signal stops everything, also when started where SIGINT is ignored
     # (a background job of a non-interactive shell, or a child of one).
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
-    processes, env = start(lake, port)
+    processes, env = start(lake, port, executor, workers)
     home = Path(env["AIRFLOW_HOME"])
     base_url = env["AIRFLOW__API__BASE_URL"]
     try:
-        print(f"Starting Airflow ({', '.join(COMPONENTS)}); logs in {home / 'logs'} ...", flush=True)
+        print(f"Starting Airflow ({', '.join(processes)}); logs in {home / 'logs'} ...", flush=True)
         wait_until_ready(base_url, processes, home / "logs")
         unpause(env)
         print(
@@ -152,6 +183,7 @@ Airflow is ready:  {base_url}
   DAG:             {DAG_ID}, lake {env["AIRFLOW_VAR_SPARKIFY_LAKE"]}
   trigger a day:   Trigger -> "Logical date" in November 2018 (the lake's days)
   Data Docs:       {base_url}/plugin/data-docs  (menu Browse -> Data Docs)
+  executor:        {env["AIRFLOW__CORE__EXECUTOR"]}{_workers_line(processes, home)}
 Ctrl-C stops Airflow; `make warehouse-stop` stops the embedded PostgreSQL.
 """,
             flush=True,

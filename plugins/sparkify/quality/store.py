@@ -19,7 +19,15 @@ INDEX_LIMIT = 5000  # rows the Data Docs index lists, newest first
 
 
 def ensure(conn, dialect: str) -> None:
-    """Create the store if it is missing (idempotent DDL of the dialect)."""
+    """Create the store if it is missing. The DDL runs only then: concurrent validations would
+    otherwise queue (or deadlock) on its table locks."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "select count(*) from information_schema.tables where table_schema = 'dq' "
+            "and table_name in ('validation_results', 'docs_publish_lock')"
+        )
+        if cur.fetchone()[0] == 2:
+            return
     run_script(conn, load(f"{dialect}/results_store.sql"), None)
 
 
