@@ -72,7 +72,9 @@ def s3():
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
-    client = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    client = boto3.client(
+        "s3", endpoint_url=endpoint, aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
     client.create_bucket(Bucket=LAKE_BUCKET)
     client.create_bucket(Bucket=DOCS_BUCKET)
     for path in SAMPLE_LAKE.rglob("*.json"):
@@ -169,7 +171,11 @@ def test_tasks_ran_on_both_workers(cluster):
         logs = cluster["home"] / "workers" / name / "logs"
         ran[name] = {p.parent.name.removeprefix("task_id=") for p in logs.rglob("attempt=*.log")}
     assert ran["worker1"] and ran["worker2"], ran
-    every = {t["task_id"] for tasks in cluster["tasks"].values() for t in tasks if t["state"] in ("success", "failed")}
+    # Every task that ran (EmptyOperator's `end` is marked done by the scheduler, on no worker).
+    every = {
+        t["task_id"] for tasks in cluster["tasks"].values() for t in tasks
+        if t["state"] in ("success", "failed") and t["operator"] != "EmptyOperator"
+    }  # fmt: skip
     assert ran["worker1"] | ran["worker2"] == every
 
 

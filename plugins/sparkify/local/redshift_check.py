@@ -203,9 +203,12 @@ def project_statements() -> list[tuple[str, str]]:
     found = [("sql/redshift/create_tables.sql", s) for s in split_statements(warehouse_ddl("redshift"))]
     found += [("sql/redshift/run_tables.sql + sql/views.sql", s) for s in split_statements(run_ddl("redshift"))]
     names = ["run_context.sql", *(f"load/{t}.sql" for t in TABLES), "publish.sql", "redshift/quarantine_copy_errors.sql",
-             "redshift/quarantine_events.sql"]  # fmt: skip
+             "redshift/quarantine_events.sql", "redshift/results_store.sql"]  # fmt: skip
     for name in names:
         found += [(f"sql/{name}", s) for s in split_statements(load(name))]
+    from sparkify.quality.store import _JSON_IN
+
+    found += [("sql/store_result.sql", s) for s in split_statements(load("store_result.sql", json_value=_JSON_IN["redshift"]))]
     for table in STAGING_SOURCES:
         sql = load(f"redshift/stage_{table.removeprefix('staging_')}.sql", auth_clause="iam_role %(iam_role)s")
         found += [(f"sql/redshift/stage_{table.removeprefix('staging_')}.sql", s) for s in split_statements(sql)]
