@@ -17,11 +17,12 @@ WORKERS ?= 2
 
 # requirements.txt pins the whole dependency closure, so pip need not resolve (--no-deps);
 # byte-compiling afterwards on every core is faster than pip's one-file-at-a-time compile.
-$(BIN)/.installed: requirements.txt pyproject.toml
+$(BIN)/.installed: requirements.txt pyproject.toml plugins/sparkify/quality/offline.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-compile -r requirements.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	$(BIN)/pip check
+	$(BIN)/python -m sparkify.quality.offline
 	-$(BIN)/python -m compileall -q -j 0 $(VENV)/lib > /dev/null 2>&1
 	touch $@
 

@@ -57,3 +57,33 @@ def test_published_pages_show_payloads_as_text(published, suite, shown):
         assert page.evaluate("[...document.scripts].filter(script => script.textContent.includes('XSS')).length") == 0
         assert dialogs == []
         browser.close()
+
+
+def test_the_published_site_is_self_contained(published):
+    """No request leaves the site: CDN assets and GX's logo come from the site's static/ folder; the
+    index builds its table (one row per stored result) and the pages are styled."""
+    from playwright.sync_api import sync_playwright
+
+    summary, pages = published
+    index = pages["staging_events"].parents[4] / "index.html"
+    assert (index.parent / "static" / "vendor" / "jquery-3.7.1" / "dist" / "jquery.min.js").is_file()
+    for html in (index, pages["staging_events"]):
+        text = html.read_text()
+        assert "https://cdn" not in text and "unpkg.com" not in text and "amazonaws.com" not in text and "bootstrapcdn" not in text
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page()
+        outside = []
+        page.on("request", lambda request: outside.append(request.url) if not request.url.startswith("file://") else None)
+        page.goto(index.as_uri())
+        page.wait_for_load_state("networkidle")
+        rows = page.locator("#validation-results-table tbody tr, table tbody tr:has(td)")
+        ran = [v for v in summary["validations"] if v["ran"]]
+        assert page.locator("text=Showing 1 to").first.inner_text().endswith(f"of {len(ran)} rows")
+        assert rows.count() >= len(ran)
+        page.goto(pages["staging_events"].as_uri())
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("getComputedStyle(document.querySelector('nav.navbar')).position") == "sticky"  # Bootstrap's CSS applied
+        assert page.evaluate("getComputedStyle(document.querySelector('.fas, .fa, [class*=fa-]')).fontFamily").startswith('"Font Awesome')
+        assert outside == []
+        browser.close()

@@ -33,6 +33,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 PUBLIC_FOLDER = "static"
+DOCS_COOKIE = "sparkify_docs_token"
 
 
 def docs_location() -> str:
@@ -99,19 +100,30 @@ def read_s3(url: str, path: str, *, aws_conn_id: str) -> bytes | None:
 def create_app() -> FastAPI:
     app = FastAPI(title="Sparkify Data Docs", docs_url=None, redoc_url=None, openapi_url=None)
 
-    async def authenticated(request: Request) -> bool:
+    async def authenticated(request: Request) -> str | None:
+        """The request's valid Airflow JWT (Bearer header, the UI's cookie, or the docs cookie), else None."""
         from airflow.api_fastapi.app import get_auth_manager
         from airflow.api_fastapi.auth.managers.base_auth_manager import COOKIE_NAME_JWT_TOKEN
 
         header = request.headers.get("authorization", "")
-        token = header[7:] if header.lower().startswith("bearer ") else request.cookies.get(COOKIE_NAME_JWT_TOKEN)
-        if not token:
-            return False
-        try:
-            await get_auth_manager().get_user_from_token(token)
-        except Exception:  # expired, revoked or forged: treat as not logged in
-            return False
-        return True
+        candidates = [header[7:]] if header.lower().startswith("bearer ") else []
+        candidates += [request.cookies.get(COOKIE_NAME_JWT_TOKEN), request.cookies.get(DOCS_COOKIE)]
+        for token in filter(None, candidates):
+            try:
+                await get_auth_manager().get_user_from_token(token)
+            except Exception:  # expired, revoked or forged: treat as not logged in
+                continue
+            return token
+        return None
+
+    def remember(response, request: Request, token: str | None):
+        """Pages run sandboxed (opaque origin), so the UI's SameSite=Lax cookie does not go with
+        the requests a page makes itself (a link inside the Data Docs view). The same login token
+        goes with them in a cookie for this app's path only, HttpOnly (no script reads it): it
+        opens Data Docs pages and nothing else; Airflow's API never reads it."""
+        if token and request.cookies.get(DOCS_COOKIE) != token:
+            response.set_cookie(DOCS_COOKIE, token, path=URL_PREFIX, httponly=True, samesite="none", secure=True)
+        return response
 
     @app.middleware("http")
     async def sandboxed(request: Request, call_next):
@@ -126,7 +138,8 @@ def create_app() -> FastAPI:
         from sparkify.settings import AWS_CONN_ID
 
         relative = site_path(path)
-        if not (relative is not None and is_public(relative)) and not await authenticated(request):
+        token = await authenticated(request)
+        if not (relative is not None and is_public(relative)) and not token:
             from airflow.api_fastapi.app import get_auth_manager
 
             if "text/html" in request.headers.get("accept", ""):
@@ -138,11 +151,12 @@ def create_app() -> FastAPI:
         if relative is not None and location.startswith("s3://"):
             body = await run_in_threadpool(read_s3, location, relative, aws_conn_id=AWS_CONN_ID)
             if body is not None:
-                return Response(body, media_type=media_type, headers=headers)
+                return remember(Response(body, media_type=media_type, headers=headers), request, token)
         elif relative is not None:
             target = read_folder(Path(location.removeprefix("file://")), relative)
             if target is not None:
-                return FileResponse(target, media_type=mimetypes.guess_type(target.name)[0] or media_type, headers=headers)
+                response = FileResponse(target, media_type=mimetypes.guess_type(target.name)[0] or media_type, headers=headers)
+                return remember(response, request, token)
         message = (
             f"No Data Docs page {html.escape(path)} at {html.escape(location)}. "
             "The publish_data_docs task of a DAG run publishes the pages of that run there; "

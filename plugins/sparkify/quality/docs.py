@@ -11,11 +11,15 @@ and write the index, so two of them never interleave.
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 from sparkify.quality.checkpoint import SITE_NAME, context, site_dir
+
+log = logging.getLogger(__name__)
 
 
 def publish_docs(
@@ -44,11 +48,13 @@ def publish_docs(
             backend.set(key, row["result_json"])  # the JSON GX wrote, on whichever machine validated it
             pages.append(ValidationResultIdentifier.from_tuple(key))
         CachedSiteIndexBuilder.entries = entries
+        started = time.time()
         try:
             # One pass: the page views (and their templates) are set up once for the whole run.
             ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=pages, build_index=True)
         finally:
             CachedSiteIndexBuilder.entries = None
+        self_contained(site_dir(ctx), built_since=started)
         if docs_location.startswith("s3://"):
             copied = sync_to_s3(site_dir(ctx), docs_location, aws_conn_id=aws_conn_id)
             published = {"location": docs_location, "index": f"{docs_location.rstrip('/')}/index.html", "copied": copied}
@@ -58,6 +64,25 @@ def publish_docs(
             published = {"location": str(target), "index": str(target / "index.html"), "copied": copied}
     published.update(pages=len(results), listed=len(entries))
     return published
+
+
+def self_contained(site: Path, *, built_since: float) -> None:
+    """The site's CDN assets vendored into static/vendor/ and the pages built since ``built_since``
+    pointed at them (quality.offline); without the vendored files (make install fetches them) the
+    pages keep GX's CDN links, with a warning."""
+    from sparkify.quality import offline
+
+    if offline.missing():
+        log.warning("Data Docs assets are not vendored (%s); pages keep GX's CDN links. Run make install.", offline.VENDOR_DIR)
+        return
+    offline.copy_into(site)
+    for page in site.rglob("*.html"):
+        if page.stat().st_mtime >= built_since - 1:
+            depth = len(page.relative_to(site).parts) - 1
+            text = page.read_text(encoding="utf-8")
+            local = offline.localize(text, "../" * depth)
+            if local != text:
+                page.write_text(local, encoding="utf-8")
 
 
 def _site_files(source: Path) -> list[Path]:
