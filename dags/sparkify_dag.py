@@ -50,6 +50,7 @@ from sparkify.operators import (
     PublishDayOperator,
     StageJsonOperator,
 )
+from sparkify.operators.callbacks import record_error
 from sparkify.settings import sql_dir
 
 EVENTS_KEY = "log_data/{{ logical_date.strftime('%Y/%m') }}/{{ ds }}-events.json"
@@ -70,6 +71,8 @@ EVENTS_KEY = "log_data/{{ logical_date.strftime('%Y/%m') }}/{{ ds }}-events.json
         "retries": 2,
         "retry_delay": timedelta(minutes=1),
         "retry_exponential_backoff": True,
+        # The first lines of a failed task's error, kept for make run's report (root causes first).
+        "on_failure_callback": record_error,
     },
     tags=["sparkify", "great-expectations", "star-schema"],
     doc_md=__doc__,

@@ -82,8 +82,35 @@ def summarise(results: list[dict[str, Any]], counts: dict[str, Any]) -> dict[str
             }
             for d in results
         ],
+        "root_causes": root_causes(results),
         "validations": validations,
     }
+
+
+def root_causes(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per failed day, the tasks that failed themselves (not those upstream_failed because of them),
+    each with the first lines of its error and, for a validation, its failure message and page."""
+    causes = []
+    for day in results:
+        if day["state"] == "success":
+            continue
+        blocked = sorted(t for t, s in day["tasks"].items() if s == "upstream_failed")
+        for task_id, state in sorted(day["tasks"].items()):
+            if state != "failed":
+                continue
+            xcom = day["xcom"].get(task_id, {})
+            summary = xcom.get("summary") or {}
+            causes.append(
+                {
+                    "date": day["date"],
+                    "task_id": task_id,
+                    "error": xcom.get("error") or "(no error recorded: see the task's log)",
+                    "message": summary.get("message") or "",
+                    "data_docs": summary.get("data_docs"),
+                    "blocked": blocked,
+                }
+            )
+    return causes
 
 
 def print_summary(summary: dict[str, Any], path: Path) -> None:
@@ -101,10 +128,20 @@ def print_summary(summary: dict[str, Any], path: Path) -> None:
     quarantined = {r["date"]: r["quarantined"] for r in summary["runs"] if r["quarantined"]}
     if quarantined:
         say("Quarantined lines/files: " + ", ".join(f"{d}: {n}" for d, n in quarantined.items()) + " (table quarantine)")
+    if summary["root_causes"]:
+        say("Root causes (the tasks that failed themselves, with their errors):")
+        for date in dict.fromkeys(cause["date"] for cause in summary["root_causes"]):
+            causes = [cause for cause in summary["root_causes"] if cause["date"] == date]
+            for cause in causes:
+                say(f"  {date} {cause['task_id']} FAILED")
+                for line in (cause["message"] or cause["error"]).splitlines():
+                    say(f"      {line}")
+            if causes[0]["blocked"]:
+                say(f"  {date} not run because of them (upstream_failed): {', '.join(causes[0]['blocked'])}")
     passed = sum(v["success"] for v in summary["validations"])
     say(f"Validations: {passed} passed of {len(summary['validations'])}")
     for v in summary["validations"]:
-        if not v["success"]:
+        if not v["success"] and v["ran"]:
             say(f"  FAILED {v['date']} {v['suite']} ({v['state']}) {v['data_docs'] or ''}")
     say(f"Data Docs: {docs_location(os.environ.get('AIRFLOW_VAR_SPARKIFY_DOCS'))}/index.html")
     say(f"Summary: {path}  ({summary['seconds']}s)")

@@ -1,0 +1,56 @@
+"""make run's console and run summary lead with the root cause of a failed day: the task that
+failed and its error (a missing lake file), or the failed expectation and its page."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.integration.helpers import reset_warehouse, sample_with_a_bad_level, use_warehouse
+from tests.session import ROOT, SAMPLE_LAKE, SESSION_DIR
+
+
+def make_run(server, lake, day: str, tag: str) -> tuple[int, str, dict]:
+    use_warehouse(server)
+    home = SESSION_DIR / f"run-output-{tag}"
+    env = dict(os.environ, AIRFLOW_HOME=str(home / "airflow"), SPARKIFY_BUILD_DIR=str(home / "build"))
+    done = subprocess.run(
+        [sys.executable, "-m", "sparkify.local.cli", "run", "--lake", str(lake), "--start", day, "--end", day],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    return done.returncode, done.stdout, json.loads((home / "build" / "run-summary.json").read_text())
+
+
+def test_a_missing_day_file_is_the_root_cause(socket_warehouse):
+    reset_warehouse(socket_warehouse)
+    code, out, summary = make_run(socket_warehouse, SAMPLE_LAKE, "2018-12-01", "missing")
+    assert code == 1
+    causes = summary["root_causes"]
+    assert [c["task_id"] for c in causes] == ["stage_events"]
+    assert causes[0]["error"].startswith("FileNotFoundError: Lake file 'log_data/2018/12/2018-12-01-events.json' not found under")
+    assert "validate_staging_events" in causes[0]["blocked"] and "publish_day" in causes[0]["blocked"]
+    lines = out.splitlines()
+    first = lines.index("Root causes (the tasks that failed themselves, with their errors):")
+    assert lines[first + 1] == "  2018-12-01 stage_events FAILED"
+    assert "Lake file 'log_data/2018/12/2018-12-01-events.json' not found" in lines[first + 2]
+    assert first < next(i for i, line in enumerate(lines) if line.startswith("Validations:"))
+    assert not any(line.startswith("  FAILED") for line in lines)  # upstream_failed checks are not listed as failures
+
+
+def test_a_failed_expectation_is_the_root_cause_with_its_page(socket_warehouse):
+    reset_warehouse(socket_warehouse)
+    lake = sample_with_a_bad_level(SESSION_DIR / "lake-run-output", "2018-11-15")
+    code, out, summary = make_run(socket_warehouse, lake, "2018-11-15", "expectation")
+    assert code == 1
+    (cause,) = summary["root_causes"]
+    assert cause["task_id"] == "validate_staging_events"
+    assert cause["error"].startswith("AirflowFailException: Critical validation failed for table staging_events")
+    assert "expect_column_values_to_be_in_set(column='level'" in cause["message"] and "'premium'" in cause["message"]
+    assert cause["data_docs"].endswith("sparkify_warehouse-staging_events.html")
+    lines = out.splitlines()
+    first = lines.index("Root causes (the tasks that failed themselves, with their errors):")
+    assert lines[first + 1] == "  2018-11-15 validate_staging_events FAILED"
+    assert "expect_column_values_to_be_in_set(column='level'" in lines[first + 3] and "premium" in lines[first + 3]
+    assert lines[first + 4] == f"      Data Docs: {cause['data_docs']}"
