@@ -13,7 +13,7 @@ PORT ?= 8080
 EXECUTOR ?= local
 WORKERS ?= 2
 
-.PHONY: install demo run airflow notebook system-packages test bench lint format warehouse-start warehouse-stop generate clean
+.PHONY: install demo run airflow airflow-env notebook system-packages test bench lint format warehouse-start warehouse-stop generate clean
 
 # requirements.txt pins the whole dependency closure, so pip need not resolve (--no-deps);
 # byte-compiling afterwards on every core is faster than pip's one-file-at-a-time compile.
@@ -21,8 +21,8 @@ $(BIN)/.installed: requirements.txt pyproject.toml plugins/sparkify/quality/offl
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-compile -r requirements.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
-	$(BIN)/pip check
-	$(BIN)/python -m sparkify.quality.offline
+	$(BIN)/pip check >&2
+	$(BIN)/python -m sparkify.quality.offline >&2
 	-$(BIN)/python -m compileall -q -j 0 $(VENV)/lib > /dev/null 2>&1
 	touch $@
 
@@ -54,6 +54,11 @@ run: $(BIN)/.installed
 # Celery workers each started from its own copy of the project).
 airflow: $(BIN)/.installed $(DEMO_LAKE)/log_json_path.json $(if $(filter celery,$(EXECUTOR)),$(BIN)/.installed-celery system-packages)
 	$(PY) -m sparkify.local.cli airflow --lake "$(LAKE)" --port $(PORT) --executor $(EXECUTOR) --workers $(WORKERS)
+
+# Shell exports for the project's Airflow: `eval "$$(make -s airflow-env)"`, then any `airflow ...`
+# command of the README works from this folder (home .airflow/, the venv's airflow, DB migrated).
+airflow-env: $(BIN)/.installed
+	@$(PY) -m sparkify.local.cli airflow-env
 
 # JupyterLab on the project's venv (kernel with the pipeline's packages) for gx/notebooks/.
 # Resolved by pip against the pinned runtime and test sets, so it cannot move their versions.

@@ -12,8 +12,9 @@ DAG_ID = "sparkify"
 
 
 def airflow_home() -> Path:
-    """The project's Airflow home: .airflow/ in the project folder."""
-    return project_root() / ".airflow"
+    """The project's Airflow home: .airflow/ in the project folder (SPARKIFY_AIRFLOW_HOME overrides it)."""
+    configured = os.environ.get("SPARKIFY_AIRFLOW_HOME")
+    return Path(configured) if configured else project_root() / ".airflow"
 
 
 def warehouse_dir() -> Path:
@@ -79,3 +80,18 @@ def ensure_airflow_db(*, background: bool = False):
         return wait
     wait()
     return lambda: None
+
+
+def shell_exports() -> str:
+    """Shell lines that point a terminal's ``airflow`` command at this project: its home
+    (.airflow/), dags and plugins folders, and the venv's airflow first on PATH; the metadata DB
+    is migrated and the DAG serialized first, so any ``airflow ...`` command works as documented."""
+    import shlex
+    import subprocess
+
+    env = airflow_env()
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    os.environ.update(env)
+    ensure_airflow_db()
+    subprocess.run(["airflow", "dags", "reserialize"], env=os.environ.copy(), capture_output=True, text=True, check=True)
+    return "\n".join(f"export {key}={shlex.quote(value)}" for key, value in sorted(env.items()))

@@ -25,6 +25,11 @@ def main(argv: list[str] | None = None) -> int:
     ui.add_argument("--executor", choices=("local", "celery"), default="local", help="LocalExecutor, or Celery workers")
     ui.add_argument("--workers", type=int, default=2, help="Celery workers (with --executor celery)")
 
+    sub.add_parser(
+        "airflow-env",
+        help="print shell exports for the project's Airflow (home .airflow/, dags, plugins, the venv's airflow), DB migrated",
+    )
+
     gen = sub.add_parser("generate", help="write a synthetic lake (see sparkify.local.generator)")
     from sparkify.local.generator import add_arguments
 
@@ -40,6 +45,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Embedded PostgreSQL running; Airflow connection:\n{server.connection_json()}")
         else:
             print("stopped" if embedded.stop(warehouse_dir() / "pgdata") else "was not running")
+        return 0
+    if args.command == "airflow-env":
+        from sparkify.local.airflow_home import shell_exports
+
+        print(shell_exports())
         return 0
     if args.command == "generate":
         from sparkify.local.generator import generate_from_args
