@@ -60,14 +60,16 @@ airflow: $(BIN)/.installed $(DEMO_LAKE)/log_json_path.json $(if $(filter celery,
 airflow-env: $(BIN)/.installed
 	@$(PY) -m sparkify.local.cli airflow-env
 
-# JupyterLab on the project's venv (kernel with the pipeline's packages) for gx/notebooks/.
-# Resolved by pip against the pinned runtime and test sets, so it cannot move their versions.
-$(BIN)/.installed-jupyter: $(BIN)/.installed-test
-	$(BIN)/pip install --quiet --disable-pip-version-check jupyterlab -c requirements.txt -c requirements-test.txt
+# JupyterLab on the project's venv (kernel with the pipeline's packages) for gx/notebooks/; its
+# closure is pinned in requirements-notebook.txt. As root (containers, CI) it needs --allow-root.
+$(BIN)/.installed-jupyter: $(BIN)/.installed-test requirements-notebook.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -r requirements-notebook.txt
+	$(BIN)/pip check
 	touch $@
 
+NOTEBOOK_PORT ?= 8888
 notebook: $(BIN)/.installed-jupyter
-	$(BIN)/jupyter lab --no-browser --notebook-dir=gx/notebooks
+	$(BIN)/jupyter lab --no-browser --port $(NOTEBOOK_PORT) --notebook-dir=gx/notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 # System packages from Debian for the tests: chromium (browser tests drive it; Playwright's own
 # browser download is not used), postgresql-15 (the oldest major of the warehouse matrix; 16-18
@@ -84,7 +86,7 @@ system-packages:
 	|| { $$sudo apt-get update -qq >/dev/null 2>&1 && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null 2>&1; } \
 	|| echo "make: apt-get could not install$$missing: their tests will be skipped"
 
-test: $(BIN)/.installed-test $(BIN)/.installed-celery system-packages
+test: $(BIN)/.installed-test $(BIN)/.installed-celery $(BIN)/.installed-jupyter system-packages
 	$(PY) -m pytest -q tests
 
 # The scale benchmark (generates and caches a 10 x 1M-event lake under .lakes/ first): build/bench.json.
