@@ -22,7 +22,15 @@ def dagbag():
 
 def test_no_import_errors(dagbag):
     assert dagbag.import_errors == {}
-    assert set(dagbag.dag_ids) == {"sparkify"}
+    assert set(dagbag.dag_ids) == {"sparkify", "sparkify_downstream_example"}
+
+
+def test_the_example_downstream_dag_is_scheduled_on_published_songplays(dagbag):
+    downstream = dagbag.dags["sparkify_downstream_example"]
+    publish = dagbag.dags["sparkify"].get_task("publish_day")
+    songplays = next(asset for asset in publish.outlets if asset.name == "sparkify.songplays")
+    assert {asset.name for asset in publish.outlets} == {f"sparkify.{t}" for t in ("songplays", "users", "songs", "artists", "time")}
+    assert list(downstream.timetable.asset_condition.objects) == [songplays]
 
 
 def test_policies(dagbag):

@@ -7,30 +7,48 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
+from sparkify.names import TABLES
 from sparkify.operators.validate import DAY, DOCS_LOCATION, docs_location
 from sparkify.settings import AWS_CONN_ID, WAREHOUSE_CONN_ID
 
 
+def published_assets() -> dict[str, Any]:
+    """One Airflow Asset per published star-schema table (what downstream DAGs schedule on)."""
+    from airflow.sdk import Asset
+
+    return {table: Asset(name=f"sparkify.{table}", uri=f"sparkify://warehouse/public/{table}", group="sparkify") for table in TABLES}
+
+
 class PublishDayOperator(BaseOperator):
     """Publish the run's audit copies into the published tables in one transaction (sql/publish.sql),
-    then drop the run's schema in that same transaction. Runs only when every check passed."""
+    then drop the run's schema in that same transaction. Runs only when every check passed.
+
+    Each published table is an outlet Asset; its event's extra carries the day, the rows published
+    and the run's validation summary (from the shared results store). A day that failed a critical
+    check never reaches this task, so it emits no event.
+    """
 
     template_fields: Sequence[str] = ("day",)
     ui_color = "#d7f5d0"
 
     def __init__(self, *, day: str = DAY, conn_id: str = WAREHOUSE_CONN_ID, **kwargs: Any) -> None:
+        kwargs.setdefault("outlets", list(published_assets().values()))
         super().__init__(**kwargs)
         self.day = day
         self.conn_id = conn_id
 
     def execute(self, context) -> dict[str, Any]:
+        from sparkify.quality import store
         from sparkify.warehouse.connection import transaction
         from sparkify.warehouse.wap import publish_run
 
-        with transaction(self.conn_id) as (conn, _):
+        with transaction(self.conn_id) as (conn, dialect):
             audit = publish_run(conn, self.day)
+            validation = store.run_summary(conn, context["run_id"])
+        for table, asset in published_assets().items():
+            context["outlet_events"][asset].extra = {"day": self.day, "rows": audit[table], "validation": validation}
         self.log.info("Published day %s: rows per table %s; its schema is dropped", self.day, audit)
-        return {"day": self.day, "published": audit}
+        return {"day": self.day, "published": audit, "validation": validation}
 
 
 class PublishDataDocsOperator(BaseOperator):
@@ -68,3 +86,21 @@ class PublishDataDocsOperator(BaseOperator):
         )
         self.log.info("Data Docs published: %s", published["index"])
         return published
+
+
+def describe_events(events) -> list[dict[str, Any]]:
+    """What a downstream DAG reads from the songplays events that triggered it: per event, the
+    day, the rows published and whether every validation of that day passed."""
+    described = []
+    for event in events:
+        extra = dict(event.extra or {})
+        validation = extra.get("validation") or {}
+        described.append(
+            {
+                "day": extra.get("day"),
+                "rows": extra.get("rows"),
+                "all_passed": bool(validation) and validation.get("passed") == validation.get("suites"),
+                "warnings": validation.get("warnings", 0),
+            }
+        )
+    return described

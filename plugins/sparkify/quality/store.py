@@ -76,3 +76,21 @@ def latest_failed(conn, dialect: str, suite: str, run_id: str | None = None) -> 
         )
         row = cur.fetchone()
     return dict(zip(("run_name", "run_time", "logical_date", "result_json"), row, strict=True)) if row else None
+
+
+def run_summary(conn, run_id: str) -> dict[str, Any]:
+    """One run's validations in brief: suites validated and passed, warnings, and the suites with a
+    failed warning-level expectation."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "select suite, success, failed_critical, failed_warning from dq.validation_results where run_id = %(run_id)s order by suite",
+            {"run_id": run_id},
+        )
+        rows = cur.fetchall()
+    return {
+        "suites": len(rows),
+        "passed": sum(1 for _, success, _, _ in rows if success),
+        "failed_critical": sum(critical for _, _, critical, _ in rows),
+        "warnings": sum(warning for _, _, _, warning in rows),
+        "suites_with_warnings": [suite for suite, _, _, warning in rows if warning],
+    }
