@@ -104,6 +104,16 @@ class GxValidationOperator(BaseOperator):
         summary["message"] = failure_message(summary) if not summary["success"] else ""
         # One XCom, pushed before any failure is raised: the run summary and the extra link read it.
         context["ti"].xcom_push(key="summary", value=summary)
+        if not summary["success"] or summary["failed_warning"]:
+            from sparkify.operators.alerts import notify
+            from sparkify.quality.app import page_url
+
+            # The page in the Airflow UI when the API server's base URL is known, else where it is published.
+            url = page_url(summary["page"]) if summary.get("page") else ""
+            link = url if url.startswith("http") else summary.get("data_docs")
+            sent = notify(summary, link=link, critical=not summary["success"], context=context)
+            if sent:
+                self.log.info("Alert sent: %s", ", ".join(sent))
         if not summary["success"]:
             raise AirflowFailException(summary["message"])
         self.log.info(

@@ -1,0 +1,98 @@
+"""Alerts for failed checks, through Airflow's notifiers: SMTP (providers-smtp) and a Slack incoming
+webhook (providers-slack). Each channel is on when its connection exists, off otherwise:
+
+- ``sparkify_smtp`` (type smtp): host, port, login/password; extra ``{"to": "a@x, b@y",
+  "from_email": "airflow@x"}`` (plus the SMTP provider's own extras, e.g. ``disable_tls``);
+- ``sparkify_slack`` (type slackwebhook): the webhook URL (or its token) as the password.
+
+A critical failure always notifies; a warning-level failure notifies when the Variable
+``sparkify_notify_warnings`` is ``true``. The message is the validation's failure message and
+its Data Docs link. Lake values inside it are data: the notifiers are called without Airflow's
+template rendering, the e-mail body is escaped HTML and the Slack text is escaped mrkdwn.
+A channel that cannot deliver logs a warning and never changes the task's outcome.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from typing import Any
+
+SMTP_CONN_ID = "sparkify_smtp"
+SLACK_CONN_ID = "sparkify_slack"
+WARNINGS_VARIABLE = "sparkify_notify_warnings"
+
+log = logging.getLogger(__name__)
+
+
+def _connection(conn_id: str):
+    from airflow.sdk import Connection
+
+    try:
+        return Connection.get(conn_id)
+    except Exception:  # not defined: the channel is off
+        return None
+
+
+def warnings_wanted() -> bool:
+    from airflow.sdk import Variable
+
+    try:
+        return str(Variable.get(WARNINGS_VARIABLE, default="false")).strip().lower() in ("1", "true", "yes", "on")
+    except Exception:
+        return False
+
+
+def compose(summary: dict[str, Any], *, link: str | None, critical: bool) -> tuple[str, str]:
+    """(subject, plain text) of the alert for a validation summary."""
+    level = "Critical validation failed" if critical else "Validation warning"
+    subject = f"[sparkify] {level}: {summary.get('table')} (suite {summary.get('suite')}) on {summary.get('date')}"
+    if critical:
+        body = summary.get("message") or subject
+    else:
+        failed = [f for f in summary.get("failures", []) if f.get("severity") != "critical"]
+        body = "\n".join([f"{len(failed)} warning-level expectation(s) failed on {summary.get('table')}:"]
+                         + [f"- {f['expectation']} {f.get('kwargs', {}).get('column', '')}: {f.get('unexpected_count')} unexpected"
+                            for f in failed])  # fmt: skip
+    if link:
+        body += f"\nData Docs page: {link}"
+    return subject, body
+
+
+def _slack_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def notify(summary: dict[str, Any], *, link: str | None, critical: bool, context=None) -> list[str]:
+    """Send the alert on every configured channel; returns the channels that delivered it."""
+    if not critical and not warnings_wanted():
+        return []
+    subject, text = compose(summary, link=link, critical=critical)
+    sent = []
+    smtp = _connection(SMTP_CONN_ID)
+    if smtp is not None:
+        try:
+            from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+            extra = smtp.extra_dejson or {}
+            notifier = SmtpNotifier(
+                to=[a.strip() for a in str(extra.get("to", "")).split(",") if a.strip()],
+                from_email=extra.get("from_email"),
+                subject=subject,
+                html_content=f"<pre>{html.escape(text)}</pre>",
+                smtp_conn_id=SMTP_CONN_ID,
+            )
+            notifier.notify(context or {})  # no template rendering: the text carries data
+            sent.append("smtp")
+        except Exception as err:
+            log.warning("Could not send the alert by e-mail (connection %s): %s", SMTP_CONN_ID, err)
+    if _connection(SLACK_CONN_ID) is not None:
+        try:
+            from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
+
+            notifier = SlackWebhookNotifier(slack_webhook_conn_id=SLACK_CONN_ID, text=_slack_text(f"*{subject}*\n{text}"))
+            notifier.notify(context or {})
+            sent.append("slack")
+        except Exception as err:
+            log.warning("Could not send the alert to Slack (connection %s): %s", SLACK_CONN_ID, err)
+    return sent
