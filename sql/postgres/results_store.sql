@@ -17,6 +17,7 @@ create table if not exists dq.validation_results (
     failed_critical   integer          not null,
     failed_warning    integer          not null,
     unexpected_count  bigint,                     -- summed over the failed expectations
+    row_count         bigint,                     -- rows the validated table held
     duration_seconds  double precision,
     run_time          varchar(64)      not null,  -- GX's key: suite / run_name / run_time / batch
     batch_identifier  varchar(512)     not null,
@@ -28,6 +29,7 @@ create table if not exists dq.validation_results (
 );
 
 create index if not exists validation_results_stored_at on dq.validation_results (stored_at desc);
+create index if not exists validation_results_logical_date on dq.validation_results (logical_date desc, suite);
 
 -- publish_data_docs holds this table's lock while it renders and writes the index, so two
 -- publishes never interleave their index writes.

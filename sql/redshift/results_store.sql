@@ -13,6 +13,7 @@ create table if not exists dq.validation_results (
     failed_critical   integer          not null,
     failed_warning    integer          not null,
     unexpected_count  bigint,
+    row_count         bigint,
     duration_seconds  double precision,
     run_time          varchar(64)      not null,
     batch_identifier  varchar(512)     not null,

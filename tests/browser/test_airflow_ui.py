@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
@@ -276,3 +277,35 @@ def test_lake_values_show_as_text_and_never_run_in_a_sandboxed_page(page, airflo
     # The page runs in an opaque origin: it can read no cookie and reach no same-origin API.
     assert page.evaluate("self.origin") == "null"
     page.screenshot(path=SCREENSHOTS / "payloads-as-text.png", full_page=True)
+
+
+def test_the_data_quality_page_shows_days_by_suites(page, airflow_ui):
+    """Browse -> Data quality: the two triggered days by the nine suites, from the shared results
+    store; the failed check's cell is a critical failure linked to its Data Docs page and task."""
+    from sparkify.quality.page import STATES
+
+    base = airflow_ui["base"]
+    page.goto(f"{base}/plugin/data-quality")
+    frame = page.frame_locator("iframe").first
+    frame.locator("#grid").wait_for()
+    for day in (DAY, PAYLOAD_DAY):
+        frame.locator(f"#grid tr:has(th:text-is('{day}'))").wait_for()
+    headers = [h.strip() for h in frame.locator("#grid thead th").all_inner_texts()][1:]
+    assert len(headers) == 9 and "staging_events" in headers
+    row = frame.locator(f"#grid tr:has(th:text-is('{DAY}'))")
+    cell = row.locator("td").nth(headers.index("staging_events"))
+    assert STATES["critical"] in cell.get_attribute("style") and "critical" in cell.get_attribute("title")
+    docs = cell.locator("a", has_text="docs").get_attribute("href")
+    task = cell.locator("a", has_text="task").get_attribute("href")
+    assert docs.startswith(f"{base}/sparkify-docs/validations/staging_events/{airflow_ui['run_id']}/")
+    assert task == f"{base}/dags/sparkify/runs/{airflow_ui['run_id']}/tasks/validate_staging_events"
+    songs = row.locator("td").nth(headers.index("staging_songs"))
+    assert STATES["passed"] in songs.get_attribute("style") or STATES["warning"] in songs.get_attribute("style")
+    users = row.locator("td").nth(headers.index("users"))
+    assert STATES["not run"] in users.get_attribute("style")  # blocked by the failed staging check
+    assert frame.locator("#trends svg").count() >= 9
+    page.screenshot(path=SCREENSHOTS / "quality-page.png")
+    request = urllib.request.Request(f"{base}/sparkify-quality/", headers={"Accept": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as denied:
+        urllib.request.urlopen(request, timeout=10)
+    assert denied.value.code == 401

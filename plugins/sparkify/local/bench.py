@@ -22,11 +22,24 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from sparkify.names import run_schema, suites
-from sparkify.settings import gx_dir, project_root
+from sparkify.settings import project_root
 from sparkify.warehouse.scripts import load
 
 LOADS = ("songs", "artists", "users", "songplays", "time")  # the DAG's order: dimensions, then the fact, then time
-TARGETS = {"stage_ratio": 2.0, "stage_peak_rss_mb": 300, "validation_ratio": 1.5, "history_ratio": 1.2, "docs_ratio": 1.5}
+TARGETS = {"stage_ratio": 2.0, "stage_peak_rss_mb": 300, "validation_ratio": 1.5, "history_ratio": 1.2, "docs_ratio": 1.5,
+           "quality_page_seconds": 1.0}  # fmt: skip
+# Copies of a stored run's rows (the bench fills the results store with them); the run id is the
+# prefix, plus the copy's number when the suffix says so, and each copy sits n days earlier.
+_COLUMNS = ("logical_date, suite, table_name, success, gx_success, evaluated, failed_critical, failed_warning, unexpected_count, "
+            "row_count, duration_seconds, run_time, batch_identifier, asset_name, data_docs_page, result_json")  # fmt: skip
+_COPY_RUNS = (
+    f"insert into dq.validation_results (run_id, {_COLUMNS}) "
+    "select %(prefix)s || case when %(suffix)s = 'n' then lpad(cast(g.n as text), 5, '0') else '' end, "
+    "r.logical_date - g.n, r.suite, r.table_name, r.success, r.gx_success, r.evaluated, r.failed_critical, r.failed_warning, "
+    "r.unexpected_count, r.row_count, r.duration_seconds, r.run_time, r.batch_identifier, r.asset_name, "
+    "replace(r.data_docs_page, r.run_id, %(prefix)s || case when %(suffix)s = 'n' then lpad(cast(g.n as text), 5, '0') else '' end), "
+    "r.result_json"
+)
 
 
 def _median(values: list[float]) -> float:
@@ -253,40 +266,24 @@ class Bench:
 
     # 6: Data Docs ----------------------------------------------------------------------------
     def measure_docs(self) -> None:
+        """Publishing one new run's pages with 10, then docs_results, results in the shared store
+        (copies of the DAG step's newest run); and the quality page with that many days stored."""
         from sparkify.quality.docs import publish_docs
 
-        store = gx_dir() / "uncommitted" / "validations"
-        samples = sorted(store.rglob("*.json"))[: len(suites())]
-        if not samples:
-            raise RuntimeError("no stored validation results to copy for the Data Docs benchmark")
-
-        def fill(total: int) -> None:
-            shutil.rmtree(gx_dir() / "uncommitted" / "data_docs", ignore_errors=True)
-            (gx_dir() / "uncommitted" / "index_cache.json").unlink(missing_ok=True)
-            for path in store.rglob("*.json"):
-                if path not in samples:
-                    path.unlink()
-            n = 0
-            while n < total:
-                for sample in samples:
-                    rel = sample.relative_to(store).parts  # suite/run_name/run_time/batch.json
-                    target = store / rel[0] / f"bench-run-{n // len(samples):05d}" / rel[2] / rel[3]
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(sample, target)
-                    n += 1
+        sample = self.store_rows("select run_id from dq.validation_results order by stored_at desc limit 1")
+        if not sample:
+            raise RuntimeError("no stored validation results to copy for the Data Docs benchmark (the DAG step writes them)")
+        sample = sample[0][0]
+        per_run = self.store_rows("select count(*) from dq.validation_results where run_id = %(run)s", {"run": sample})[0][0]
 
         def publish_after_new_run(total: int) -> float:
-            fill(total)
+            self.fill_store(sample, runs=max(1, total // per_run))
             docs = self.work / f"docs-{total}"
-            publish_docs("sparkify_warehouse", str(docs), run_name=None)  # warm: the site exists before the run
+            publish_docs("sparkify_warehouse", str(docs), run_name=sample)  # warm: the site exists before the run
             times = []
             for rep in range(self.args.repeats):
                 run_name = f"bench-new-{total}-{rep}"
-                for sample in samples:
-                    rel = sample.relative_to(store).parts
-                    target = store / rel[0] / run_name / rel[2] / rel[3]
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(sample, target)
+                self.copy_run(sample, run_name, days_back=0)
                 started = time.perf_counter()
                 publish_docs("sparkify_warehouse", str(docs), run_name=run_name)
                 times.append(time.perf_counter() - started)
@@ -295,6 +292,31 @@ class Bench:
         small, large = publish_after_new_run(10), publish_after_new_run(self.args.docs_results)
         self.results.update(docs_seconds_10=small, docs_seconds_large=large, docs_results_large=self.args.docs_results,
                             docs_ratio=round(large / small, 2))  # fmt: skip
+        # The quality page: one run per day, docs_results // per_run days stored (1,000 days x 9 suites by default).
+        from sparkify.quality import page
+
+        days = max(1, self.args.quality_days)
+        self.fill_store(sample, runs=days)
+        default = _timed(lambda: page.render(*page.load("sparkify_warehouse", 30), base="", days=30), self.args.repeats)
+        every = _timed(lambda: page.render(*page.load("sparkify_warehouse", days), base="", days=days), self.args.repeats)
+        self.results.update(quality_page_days_stored=days, quality_page_seconds=default, quality_page_all_days_seconds=every)
+
+    def store_rows(self, sql: str, params: dict | None = None) -> list[tuple]:
+        from sparkify.warehouse.connection import transaction
+
+        with transaction("sparkify_warehouse") as (conn, _), conn.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall() if cur.description else []
+
+    def copy_run(self, sample: str, run_name: str, *, days_back: int) -> None:
+        self.store_rows(f"{_COPY_RUNS} from dq.validation_results as r, (select %(days)s as n) as g where r.run_id = %(sample)s",
+                        {"sample": sample, "prefix": run_name, "days": days_back, "suffix": ""})  # fmt: skip
+
+    def fill_store(self, sample: str, *, runs: int) -> None:
+        """The store holds the sample run and ``runs`` copies of it, each on its own earlier day."""
+        self.store_rows("delete from dq.validation_results where run_id <> %(sample)s", {"sample": sample})
+        self.store_rows(f"{_COPY_RUNS} from dq.validation_results as r, generate_series(1, %(runs)s) as g(n) where r.run_id = %(sample)s",
+                        {"sample": sample, "runs": runs, "prefix": "bench-run-", "suffix": "n"})  # fmt: skip
 
     def run(self) -> dict:
         self.prepare()
@@ -354,6 +376,9 @@ def print_table(results: dict) -> None:
          f"GX, last day with {results['scale']['days']} days loaded / day 1 with 1 loaded"),
         ("docs_ratio", f"{results['docs_ratio']}",
          f"publish, {results['docs_results_large']} results stored {results['docs_seconds_large']} s / 10: {results['docs_seconds_10']} s"),
+        ("quality_page_seconds", f"{results['quality_page_seconds']}",
+         f"quality page, last 30 days of {results['quality_page_days_stored']} days x suites stored "
+         f"(all of them: {results['quality_page_all_days_seconds']} s)"),
         ("dag_day_seconds", f"{results['dag_day_seconds']}", "one full DAG run, a day of the bench lake"),
         ("dag_overhead_seconds", f"{results['dag_overhead_seconds']}", "one full DAG run, a 10-event day"),
     ] + [(f"load_seconds.{t}", f"{s}", "") for t, s in results["load_seconds"].items()]  # fmt: skip
@@ -371,13 +396,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=1_000_000, help="events per day")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--docs-results", type=int, default=1000)
+    parser.add_argument("--quality-days", type=int, default=1000, help="days x suites stored for the quality page figure")
     parser.add_argument("--tiny", action="store_true", help="a seconds-long run of every step (for make test)")
     parser.add_argument("--out", default=None, help="JSON output (default build/bench.json)")
     parser.add_argument("--lakes", default=str(project_root() / ".lakes"), help="where generated lakes are cached")
     parser.add_argument("--pgdata", default=str(project_root() / ".warehouse" / "bench-pg"), help="the bench's own embedded server")
     args = parser.parse_args(argv)
     if args.tiny:
-        args.songs, args.days, args.events, args.repeats, args.docs_results = 30, 2, 200, 1, 40
+        args.songs, args.days, args.events, args.repeats, args.docs_results, args.quality_days = 30, 2, 200, 1, 40, 20
     build = Path(os.environ.setdefault("SPARKIFY_BUILD_DIR", str(project_root() / "build")))
     # The bench's GX results and Data Docs stay apart from the project's own: a copy of gx/
     # (settings are read at call time, so setting the variable here is enough).

@@ -97,24 +97,25 @@ def read_s3(url: str, path: str, *, aws_conn_id: str) -> bytes | None:
         raise
 
 
+async def authenticated_token(request: Request) -> str | None:
+    """The request's valid Airflow JWT (Bearer header, the UI's cookie, or the docs cookie), else None."""
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.auth.managers.base_auth_manager import COOKIE_NAME_JWT_TOKEN
+
+    header = request.headers.get("authorization", "")
+    candidates = [header[7:]] if header.lower().startswith("bearer ") else []
+    candidates += [request.cookies.get(COOKIE_NAME_JWT_TOKEN), request.cookies.get(DOCS_COOKIE)]
+    for token in filter(None, candidates):
+        try:
+            await get_auth_manager().get_user_from_token(token)
+        except Exception:  # expired, revoked or forged: treat as not logged in
+            continue
+        return token
+    return None
+
+
 def create_app() -> FastAPI:
     app = FastAPI(title="Sparkify Data Docs", docs_url=None, redoc_url=None, openapi_url=None)
-
-    async def authenticated(request: Request) -> str | None:
-        """The request's valid Airflow JWT (Bearer header, the UI's cookie, or the docs cookie), else None."""
-        from airflow.api_fastapi.app import get_auth_manager
-        from airflow.api_fastapi.auth.managers.base_auth_manager import COOKIE_NAME_JWT_TOKEN
-
-        header = request.headers.get("authorization", "")
-        candidates = [header[7:]] if header.lower().startswith("bearer ") else []
-        candidates += [request.cookies.get(COOKIE_NAME_JWT_TOKEN), request.cookies.get(DOCS_COOKIE)]
-        for token in filter(None, candidates):
-            try:
-                await get_auth_manager().get_user_from_token(token)
-            except Exception:  # expired, revoked or forged: treat as not logged in
-                continue
-            return token
-        return None
 
     def remember(response, request: Request, token: str | None):
         """Pages run sandboxed (opaque origin), so the UI's SameSite=Lax cookie does not go with
@@ -138,7 +139,7 @@ def create_app() -> FastAPI:
         from sparkify.settings import AWS_CONN_ID
 
         relative = site_path(path)
-        token = await authenticated(request)
+        token = await authenticated_token(request)
         if not (relative is not None and is_public(relative)) and not token:
             from airflow.api_fastapi.app import get_auth_manager
 

@@ -113,6 +113,7 @@ def validate(
         "failed_critical": summary["failed_critical"],
         "failed_warning": summary["failed_warning"],
         "unexpected_count": sum(f["unexpected_count"] or 0 for f in summary["failures"] if isinstance(f["unexpected_count"], int)),
+        "row_count": row_count(validation),
         "duration_seconds": round(duration, 3),
         "run_time": run_time,
         "batch_identifier": batch_identifier,
@@ -123,6 +124,19 @@ def validate(
     }
     summary["duration_seconds"] = record["duration_seconds"]
     return summary, record
+
+
+def row_count(validation) -> int | None:
+    """Rows of the validated table, as the results report them (a row-count check's observed
+    value, else the largest element count of a column check)."""
+    counts = []
+    for item in validation.results:
+        result = item.result or {}
+        if item.expectation_config.type == "expect_table_row_count_to_be_between" and isinstance(result.get("observed_value"), int):
+            return result["observed_value"]
+        if isinstance(result.get("element_count"), int):
+            counts.append(result["element_count"])
+    return max(counts) if counts else None
 
 
 def page_path(ctx, identifier) -> str | None:

@@ -94,3 +94,37 @@ def run_summary(conn, run_id: str) -> dict[str, Any]:
         "warnings": sum(warning for _, _, _, warning in rows),
         "suites_with_warnings": [suite for suite, _, _, warning in rows if warning],
     }
+
+
+def history(conn, *, days: int) -> list[dict[str, Any]]:
+    """The newest result of each suite on each of the last ``days`` logical dates that have results
+    (for the quality page): state, counts, duration, rows, page and run."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "select r.logical_date, r.suite, r.table_name, r.success, r.failed_critical, r.failed_warning, r.unexpected_count, "
+            "r.row_count, r.duration_seconds, r.data_docs_page, r.run_id "
+            "from dq.validation_results as r "
+            "join (select distinct logical_date from dq.validation_results order by logical_date desc limit %(days)s) as d "
+            "on d.logical_date = r.logical_date "
+            "order by r.logical_date, r.suite, r.stored_at",
+            {"days": days},
+        )
+        names = ("day", "suite", "table", "success", "failed_critical", "failed_warning", "unexpected_count", "row_count",
+                 "duration_seconds", "page", "run_id")  # fmt: skip
+        newest: dict[tuple, dict[str, Any]] = {}
+        for row in cur:
+            record = dict(zip(names, row, strict=True))
+            newest[(record["day"], record["suite"])] = record  # ordered by stored_at: the newest wins
+    return list(newest.values())
+
+
+def quarantined_per_day(conn, days: list) -> dict:
+    """Lines quarantined per published day (public.quarantine), for the quality page's trend."""
+    if not days:
+        return {}
+    with conn.cursor() as cur:
+        cur.execute(
+            "select day, count(*) from public.quarantine where day between %(first)s and %(last)s group by day",
+            {"first": min(days), "last": max(days)},
+        )
+        return dict(cur.fetchall())

@@ -1,0 +1,172 @@
+"""The "Data quality" page of the Airflow UI (a FastAPI app of the Airflow plugin, shown by an
+external view): days x suites, each cell passed / warning / critical failure / not run, linked to
+its Data Docs page and its task instance; per-table trends of rows, unexpected values, quarantined
+lines and validation time over the same days.
+
+It reads the shared results store (quality.store) and public.quarantine through the warehouse
+connection: no second copy of the data. Same login as the UI. The page is plain HTML and inline
+SVG built on the server: no script runs in it (its CSP allows none), and every value is escaped.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+URL_PREFIX = "/sparkify-quality"
+HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+STATES = {"passed": "#2e7d32", "warning": "#f9a825", "critical": "#c62828", "not run": "#cfd8dc"}
+TRENDS = (("row_count", "rows"), ("unexpected_count", "unexpected values"), ("quarantined", "quarantined lines"),
+          ("duration_seconds", "validation seconds"))  # fmt: skip
+
+
+def state(record: dict[str, Any] | None) -> str:
+    if record is None:
+        return "not run"
+    if not record["success"]:
+        return "critical"
+    return "warning" if record["failed_warning"] else "passed"
+
+
+def _e(value) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def sparkline(values: list[float | None], *, width: int = 220, height: int = 36) -> str:
+    """An inline SVG polyline of a series (gaps where a value is missing)."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return f'<svg width="{width}" height="{height}" role="img" aria-label="no data"></svg>'
+    low, high = min(known), max(known)
+    span = (high - low) or 1
+    step = width / max(len(values) - 1, 1)
+    points = " ".join(f"{i * step:.1f},{height - 3 - (v - low) / span * (height - 6):.1f}" for i, v in enumerate(values) if v is not None)
+    return (
+        f'<svg width="{width}" height="{height}" role="img" aria-label="min {_e(low)}, max {_e(high)}">'
+        f'<polyline fill="none" stroke="#1565c0" stroke-width="1.5" points="{points}"/></svg>'
+    )
+
+
+def render(records: list[dict[str, Any]], quarantined: dict, *, base: str, days: int, suites: list[str] | None = None) -> str:
+    """The page's HTML from the store's records (pure: no database here); ``suites`` are the
+    columns (every suite of the project, so that a suite that did not run shows as such)."""
+    day_list = sorted({r["day"] for r in records})
+    suites = sorted(set(suites or []) | {r["suite"] for r in records})
+    by_key = {(r["day"], r["suite"]): r for r in records}
+    head = "".join(f"<th>{_e(s)}</th>" for s in suites)
+    rows = []
+    for day in reversed(day_list):
+        cells = []
+        for suite in suites:
+            record = by_key.get((day, suite))
+            label = state(record)
+            if record is None:
+                cells.append(f'<td class="cell" style="background:{STATES[label]}" title="not run">&nbsp;</td>')
+                continue
+            docs = f"{base}/sparkify-docs/{_e(record['page'])}" if record["page"] else ""
+            task = f"{base}/dags/sparkify/runs/{_e(record['run_id'])}/tasks/validate_{_e(suite)}"
+            title = f"{suite} on {day}: {label}; unexpected {record['unexpected_count']}; {record['duration_seconds']} s"
+            cells.append(
+                f'<td class="cell" style="background:{STATES[label]}" title="{_e(title)}">'
+                + (f'<a href="{docs}" target="_blank" rel="noopener">docs</a> ' if docs else "")
+                + f'<a href="{task}" target="_top">task</a></td>'
+            )
+        rows.append(f"<tr><th>{_e(day)}</th>{''.join(cells)}</tr>")
+    tables = sorted({r["table"] for r in records})
+    trends = []
+    for table in tables:
+        series = []
+        for field, label in TRENDS:
+            if field == "quarantined":
+                values = [quarantined.get(day) for day in day_list] if table == "staging_summary" else None
+            else:
+                values = [_first(by_key, day, table, field) for day in day_list]
+            if values is not None:
+                series.append(
+                    f"<td><div class='label'>{_e(label)}</div>{sparkline(values)}<div class='last'>{_e(_last(values))}</div></td>"
+                )
+        trends.append(f"<tr><th>{_e(table)}</th>{''.join(series)}</tr>")
+    legend = " ".join(f'<span class="key" style="background:{c}"></span>{_e(name)}' for name, c in STATES.items())
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>Data quality</title>
+<style>
+body {{ font: 14px system-ui, sans-serif; margin: 16px; color: #263238; }}
+table {{ border-collapse: collapse; margin-bottom: 24px; }}
+th, td {{ padding: 4px 6px; border: 1px solid #eceff1; text-align: left; }}
+td.cell {{ min-width: 64px; font-size: 12px; }}
+td.cell a {{ color: #fff; }}
+.key {{ display: inline-block; width: 12px; height: 12px; margin: 0 4px 0 12px; vertical-align: middle; }}
+.label {{ font-size: 11px; color: #607d8b; }} .last {{ font-size: 11px; }}
+</style></head><body>
+<h1>Data quality</h1>
+<p>The last {len(day_list)} day(s) with results (of up to {days}), newest first; each cell is the newest validation of that
+suite on that day. {legend}</p>
+<table id="grid"><thead><tr><th>day</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>
+<h2>Trends per table (oldest to newest)</h2>
+<table id="trends"><tbody>{"".join(trends)}</tbody></table>
+</body></html>"""
+
+
+def _first(by_key: dict, day, table: str, field: str):
+    values = [r[field] for (d, _), r in by_key.items() if d == day and r["table"] == table and r[field] is not None]
+    return float(values[0]) if values else None
+
+
+def _last(values: list) -> str:
+    known = [v for v in values if v is not None]
+    if not known:
+        return "-"
+    last = known[-1]
+    return f"{last:,.0f}" if float(last).is_integer() else f"{last:,.3f}"
+
+
+def load(conn_id: str, days: int) -> tuple[list[dict[str, Any]], dict]:
+    from sparkify.quality import store
+    from sparkify.warehouse.connection import transaction
+
+    with transaction(conn_id) as (conn, dialect):
+        store.ensure(conn, dialect)
+        records = store.history(conn, days=days)
+        quarantined = store.quarantined_per_day(conn, sorted({r["day"] for r in records}))
+    return records, {day: int(count) for day, count in quarantined.items() if isinstance(day, date)}
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="Sparkify data quality", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.update(HEADERS)
+        return response
+
+    @app.get("/", include_in_schema=False)
+    async def page(request: Request, days: int = Query(30, ge=1, le=1000)):
+        from starlette.concurrency import run_in_threadpool
+
+        from sparkify.quality.app import authenticated_token
+        from sparkify.settings import WAREHOUSE_CONN_ID
+
+        if not await authenticated_token(request):
+            from airflow.api_fastapi.app import get_auth_manager
+
+            if "text/html" in request.headers.get("accept", ""):
+                return RedirectResponse(get_auth_manager().get_url_login(next_url=str(request.url)), status_code=303)
+            raise HTTPException(status_code=401, detail="Not authenticated: log in to Airflow first.")
+        records, quarantined = await run_in_threadpool(load, WAREHOUSE_CONN_ID, days)
+        from airflow.configuration import conf
+
+        base = (conf.get("api", "base_url", fallback="") or "").rstrip("/")
+        from sparkify.names import suites
+
+        return HTMLResponse(render(records, quarantined, base=base, days=days, suites=list(suites())))
+
+    return app

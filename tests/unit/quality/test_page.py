@@ -1,0 +1,52 @@
+"""The Data quality page's HTML, from store records (pure: no database, no server)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sparkify.quality.page import STATES, render, sparkline, state
+
+
+def record(day, suite, *, success=True, warnings=0, page="validations/x.html", rows=10, unexpected=0, seconds=0.5, table=None):
+    return {"day": day, "suite": suite, "table": table or suite, "success": success, "failed_critical": 0 if success else 1,
+            "failed_warning": warnings, "unexpected_count": unexpected, "row_count": rows, "duration_seconds": seconds,
+            "page": page, "run_id": f"run_{day}"}  # fmt: skip
+
+
+def test_cells_show_each_state_and_link_to_docs_and_the_task():
+    d1, d2 = date(2018, 11, 14), date(2018, 11, 15)
+    records = [
+        record(d1, "users"), record(d1, "songs", warnings=1), record(d1, "staging_events"),
+        record(d2, "staging_events", success=False, page="validations/staging_events/run_2018-11-15/t/b.html"),
+    ]  # fmt: skip
+    html = render(records, {d1: 3}, base="http://airflow.test", days=30)
+    rows = re.findall(r"<tr><th>(2018-11-1\d)</th>(.*?)</tr>", html)
+    assert [day for day, _ in rows] == ["2018-11-15", "2018-11-14"]  # newest first
+    cells = dict(rows)
+    # Columns are sorted suites: songs, staging_events, users.
+    colors = [re.search(r"background:(#\w+)", c).group(1) for c in re.findall(r"<td class=\"cell\".*?</td>", cells["2018-11-15"])]
+    assert colors == [STATES["not run"], STATES["critical"], STATES["not run"]]
+    colors = [re.search(r"background:(#\w+)", c).group(1) for c in re.findall(r"<td class=\"cell\".*?</td>", cells["2018-11-14"])]
+    assert colors == [STATES["warning"], STATES["passed"], STATES["passed"]]
+    assert 'href="http://airflow.test/sparkify-docs/validations/staging_events/run_2018-11-15/t/b.html"' in cells["2018-11-15"]
+    assert 'href="http://airflow.test/dags/sparkify/runs/run_2018-11-15/tasks/validate_staging_events" target="_top"' in cells["2018-11-15"]
+    assert "<script" not in html
+    # Trends: rows, unexpected values and seconds per table; quarantined lines only for staging_summary.
+    assert html.count("<svg") == 3 * 3
+    with_quarantine = render([*records, record(d1, "quarantine", table="staging_summary")], {d1: 3}, base="", days=30)
+    trend = re.search(r"<tr><th>staging_summary</th>(.*?)</tr>", with_quarantine).group(1)
+    assert trend.count("<svg") == 4 and "quarantined lines" in trend
+
+
+def test_values_are_escaped_and_states_named():
+    evil = record(date(2018, 11, 1), "<img src=x onerror=alert(1)>")
+    html = render([evil], {}, base="", days=30)
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert state(None) == "not run" and state(record(date(2018, 11, 1), "s", warnings=2)) == "warning"
+
+
+def test_sparkline_scales_and_skips_gaps():
+    svg = sparkline([1, None, 3], width=100, height=20)
+    assert 'points="0.0,17.0 100.0,3.0"' in svg
+    assert "no data" in sparkline([None, None])
