@@ -276,6 +276,9 @@ def test_lake_values_show_as_text_and_never_run_in_a_sandboxed_page(page, airflo
     assert headers["x-content-type-options"] == "nosniff"
     # The page runs in an opaque origin: it can read no cookie and reach no same-origin API.
     assert page.evaluate("self.origin") == "null"
+    # Styled from the site's own copies, fonts included (a cross-origin load for an opaque origin).
+    assert page.evaluate("getComputedStyle(document.querySelector('nav.navbar')).position") == "sticky"
+    assert page.evaluate("document.fonts.ready.then(() => document.fonts.check('900 16px \"Font Awesome 6 Free\"'))")
     page.screenshot(path=SCREENSHOTS / "payloads-as-text.png", full_page=True)
 
 

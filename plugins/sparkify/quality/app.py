@@ -33,6 +33,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 PUBLIC_FOLDER = "static"
+FONT_TYPES = {".woff2": "font/woff2", ".woff": "font/woff", ".ttf": "font/ttf"}
 DOCS_COOKIE = "sparkify_docs_token"
 
 
@@ -147,8 +148,12 @@ def create_app() -> FastAPI:
                 return RedirectResponse(get_auth_manager().get_url_login(next_url=str(request.url)), status_code=303)
             raise HTTPException(status_code=401, detail="Not authenticated: log in to Airflow first.")
         location = await run_in_threadpool(docs_location)
-        media_type = mimetypes.guess_type(relative or "")[0] or "application/octet-stream"
+        media_type = mimetypes.guess_type(relative or "")[0] or FONT_TYPES.get(Path(relative or "").suffix, "application/octet-stream")
         headers = {"Cache-Control": "no-cache"}
+        if relative is not None and is_public(relative):
+            # Sandboxed pages have an opaque origin: their font loads are cross-origin requests.
+            # static/ holds GX's and the vendored libraries' files only, never data.
+            headers["Access-Control-Allow-Origin"] = "*"
         if relative is not None and location.startswith("s3://"):
             body = await run_in_threadpool(read_s3, location, relative, aws_conn_id=AWS_CONN_ID)
             if body is not None:
@@ -156,7 +161,7 @@ def create_app() -> FastAPI:
         elif relative is not None:
             target = read_folder(Path(location.removeprefix("file://")), relative)
             if target is not None:
-                response = FileResponse(target, media_type=mimetypes.guess_type(target.name)[0] or media_type, headers=headers)
+                response = FileResponse(target, media_type=media_type, headers=headers)
                 return remember(response, request, token)
         message = (
             f"No Data Docs page {html.escape(path)} at {html.escape(location)}. "
