@@ -7,12 +7,11 @@ import os
 from pathlib import Path
 
 from sparkify.local import runner
+from sparkify.names import TABLES
 from sparkify.warehouse.connection import transaction
 from sparkify.warehouse.scripts import run_script
 from sparkify.warehouse.wap import warehouse_ddl
 from tests.session import SESSION_DIR
-
-TABLES = ("songplays", "users", "songs", "artists", "time")
 
 
 def use_warehouse(server) -> None:

@@ -94,3 +94,16 @@ def test_explore_failure_notebook_finds_the_offending_rows(warehouse_with_a_fail
     assert "sample: ['premium']" in text
     assert "expect_column_values_to_be_in_set: 1 offending row(s)" in text
     assert "premium" in text.split("offending row(s)", 1)[1]  # the row itself is shown
+
+
+def test_rendered_tables_show_lake_values_as_text():
+    """explore_failure displays the offending rows as DataFrames: their HTML shows markup as text."""
+    import pandas as pd
+
+    from tests.integration.helpers import PAYLOADS
+
+    frame = pd.DataFrame({"level": list(PAYLOADS.values())})
+    rendered = frame._repr_html_()
+    for payload in PAYLOADS.values():
+        assert payload not in rendered
+    assert "&lt;img src=x onerror=" in rendered and "&lt;/script&gt;&lt;script&gt;" in rendered
