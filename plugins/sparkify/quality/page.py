@@ -81,6 +81,9 @@ def render(records: list[dict[str, Any]], quarantined: dict, *, base: str, days:
             )
         rows.append(f"<tr><th>{_e(day)}</th>{''.join(cells)}</tr>")
     tables = sorted({r["table"] for r in records})
+    by_table: dict[tuple, dict[str, Any]] = {}
+    for r in records:
+        by_table.setdefault((r["day"], r["table"]), r)  # a table is validated by one suite a day
     trends = []
     for table in tables:
         series = []
@@ -88,7 +91,7 @@ def render(records: list[dict[str, Any]], quarantined: dict, *, base: str, days:
             if field == "quarantined":
                 values = [quarantined.get(day) for day in day_list] if table == "staging_summary" else None
             else:
-                values = [_first(by_key, day, table, field) for day in day_list]
+                values = [_number(by_table.get((day, table)), field) for day in day_list]
             if values is not None:
                 series.append(
                     f"<td><div class='label'>{_e(label)}</div>{sparkline(values)}<div class='last'>{_e(_last(values))}</div></td>"
@@ -115,9 +118,8 @@ suite on that day. {legend}</p>
 </body></html>"""
 
 
-def _first(by_key: dict, day, table: str, field: str):
-    values = [r[field] for (d, _), r in by_key.items() if d == day and r["table"] == table and r[field] is not None]
-    return float(values[0]) if values else None
+def _number(record: dict[str, Any] | None, field: str) -> float | None:
+    return float(record[field]) if record is not None and record[field] is not None else None
 
 
 def _last(values: list) -> str:
