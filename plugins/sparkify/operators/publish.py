@@ -42,11 +42,13 @@ class PublishDayOperator(BaseOperator):
         from sparkify.warehouse.connection import transaction
         from sparkify.warehouse.wap import publish_run
 
+        run_id = context.get("run_id")
         with transaction(self.conn_id) as (conn, dialect):
             audit = publish_run(conn, self.day)
-            validation = store.run_summary(conn, context["run_id"])
-        for table, asset in published_assets().items():
-            context["outlet_events"][asset].extra = {"day": self.day, "rows": audit[table], "validation": validation}
+            validation = store.run_summary(conn, run_id) if run_id else {}
+        if "outlet_events" in context:  # called by Airflow's task runner (not by hand, as a retry test does)
+            for table, asset in published_assets().items():
+                context["outlet_events"][asset].extra = {"day": self.day, "rows": audit[table], "validation": validation}
         self.log.info("Published day %s: rows per table %s; its schema is dropped", self.day, audit)
         return {"day": self.day, "published": audit, "validation": validation}
 
