@@ -16,18 +16,15 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
+from sparkify.local.scheduler_day import RunningAirflow
 from tests.integration.helpers import PAYLOADS, add_payloads, reset_warehouse
 from tests.session import ROOT, SAMPLE_LAKE, SESSION_DIR
 
@@ -52,23 +49,6 @@ FLAGS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def api(base: str, token: str, path: str, body: dict | None = None):
-    request = urllib.request.Request(
-        f"{base}/api/v2{path}",
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        method="POST" if body is not None else "GET",
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
-
-
 @pytest.fixture(scope="module")
 def airflow_ui(socket_warehouse):
     """`make airflow` over the public sample, one of whose days has an event with level "premium"
@@ -87,54 +67,28 @@ def airflow_ui(socket_warehouse):
     reset_warehouse(socket_warehouse)
     os.environ.pop("AIRFLOW_CONN_SPARKIFY_WAREHOUSE", None)  # given to the subprocess below, not left to other tests
 
-    port = free_port()
     home = SESSION_DIR / "airflow-ui"
-    env = dict(os.environ, AIRFLOW_HOME=str(home), AIRFLOW_CONN_SPARKIFY_WAREHOUSE=socket_warehouse.connection_json())
-    log = open(SESSION_DIR / "make-airflow.log", "w+")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sparkify.local.cli", "airflow", "--lake", str(lake), "--port", str(port)],
-        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    env = dict(os.environ, AIRFLOW_CONN_SPARKIFY_WAREHOUSE=socket_warehouse.connection_json())
+    airflow = RunningAirflow(lake=str(lake), home=home, env=env)
+    port = int(airflow.base.rsplit(":", 1)[1])
     try:
-        deadline = time.monotonic() + 300
-        while "Airflow is ready" not in Path(log.name).read_text():
-            assert process.poll() is None, Path(log.name).read_text()[-3000:]
-            assert time.monotonic() < deadline, Path(log.name).read_text()[-3000:]
-            time.sleep(1)
-        banner = Path(log.name).read_text()
-        base = re.search(r"Airflow is ready:\s+(\S+)", banner).group(1)
-        user, password = re.search(r"login:\s+(\S+) / (\S+)", banner).groups()
-
-        token_request = urllib.request.Request(
-            f"{base}/auth/token",
-            data=json.dumps({"username": user, "password": password}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(token_request, timeout=30) as response:
-            token = json.loads(response.read())["access_token"]
         runs = {day: f"ui_test_{day}" for day in (DAY, PAYLOAD_DAY)}
         for day, run_id in runs.items():
-            api(base, token, "/dags/sparkify/dagRuns", {"dag_run_id": run_id, "logical_date": f"{day}T00:00:00Z"})
+            airflow.trigger(day, run_id)
         states, tasks = {}, {}
-        deadline = time.monotonic() + 600
         for day, run_id in runs.items():
-            while (state := api(base, token, f"/dags/sparkify/dagRuns/{run_id}")["state"]) not in ("success", "failed"):
-                assert time.monotonic() < deadline, f"run {run_id} still {state}"
-                time.sleep(3)
-            states[day] = state
-            instances = api(base, token, f"/dags/sparkify/dagRuns/{run_id}/taskInstances")["task_instances"]
+            run, instances = airflow.wait(run_id, timeout=600)
+            states[day] = run["state"]
             tasks[day] = {t["task_id"]: t["state"] for t in instances}
+        banner = airflow.log_path.read_text()
+        user, password = re.search(r"login:\s+(\S+) / (\S+)", banner).groups()
         yield {
-            "base": base, "user": user, "password": password, "run_id": runs[DAY], "state": states[DAY], "tasks": tasks[DAY],
+            "base": airflow.base, "user": user, "password": password, "run_id": runs[DAY], "state": states[DAY], "tasks": tasks[DAY],
             "payload_run_id": runs[PAYLOAD_DAY], "payload_state": states[PAYLOAD_DAY], "payload_tasks": tasks[PAYLOAD_DAY],
+            "home": home,
         }  # fmt: skip
     finally:
-        process.send_signal(signal.SIGINT)  # Ctrl-C: the command stops its Airflow components
-        try:
-            process.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        airflow.stop()  # Ctrl-C: the command stops its Airflow components
         with socket.socket() as probe:  # the API server is gone with it
             assert probe.connect_ex(("127.0.0.1", port)) != 0, f"something still listens on port {port}"
 
@@ -171,6 +125,15 @@ def test_the_scheduler_ran_the_day_and_the_failed_check_blocked_downstream(airfl
     assert tasks["load_users"] == tasks["load_songplays"] == tasks["validate_referential_integrity"] == "upstream_failed"
     assert tasks["validate_staging_songs"] == tasks["validate_songs"] == "success"
     assert tasks["publish_data_docs"] == "success"
+
+
+def test_validation_task_processes_inherit_gx_from_the_scheduler(airflow_ui):
+    """WarmLocalExecutor imports GX in the scheduler before its worker processes fork: no
+    validation task process imports it again (each says so in its log)."""
+    logs = sorted(p for p in (airflow_ui["home"] / "logs").rglob("attempt=*.log") if p.parent.name.startswith("task_id=validate_"))
+    assert len(logs) >= 9 + 5  # the failed day's validations that ran, and the payload day's nine
+    for path in logs:
+        assert "Great Expectations: preloaded by the worker process" in path.read_text(), path
 
 
 def test_grid_shows_the_dag_and_its_task_states(page, airflow_ui):

@@ -11,19 +11,16 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from urllib.parse import unquote
 
 import pytest
 
+from sparkify.local.celery_shape import free_port
+from sparkify.local.scheduler_day import RunningAirflow, api
 from tests.integration.helpers import execute, reset_warehouse
-from tests.session import ROOT, SAMPLE_LAKE, SESSION_DIR
+from tests.session import SAMPLE_LAKE, SESSION_DIR
 
 DAYS = ("2018-11-10", "2018-11-11", "2018-11-12")
 BAD_DAY = "2018-11-11"
@@ -36,22 +33,6 @@ pytestmark = [
         reason="no Celery provider: `make test` installs requirements-celery.txt",
     ),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def api(base: str, token: str, path: str, body: dict | None = None):
-    request = urllib.request.Request(
-        f"{base}/api/v2{path}",
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
 
 
 def fetch(url: str, token: str) -> tuple[int, str]:
@@ -102,10 +83,8 @@ def cluster(tcp_warehouse, s3):
     embedded.ensure_database(tcp_warehouse, "airflow_cluster")
     os.environ.pop("AIRFLOW_CONN_SPARKIFY_WAREHOUSE", None)
     home = SESSION_DIR / "cluster"
-    port = free_port()
     env = dict(
         os.environ,
-        AIRFLOW_HOME=str(home),
         AIRFLOW_CONN_SPARKIFY_WAREHOUSE=tcp_warehouse.connection_json(),
         AIRFLOW_CONN_AWS_DEFAULT=aws_conn,
         AIRFLOW_VAR_SPARKIFY_DOCS=f"s3://{DOCS_BUCKET}/site",
@@ -113,45 +92,21 @@ def cluster(tcp_warehouse, s3):
             f"postgresql+psycopg2://postgres:{tcp_warehouse.password}@127.0.0.1:{tcp_warehouse.port}/airflow_cluster"
         ),
     )
-    log = open(SESSION_DIR / "make-airflow-celery.log", "w+")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sparkify.local.cli", "airflow", "--lake", f"s3://{LAKE_BUCKET}/sample", "--port", str(port),
-         "--executor", "celery", "--workers", "2"],
-        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    airflow = RunningAirflow(lake=f"s3://{LAKE_BUCKET}/sample", home=home, env=env, executor="celery", workers=2)
     try:
-        deadline = time.monotonic() + 300
-        while "Airflow is ready" not in (text := open(log.name).read()):
-            assert process.poll() is None, text[-3000:]
-            assert time.monotonic() < deadline, text[-3000:]
-            time.sleep(1)
-        base = re.search(r"Airflow is ready:\s+(\S+)", text).group(1)
-        user, password = re.search(r"login:\s+(\S+) / (\S+)", text).groups()
-        request = urllib.request.Request(
-            f"{base}/auth/token", data=json.dumps({"username": user, "password": password}).encode(),
-            headers={"Content-Type": "application/json"},
-        )  # fmt: skip
-        with urllib.request.urlopen(request, timeout=30) as response:
-            token = json.loads(response.read())["access_token"]
         runs = {day: f"cluster_{day}" for day in DAYS}
         for day, run_id in runs.items():
-            api(base, token, "/dags/sparkify/dagRuns", {"dag_run_id": run_id, "logical_date": f"{day}T00:00:00Z"})
+            airflow.trigger(day, run_id)
         states, tasks = {}, {}
-        deadline = time.monotonic() + 900
         for day, run_id in runs.items():
-            while (state := api(base, token, f"/dags/sparkify/dagRuns/{run_id}")["state"]) not in ("success", "failed"):
-                assert time.monotonic() < deadline, f"run {run_id} still {state}; workers: {_tails(home)}"
-                time.sleep(3)
-            states[day] = state
-            tasks[day] = api(base, token, f"/dags/sparkify/dagRuns/{run_id}/taskInstances")["task_instances"]
-        yield {"base": base, "token": token, "runs": runs, "states": states, "tasks": tasks, "home": home, "s3": client}
+            try:
+                run, tasks[day] = airflow.wait(run_id, timeout=900)
+            except TimeoutError as err:
+                raise AssertionError(f"{err}; workers: {_tails(home)}") from None
+            states[day] = run["state"]
+        yield {"base": airflow.base, "token": airflow.token, "runs": runs, "states": states, "tasks": tasks, "home": home, "s3": client}
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        airflow.stop()
 
 
 def _tails(home) -> str:
@@ -177,6 +132,18 @@ def test_tasks_ran_on_both_workers(cluster):
         if t["state"] in ("success", "failed") and t["operator"] != "EmptyOperator"
     }  # fmt: skip
     assert ran["worker1"] | ran["worker2"] == every
+
+
+def test_validation_task_processes_inherit_gx_from_the_warm_worker(cluster):
+    """sparkify.warm imports GX in each Celery worker before its pool forks: no validation task
+    process imports it again (each says so in its log)."""
+    logs = sorted(p for w in ("worker1", "worker2") for p in (cluster["home"] / "workers" / w / "logs").rglob("attempt=*.log")
+                  if p.parent.name.startswith("task_id=validate_"))  # fmt: skip
+    assert len(logs) == 9 + 5 + 9
+    for path in logs:
+        text = path.read_text()
+        assert "Great Expectations: preloaded by the worker process" in text, path
+        assert "imported by this task process" not in text, path
 
 
 def test_every_extra_link_returns_its_own_page_through_the_api_server(cluster):

@@ -42,7 +42,9 @@ def ui_env(lake: str, port: int, warehouse_conn: str, executor: str = "local") -
         {
             # The venv's airflow and python, whether or not the venv is activated.
             "PATH": os.pathsep.join([bin_dir, env.get("PATH", "")]),
-            "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor" if executor == "celery" else "LocalExecutor",
+            # Both executors' worker processes import GX once, before forking task processes (sparkify.warm).
+            "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor" if executor == "celery" else "sparkify.warm.WarmLocalExecutor",
+            "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "sparkify.warm.CELERY_CONFIG",
             # Workers on other machines (Celery) reach the API server and verify its tokens.
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
             "AIRFLOW__API_AUTH__JWT_SECRET": env.get("AIRFLOW__API_AUTH__JWT_SECRET") or secrets.token_urlsafe(32),

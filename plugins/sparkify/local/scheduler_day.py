@@ -1,0 +1,130 @@
+"""One day through a real scheduler, set up the way `make airflow` sets it up (for make bench).
+
+Starts `python -m sparkify.local.cli airflow` (api-server, scheduler, dag-processor; with
+``executor="celery"`` also Redis and Celery workers) in its own Airflow home, triggers one day
+through the REST API, waits for the run and reads the run's and its task instances' times back
+from the API: what a user of the UI waits for, GX start-up in every task process included.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+
+from sparkify.local.airflow_home import DAG_ID
+from sparkify.local.celery_shape import free_port
+from sparkify.settings import project_root
+
+
+def api(base: str, token: str, path: str, body: dict | None = None):
+    request = urllib.request.Request(
+        f"{base}/api/v2{path}",
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+class RunningAirflow:
+    """`make airflow` in the background: its URL and an API token once it says it is ready."""
+
+    def __init__(self, *, lake: str, home: Path, env: dict[str, str], executor: str = "local", workers: int = 2, timeout: float = 300):
+        home.mkdir(parents=True, exist_ok=True)
+        self.log_path = home / "make-airflow.log"
+        self.home = home
+        log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "sparkify.local.cli", "airflow", "--lake", lake, "--port", str(free_port()),
+             "--executor", executor, "--workers", str(workers)],
+            env=dict(env, AIRFLOW_HOME=str(home)), cwd=project_root(), stdout=log, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        log.close()
+        deadline = time.monotonic() + timeout
+        while "Airflow is ready" not in (text := self.log_path.read_text()):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"make airflow did not become ready; its output:\n{text[-3000:]}")
+            time.sleep(1)
+        self.base = re.search(r"Airflow is ready:\s+(\S+)", text).group(1)
+        user, password = re.search(r"login:\s+(\S+) / (\S+)", text).groups()
+        request = urllib.request.Request(
+            f"{self.base}/auth/token", data=json.dumps({"username": user, "password": password}).encode(),
+            headers={"Content-Type": "application/json"},
+        )  # fmt: skip
+        with urllib.request.urlopen(request, timeout=30) as response:
+            self.token = json.loads(response.read())["access_token"]
+
+    def api(self, path: str, body: dict | None = None):
+        return api(self.base, self.token, path, body)
+
+    def trigger(self, day: str, run_id: str) -> None:
+        self.api(f"/dags/{DAG_ID}/dagRuns", {"dag_run_id": run_id, "logical_date": f"{day}T00:00:00Z"})
+
+    def wait(self, run_id: str, timeout: float = 900) -> tuple[dict, list[dict]]:
+        """Wait for a run to end: (the run, its task instances)."""
+        deadline = time.monotonic() + timeout
+        while (run := self.api(f"/dags/{DAG_ID}/dagRuns/{run_id}"))["state"] not in ("success", "failed"):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"run {run_id} still {run['state']} after {timeout:.0f}s; logs in {self.home / 'logs'}")
+            time.sleep(0.5)
+        return run, self.api(f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances")["task_instances"]
+
+    def run_day(self, day: str, run_id: str, timeout: float = 900) -> tuple[dict, list[dict]]:
+        """Trigger ``day`` and wait for the run to end."""
+        self.trigger(day, run_id)
+        return self.wait(run_id, timeout)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _seconds(start: str, end: str) -> float:
+    return (datetime.fromisoformat(end.replace("Z", "+00:00")) - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
+
+
+def day_figures(run: dict, tasks: list[dict]) -> dict:
+    """The run's seconds from queued to ended; median validation and load task durations and their ratio."""
+    if run["state"] != "success":
+        failed = sorted(t["task_id"] for t in tasks if t["state"] != "success")
+        raise RuntimeError(f"the scheduler's run {run['dag_run_id']} ended {run['state']}; not successful: {failed}")
+    validations = [t["duration"] for t in tasks if t["task_id"].startswith("validate_")]
+    loads = [t["duration"] for t in tasks if t["task_id"].startswith("load_")]
+    gx, load = statistics.median(validations), statistics.median(loads)
+    return {
+        "day_seconds": round(_seconds(run["queued_at"], run["end_date"]), 2),
+        "validation_task_median_seconds": round(gx, 3),
+        "load_task_median_seconds": round(load, 3),
+        "gx_task_ratio": round(gx / load, 2),
+        "tasks": len(tasks),
+    }
+
+
+def measure(
+    *, lake: str, days: tuple[str, str], home: Path, warehouse_conn: str, executor: str, extra_env: dict[str, str] | None = None
+) -> dict:
+    """Start Airflow, run the first day to warm it up (DAG parsed, workers up), then the second, measured."""
+    env = dict(os.environ, AIRFLOW_CONN_SPARKIFY_WAREHOUSE=warehouse_conn, **(extra_env or {}))
+    airflow = RunningAirflow(lake=lake, home=home, env=env, executor=executor)
+    try:
+        first = day_figures(*airflow.run_day(days[0], f"bench_{executor}_{days[0]}"))
+        figures = day_figures(*airflow.run_day(days[1], f"bench_{executor}_{days[1]}"))
+        figures["first_run_day_seconds"] = first["day_seconds"]
+        return figures
+    finally:
+        airflow.stop()
