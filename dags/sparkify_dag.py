@@ -7,9 +7,11 @@ One run = one UTC day (the run's logical date, `ds`), written, audited, then pub
 1. `prepare_warehouse` creates the published tables (DDL of the warehouse's dialect) and the
    run's empty schema.
 2. `stage_events` copies `log_data/YYYY/MM/YYYY-MM-DD-events.json` into the run's
-   `staging_events` (columns by the lake's `log_json_path.json`); `stage_songs` copies every
-   song file into `staging_songs`. Lines that cannot be staged go to the run's `quarantine`
-   table (file, line, text, reason). `validate_quarantine` checks every line is accounted for
+   `staging_events` (columns by the lake's `log_json_path.json`); `stage_songs` copies the song
+   files new or changed since the published catalog (manifest `public.song_files`) into
+   `staging_songs`; the `songs` and `artists` copies are those songs plus the rest of the
+   catalog. Lines that cannot be staged go to the run's `quarantine` table (file, line, text,
+   reason). `validate_quarantine` checks every line is accounted for
    and the quarantined share is under the threshold; each staging table is validated too.
 3. Loads write the run's audit copies of `songs`, `artists`, `users`, `songplays` (the day) and
    `time` (the day); each is validated right after, and `referential_integrity` checks the
@@ -86,7 +88,9 @@ def sparkify():
         key=EVENTS_KEY,
         jsonpaths_key="log_json_path.json",
     )
-    stage_songs = StageJsonOperator(task_id="stage_songs", table="staging_songs", key="song_data", record_format="document")
+    stage_songs = StageJsonOperator(
+        task_id="stage_songs", table="staging_songs", key="song_data", record_format="document", only_changed_files=True
+    )
     validate_staging_events = GxValidationOperator(
         task_id="validate_staging_events",
         suite="staging_events",

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,8 +25,21 @@ class LocalLake:
 
     def list_json(self, prefix: str) -> list[str]:
         """Keys of every *.json below a prefix, sorted."""
-        base = self.root / prefix
-        return sorted(p.relative_to(self.root).as_posix() for p in base.rglob("*.json") if p.is_file())
+        return [key for key, _, _ in self.list_json_versions(prefix)]
+
+    def list_json_versions(self, prefix: str) -> list[tuple[str, int, str]]:
+        """(key, size, version) of every *.json below a prefix, sorted; the version is the mtime in ns."""
+        found = []
+        for path in (self.root / prefix).rglob("*.json"):
+            stat = path.stat()
+            if path.is_file():
+                found.append((path.relative_to(self.root).as_posix(), stat.st_size, str(stat.st_mtime_ns)))
+        return sorted(found)
+
+    @contextmanager
+    def readable(self, keys: list[str]):
+        """The lake itself: its files are already on this machine."""
+        yield self
 
     def iter_lines(self, key: str) -> Iterator[bytes]:
         with (self.root / key).open("rb") as handle:
@@ -69,13 +85,29 @@ class S3Lake:
             raise
 
     def list_json(self, prefix: str) -> list[str]:
-        keys = []
+        return [key for key, _, _ in self.list_json_versions(prefix)]
+
+    def list_json_versions(self, prefix: str) -> list[tuple[str, int, str]]:
+        """(key, size, version) of every *.json below a prefix, sorted; the version is the ETag."""
+        found = []
         start = f"{self._key(prefix).rstrip('/')}/"
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=start):
             for item in page.get("Contents", []):
                 if item["Key"].endswith(".json"):
-                    keys.append(item["Key"][len(self.prefix) + 1 :] if self.prefix else item["Key"])
-        return sorted(keys)
+                    key = item["Key"][len(self.prefix) + 1 :] if self.prefix else item["Key"]
+                    found.append((key, item["Size"], item["ETag"].strip('"')))
+        return sorted(found)
+
+    @contextmanager
+    def readable(self, keys: list[str]):
+        """The objects downloaded to a temporary folder (streamed to disk, several at once), as a
+        lake whose names stay the s3:// URLs; the folder is removed afterwards."""
+        with tempfile.TemporaryDirectory(prefix="sparkify-s3-") as folder:
+            downloaded = DownloadedLake(self, Path(folder))
+            if keys:
+                with ThreadPoolExecutor(max_workers=min(8, len(keys))) as pool:
+                    list(pool.map(downloaded.fetch, keys))
+            yield downloaded
 
     def iter_lines(self, key: str) -> Iterator[bytes]:
         """The object's lines, streamed (the object is never held in memory)."""
@@ -89,6 +121,12 @@ class S3Lake:
         if rest:
             yield rest
 
+    def write_manifest(self, key: str, keys: list[str]) -> str:
+        """A Redshift COPY manifest listing ``keys`` (every one mandatory), written under the lake; its URL."""
+        entries = [{"url": self.name(k), "mandatory": True} for k in keys]
+        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=json.dumps({"entries": entries}).encode())
+        return self.name(key)
+
     def read_bytes(self, key: str) -> bytes:
         return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
 
@@ -96,8 +134,26 @@ class S3Lake:
         return f"s3://{self.bucket}/{self._key(key)}"
 
     def local_path(self, key: str) -> str | None:
-        """None: S3 objects are streamed line by line, never copied to local disk whole."""
+        """None: an S3 object is read where it is; ``readable()`` gives local copies for the fast path."""
         return None
+
+
+class DownloadedLake(LocalLake):
+    """Objects of an S3 lake copied into a local folder: read locally, named by their S3 URLs."""
+
+    def __init__(self, source: S3Lake, folder: Path):
+        super().__init__(folder)
+        self.source = source
+        self.url = source.url
+
+    def fetch(self, key: str) -> None:
+        target = self.root / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # download_file streams in parts to disk: the process never holds the object.
+        self.source.client.download_file(self.source.bucket, self.source._key(key), str(target))
+
+    def name(self, key: str) -> str:
+        return self.source.name(key)
 
 
 def open_lake(root: str, *, aws_conn_id: str | None = None) -> LocalLake | S3Lake:

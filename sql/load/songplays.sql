@@ -1,7 +1,7 @@
 -- songplays (the run's audit copy): one row per NextSong event of the day. publish_day replaces
 -- the day's partition of public.songplays with it, so re-runs and backfills never duplicate rows.
 -- songplay_id is an md5 of the event's identity (ts, user, session, item): stable across runs.
--- Songs and artists are matched against this run's audit copies (the whole staged catalog).
+-- Songs and artists are matched against this run's audit copies (the whole catalog, see songs.sql).
 delete from songplays;
 
 insert into songplays (

@@ -48,6 +48,17 @@ create table if not exists public.users (
 );
 create index if not exists users_user_id_idx on public.users (user_id);
 
+-- The song files of the published catalog (the manifest): key, size and version (the local
+-- file's mtime in ns, or the S3 ETag) when staged. stage_songs stages only files that are new or
+-- differ from this; publish_day records what its run staged. A file removed from the lake keeps
+-- its row and its songs (published songplays refer to them).
+create table if not exists public.song_files (
+    file_key     text,
+    size         bigint,
+    version      text,
+    published_on date
+);
+
 -- One row per song_id.
 create table if not exists public.songs (
     song_id   text,

@@ -54,6 +54,16 @@ create table if not exists public.users (
 diststyle all
 sortkey (user_id);
 
+-- The song files of the published catalog (the manifest); see sql/postgres/create_tables.sql.
+create table if not exists public.song_files (
+    file_key     varchar(1024),
+    size         bigint,
+    version      varchar(256),
+    published_on date
+)
+diststyle all
+sortkey (file_key);
+
 create table if not exists public.songs (
     song_id   varchar(32),
     title     varchar(512),

@@ -39,6 +39,9 @@ create table staging_songs (
 )
 diststyle even;
 
+-- The song files this run staged (new or changed since the published manifest, public.song_files).
+create table staged_song_files (like public.song_files);
+
 -- The day this run processes (read by checks that bound events to the day).
 create table run_context (
     day date not null

@@ -42,8 +42,8 @@ def summarise(results: list[dict[str, Any]], counts: dict[str, Any]) -> dict[str
     for day in results:
         xcom = day["xcom"]
         staged_events += (xcom.get("stage_events", {}).get("return_value") or {}).get("loaded", 0)
-        songs = (xcom.get("stage_songs", {}).get("return_value") or {}).get("loaded")
-        staged_songs = songs if songs is not None else staged_songs
+        # Each day stages only the song files new or changed since the published catalog: the sum is the run's.
+        staged_songs += (xcom.get("stage_songs", {}).get("return_value") or {}).get("loaded", 0)
         for task_id, state in sorted(day["tasks"].items()):
             if not task_id.startswith("validate_"):
                 continue
@@ -79,6 +79,11 @@ def summarise(results: list[dict[str, Any]], counts: dict[str, Any]) -> dict[str
                 "quarantined": sum(
                     (d["xcom"].get(t, {}).get("return_value") or {}).get("quarantined", 0) for t in ("stage_events", "stage_songs")
                 ),
+                # The catalog's manifest: song files staged (new or changed) and skipped (unchanged).
+                "song_files": {
+                    "staged": (d["xcom"].get("stage_songs", {}).get("return_value") or {}).get("files", 0),
+                    "unchanged": (d["xcom"].get("stage_songs", {}).get("return_value") or {}).get("unchanged_files", 0),
+                },
             }
             for d in results
         ],

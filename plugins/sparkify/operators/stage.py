@@ -21,6 +21,9 @@ class StageJsonOperator(BaseOperator):
     ``key`` is a file (one day's NDJSON log) or a prefix (every ``*.json`` below it, one object
     per file). Columns follow ``jsonpaths_key`` (a Redshift JSONPaths file in the lake, matched by
     position) or, without it, the JSON field named like each column ('auto').
+
+    ``only_changed_files=True`` (staging_songs): only the files below the prefix that are new or
+    changed since the published catalog's manifest are staged (sparkify.staging.catalog).
     """
 
     template_fields: Sequence[str] = ("lake_root", "key", "jsonpaths_key", "day")
@@ -37,9 +40,12 @@ class StageJsonOperator(BaseOperator):
         day: str = DAY,
         conn_id: str = WAREHOUSE_CONN_ID,
         aws_conn_id: str = AWS_CONN_ID,
+        only_changed_files: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if only_changed_files and table != "staging_songs":
+            raise ValueError(f"StageJsonOperator: only_changed_files applies to staging_songs (the catalog's manifest), not {table}.")
         if table not in STAGING_TABLES:
             raise ValueError(f"StageJsonOperator: table={table!r} is not one of {', '.join(STAGING_TABLES)}.")
         if record_format not in FORMATS:
@@ -52,6 +58,7 @@ class StageJsonOperator(BaseOperator):
         self.day = day
         self.conn_id = conn_id
         self.aws_conn_id = aws_conn_id
+        self.only_changed_files = only_changed_files
 
     def execute(self, context) -> dict[str, Any]:
         from airflow.sdk.exceptions import AirflowFailException
@@ -70,9 +77,10 @@ class StageJsonOperator(BaseOperator):
                 )
             keys = [self.key]
         else:
-            keys = lake.list_json(self.key)
-            if not keys:
+            listed = lake.list_json_versions(self.key)
+            if not listed:
                 raise FileNotFoundError(f"No *.json files under {lake.name(self.key)}.")
+            keys = [key for key, _, _ in listed]
         jsonpaths = None
         if self.jsonpaths_key:
             if not lake.is_file(self.jsonpaths_key):
@@ -80,13 +88,26 @@ class StageJsonOperator(BaseOperator):
             jsonpaths = read_jsonpaths(lake.read_bytes(self.jsonpaths_key).decode("utf-8"), source=lake.name(self.jsonpaths_key))
         ndjson = self.record_format == "ndjson"
         source = STAGING_SOURCES[self.table]
+        skipped = 0
         with transaction(self.conn_id, schema=run_schema(self.day)) as (conn, dialect):
+            if self.only_changed_files:
+                from sparkify.staging import catalog
+
+                with conn.cursor() as cur:
+                    changes = catalog.delta(listed, catalog.published_manifest(cur))
+                    catalog.record_staged(cur, changes.changed, dialect=dialect)
+                keys, skipped = changes.keys, changes.unchanged
+                self.log.info(
+                    "Song files under %s: %s new or changed since the published catalog (staged), %s unchanged (skipped), "
+                    "%s gone from the lake (their songs stay published)",
+                    lake.name(self.key), len(keys), changes.unchanged, changes.removed,
+                )  # fmt: skip
             if dialect == "redshift":
                 from sparkify.warehouse.redshift import copy_to_redshift
 
                 counts = copy_to_redshift(
                     conn, table=self.table, lake=lake, key=self.key, keys=keys, jsonpaths_key=self.jsonpaths_key,
-                    ndjson=ndjson, aws_conn_id=self.aws_conn_id, day=self.day, source=source,
+                    ndjson=ndjson, aws_conn_id=self.aws_conn_id, day=self.day, source=source, only_keys=self.only_changed_files,
                 )  # fmt: skip
             else:
                 counts = copy_to_postgres(
@@ -111,4 +132,5 @@ class StageJsonOperator(BaseOperator):
             "loaded": counts.loaded,
             "blank_lines": counts.blank_lines,
             "quarantined": counts.quarantined,
+            "unchanged_files": skipped,
         }

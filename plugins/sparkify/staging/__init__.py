@@ -46,7 +46,7 @@ def copy_to_postgres(
 ) -> StageCounts:
     """Replace the rows of a staging table with the records of the files, on the caller's transaction.
 
-    Local files whose paths are top-level fields go the fast way (``fast_path``); anything else,
+    Files (local, or S3 objects downloaded first) whose paths are top-level fields go the fast way (``fast_path``); anything else,
     and anything the fast path gives up on, goes line by line. With ``source`` (events or songs)
     each bad line or file goes to the run's quarantine with its file, line, text and reason;
     without, the first one raises StagingError naming the file and line.
@@ -62,12 +62,17 @@ def copy_to_postgres(
         cur.execute(f"delete from {table}")
         if source is not None:
             cur.execute("delete from quarantine where source = %s", (source,))
-        counts = stage_fast(cur, table=table, columns=columns, types=types, lake=lake, keys=keys, jsonpaths=jsonpaths, ndjson=ndjson)
-        if counts is None:
-            counts = stage_line_by_line(
-                cur, table=table, columns=columns, types=types, lake=lake, keys=keys, jsonpaths=jsonpaths, ndjson=ndjson,
-                day=day, source=source,
-            )  # fmt: skip
+        # S3 objects are downloaded to a temporary folder first (streamed to disk): both paths then
+        # read local files, and errors and the quarantine still name the s3:// objects.
+        with lake.readable(keys) as readable:
+            counts = stage_fast(
+                cur, table=table, columns=columns, types=types, lake=readable, keys=keys, jsonpaths=jsonpaths, ndjson=ndjson
+            )
+            if counts is None:
+                counts = stage_line_by_line(
+                    cur, table=table, columns=columns, types=types, lake=readable, keys=keys, jsonpaths=jsonpaths, ndjson=ndjson,
+                    day=day, source=source,
+                )  # fmt: skip
         cur.execute(f"analyze {table}")  # statistics for the checks and loads that read it next
     # No commit here: the caller's transaction commits the delete, the COPY and the quarantine together.
     log.info(

@@ -28,11 +28,13 @@ def copy_auth(aws_conn_id: str | None) -> tuple[str, dict[str, str]]:
 
 
 def render_copy(
-    table: str, *, source: str, jsonpaths: str | None, region: str, auth_clause: str, auth_params: dict[str, str]
-) -> tuple[str, dict[str, Any]]:
-    """The COPY statement of sql/redshift/stage_<table>.sql and its bind parameters."""
+    table: str, *, source: str, jsonpaths: str | None, region: str, auth_clause: str, auth_params: dict[str, str],
+    manifest: bool = False,
+) -> tuple[str, dict[str, Any]]:  # fmt: skip
+    """The COPY statement of sql/redshift/stage_<table>.sql and its bind parameters (``manifest``:
+    the source is a Redshift manifest listing the files to load)."""
     name = table.removeprefix("staging_")
-    sql = load(f"redshift/stage_{name}.sql", auth_clause=auth_clause)
+    sql = load(f"redshift/stage_{name}.sql", auth_clause=auth_clause, manifest=manifest)
     params: dict[str, Any] = {"source": source, "region": region, **auth_params}
     if jsonpaths is not None:
         params["jsonpaths"] = jsonpaths
@@ -41,10 +43,14 @@ def render_copy(
 
 def copy_to_redshift(
     conn, *, table: str, lake, key: str, keys: list[str], jsonpaths_key: str | None, ndjson: bool, aws_conn_id: str | None,
-    day: str, source: str,
+    day: str, source: str, only_keys: bool = False,
 ) -> StageCounts:  # fmt: skip
     """Replace a staging table with COPY from S3 (DELETE, not TRUNCATE: one transaction); lines
-    COPY rejects, and events that break the staging rules, go to the run's quarantine."""
+    COPY rejects, and events that break the staging rules, go to the run's quarantine.
+
+    ``only_keys``: COPY just ``keys`` (the catalog's new or changed song files) through a Redshift
+    manifest written next to the lake (``_sparkify/manifests/``), not everything under ``key``.
+    """
     from sparkify.lake import S3Lake
 
     if not isinstance(lake, S3Lake):
@@ -53,9 +59,13 @@ def copy_to_redshift(
 
     region = AwsBaseHook(aws_conn_id=aws_conn_id, client_type="s3").conn_region_name or "us-east-1"
     auth_clause, auth_params = copy_auth(aws_conn_id)
+    copy_source = lake.name(key)
+    if only_keys and keys:
+        copy_source = lake.write_manifest(f"_sparkify/manifests/{day}-{table}.manifest", keys)
     sql, params = render_copy(
         table,
-        source=lake.name(key),
+        manifest=only_keys,
+        source=copy_source,
         jsonpaths=lake.name(jsonpaths_key) if jsonpaths_key else None,
         region=region,
         auth_clause=auth_clause,
@@ -69,10 +79,12 @@ def copy_to_redshift(
     with conn.cursor() as cur:
         cur.execute(f"delete from {table}")
         cur.execute("delete from quarantine where source = %s", (source,))
-        log.info("COPY %s from %s (%s)", table, params["source"], auth_clause.split()[0])
-        cur.execute(sql, params)
-        cur.execute("select pg_last_copy_count()")
-        copied = cur.fetchone()[0]
+        copied = 0
+        if keys or not only_keys:  # nothing new or changed: nothing to COPY
+            log.info("COPY %s from %s (%s)", table, params["source"], auth_clause.split()[0])
+            cur.execute(sql, params)
+            cur.execute("select pg_last_copy_count()")
+            copied = cur.fetchone()[0]
         run_script(conn, load("redshift/quarantine_copy_errors.sql"), {"day": day, "source": source})
         if table == "staging_events":
             run_script(conn, load("redshift/quarantine_events.sql"), {"day": day, "file": lake.name(key)})
