@@ -143,25 +143,69 @@ def _level(user: User, ts: int) -> str:
 
 
 def day_events(rng: random.Random, day: date, n_events: int, users: list[User], songs: list[Song], session_base: int):
-    """n_events event records of one UTC day, sorted by ts."""
+    """n_events event records of one UTC day, sorted by ts (held in memory: small days only)."""
+    sessions = [session_base]
+    events = sorted(_day_records(rng, day, n_events, users, songs, sessions), key=_order)
+    return events, sessions[0]
+
+
+def _order(record: dict) -> tuple[int, int, int]:
+    return record["ts"], record["sessionId"], record["itemInSession"]
+
+
+def write_day(path: Path, rng: random.Random, day: date, n_events: int, users: list[User], songs: list[Song], session_base: int) -> int:
+    """Write one day's events to ``path`` in ts order with bounded memory; returns the last session number.
+
+    The records are generated in session order (the same draws as day_events, so the same file),
+    spread over 24 hourly bucket files by ts, and each bucket is sorted alone: at most about an
+    hour of a day is in memory at once (a 1M-event day held whole took over 1 GB).
+    """
+    import tempfile
+
+    sessions = [session_base]
+    with tempfile.TemporaryDirectory(prefix="sparkify-generate-", dir=path.parent) as folder:
+        buckets = [open(Path(folder) / f"{hour:02d}.tsv", "w+", encoding="utf-8") for hour in range(24)]
+        day_ms = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1000)
+        try:
+            for record in _day_records(rng, day, n_events, users, songs, sessions):
+                line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+                ts, session, item = _order(record)
+                buckets[min(23, (ts - day_ms) // 3_600_000)].write(f"{ts}\t{session}\t{item}\t{line}\n")
+            with path.open("w", encoding="utf-8") as handle:
+                for bucket in buckets:
+                    bucket.seek(0)
+                    rows = [row.rstrip("\n").split("\t", 3) for row in bucket]
+                    rows.sort(key=lambda r: (int(r[0]), int(r[1]), int(r[2])))
+                    handle.writelines(r[3] + "\n" for r in rows)
+                    del rows
+        finally:
+            for bucket in buckets:
+                bucket.close()
+    return sessions[0]
+
+
+def _day_records(rng: random.Random, day: date, n_events: int, users: list[User], songs: list[Song], sessions: list[int]):
+    """Yield n_events records of one day in session order; ``sessions[0]`` ends as the last session number."""
     day_ms = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1000)
     end_ms = day_ms + 86_400_000
-    events = []
-    session = session_base
-    while len(events) < n_events:
+    count = 0
+    session = sessions[0]
+    while count < n_events:
         session += 1
         ts = day_ms + rng.randrange(0, 86_400_000 - 60_000)
         logged_out = rng.random() < 0.05
         user = None if logged_out else rng.choice(users)
         for item in range(rng.randint(1, 40)):
-            if len(events) >= n_events or ts >= end_ms:
+            if count >= n_events or ts >= end_ms:
                 break
             if user is None:
                 page, method = rng.choice((("Home", "GET"), ("Login", "PUT"), ("About", "GET"), ("Help", "GET")))
                 record = dict.fromkeys(EVENT_FIELDS)
                 record.update(auth="Logged Out", itemInSession=item, level="free", method=method, page=page,
                               sessionId=session, status=200, ts=ts, userId="")  # fmt: skip
-                events.append(record)
+                count += 1
+                sessions[0] = session
+                yield record
                 ts += rng.randint(1_000, 30_000)
                 continue
             plays = rng.random() < 0.82
@@ -182,9 +226,10 @@ def day_events(rng: random.Random, day: date, n_events: int, users: list[User], 
                 ts += int((record["length"] or 200) * 1000)
             else:
                 ts += rng.randint(1_000, 60_000)
-            events.append(record)
-    events.sort(key=lambda e: (e["ts"], e["sessionId"], e["itemInSession"]))
-    return events, session
+            count += 1
+            sessions[0] = session
+            yield record
+    sessions[0] = session
 
 
 def generate(
@@ -203,15 +248,11 @@ def generate(
     written = {"songs": songs, "days": [], "events": 0}
     for n in range(days):
         day = first + timedelta(days=n)
-        records, session = day_events(rng, day, events, user_list, song_list, session)
         folder = out / "log_data" / f"{day:%Y}" / f"{day:%m}"
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{day.isoformat()}-events.json"
-        with path.open("w", encoding="utf-8") as handle:
-            for record in records:
-                handle.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+        session = write_day(folder / f"{day.isoformat()}-events.json", rng, day, events, user_list, song_list, session)
         written["days"].append(day.isoformat())
-        written["events"] += len(records)
+        written["events"] += events
     return written
 
 
