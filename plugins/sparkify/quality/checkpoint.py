@@ -10,6 +10,7 @@ only through the ${SPARKIFY_WAREHOUSE_URL} substitution, set here from the Airfl
 from __future__ import annotations
 
 import atexit
+import json
 import logging
 import os
 import shutil
@@ -33,14 +34,49 @@ _contexts: dict[str, Any] = {}
 _private_root: list[Path] = []
 
 
+# The result format a task's checkpoint runs with: pass or fail per expectation and nothing else
+# (no metric beyond the one that decides it). Expectations that fail are then computed again with
+# the committed checkpoint's own format (counts, unexpected values and their rows), so every
+# failure keeps its full report; passing ones report their outcome. Measured on 200,000 events
+# (make bench's validation step): the committed format 7.8 s for the 9 suites, this one 4.9 s.
+PASS_FAIL_FORMAT = {"result_format": "BOOLEAN_ONLY"}
+
+
 def private_project() -> Path:
-    """This process's own copy of the committed GX project (made once, removed at exit)."""
+    """This process's own copy of the committed GX project (made once, removed at exit); its
+    checkpoints run with PASS_FAIL_FORMAT (see detail_failures)."""
     if not _private_root:
         folder = Path(tempfile.mkdtemp(prefix="sparkify-gx-"))
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
         shutil.copytree(gx_dir(), folder / "gx", ignore=shutil.ignore_patterns("uncommitted", "notebooks", ".ipynb_checkpoints"))
+        for path in (folder / "gx" / "checkpoints").glob("*.json"):
+            config = json.loads(path.read_text())
+            config["result_format"] = PASS_FAIL_FORMAT
+            path.write_text(json.dumps(config, indent=2))
         _private_root.append(folder / "gx")
     return _private_root[0]
+
+
+def committed_result_format(name: str) -> dict:
+    """The result format of the committed checkpoint ``name`` (gx/checkpoints/<name>.json)."""
+    return json.loads((gx_dir() / "checkpoints" / f"{name}.json").read_text())["result_format"]
+
+
+def detail_failures(checkpoint, validation, *, name: str, expectation_parameters: dict) -> int:
+    """Compute each failed expectation again with the committed checkpoint's result format, on
+    the same batch, and put that report in its place; returns how many were detailed."""
+    failed = [item for item in validation.results if not item.success]
+    if not failed:
+        return 0
+    result_format = committed_result_format(name)
+    batch = checkpoint.validation_definitions[0].batch_definition.get_batch()
+    for item in failed:
+        detailed = batch.validate(
+            item.expectation_config.to_domain_obj(), result_format=result_format, expectation_parameters=expectation_parameters
+        )
+        item.result = detailed.result
+        item.exception_info = detailed.exception_info
+    return len(failed)
 
 
 def context(conn_id: str, *, schema: str | None = None, authoring: bool = False):
@@ -96,8 +132,11 @@ def validate(
     checkpoint = ctx.checkpoints.get(name)
     started = time.perf_counter()
     result = checkpoint.run(run_id=RunIdentifier(run_name=run_name), expectation_parameters=expectation_parameters or {})
-    duration = time.perf_counter() - started
     (identifier, validation), *_ = result.run_results.items()
+    detailed = detail_failures(checkpoint, validation, name=name, expectation_parameters=expectation_parameters or {})
+    duration = time.perf_counter() - started
+    if detailed:
+        log.info("Suite %s: %s failed expectation(s) computed again in full detail", name, detailed)
     page = page_path(ctx, identifier)
     suite = ctx.suites.get(validation.suite_name)
     summary = summarise(validation, suite=suite, page=page, docs_location=docs_location, parameters=expectation_parameters or {})
@@ -113,7 +152,7 @@ def validate(
         "failed_critical": summary["failed_critical"],
         "failed_warning": summary["failed_warning"],
         "unexpected_count": sum(f["unexpected_count"] or 0 for f in summary["failures"] if isinstance(f["unexpected_count"], int)),
-        "row_count": row_count(validation),
+        "row_count": row_count(validation) if row_count(validation) is not None else table_rows(conn_id, schema, summary["table"]),
         "duration_seconds": round(duration, 3),
         "run_time": run_time,
         "batch_identifier": batch_identifier,
@@ -137,6 +176,19 @@ def row_count(validation) -> int | None:
         if isinstance(result.get("element_count"), int):
             counts.append(result["element_count"])
     return max(counts) if counts else None
+
+
+def table_rows(conn_id: str, schema: str | None, table: str | None) -> int | None:
+    """Rows of the validated table (a passing run's results do not carry counts): one count(*)."""
+    import re
+
+    from sparkify.warehouse.connection import transaction
+
+    if not table or not re.fullmatch(r"[a-z_][a-z0-9_]*", table):
+        return None
+    with transaction(conn_id, schema=schema) as (conn, _), conn.cursor() as cur:
+        cur.execute(f"select count(*) from {table}")
+        return cur.fetchone()[0]
 
 
 def page_path(ctx, identifier) -> str | None:
