@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 
 from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.render.renderer.site_builder import FALSEY_YAML_STRINGS, DefaultSiteIndexBuilder
+from great_expectations.render.renderer.site_index_page_renderer import SiteIndexPageRenderer
 from great_expectations.render.view import DefaultJinjaIndexPageView, DefaultJinjaPageView
 from jinja2 import FileSystemBytecodeCache, pass_context
 
@@ -49,6 +50,13 @@ def _bytecode_cache() -> FileSystemBytecodeCache:
     return _AtomicBytecodeCache(folder)
 
 
+class _Html(str):
+    """HTML this module rendered itself (through GX's own view): passed on as it is, never copied."""
+
+    def __deepcopy__(self, memo):
+        return self
+
+
 def _text(value):
     """A plain string as HTML text (quotes too); anything else unchanged."""
     return html.escape(value, quote=True) if isinstance(value, str) else value
@@ -60,6 +68,8 @@ class _EscapingViewMixin:
     @pass_context
     def render_content_block(self, jinja_context, content_block, index=None, content_block_id=None, render_to_markdown=False):
         if not render_to_markdown:
+            if isinstance(content_block, _Html):
+                return content_block
             if isinstance(content_block, str):
                 return _text(content_block)
             if isinstance(content_block, list):
@@ -83,6 +93,51 @@ class CachedIndexPageView(_EscapingViewMixin, DefaultJinjaIndexPageView):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.env.bytecode_cache = _bytecode_cache()
+
+
+class FastSiteIndexPageRenderer(SiteIndexPageRenderer):
+    """GX's index renderer, with each distinct cell of the validations table rendered once.
+
+    GX builds three template objects per listed result (status, batch, suite link), deep-copies
+    them and renders each through Jinja: with 1,000 results that was most of a publish. The
+    cells take few distinct values (two statuses, a batch and a link per suite), so each distinct
+    one is rendered once, by GX's own templates, and the same HTML is reused; the page is
+    identical (tests/unit/quality/test_views.py compares it with GX's).
+    """
+
+    @classmethod
+    def _generate_validation_results_link_table(cls, index_links_dict):
+        links = index_links_dict.get("validations_links", [])
+        table = super()._generate_validation_results_link_table({"validations_links": []})  # columns, options, styling
+        view = CachedIndexPageView()
+        jinja_context = view.env.from_string("").new_context({})
+        rendered: dict[tuple, _Html] = {}
+
+        def cell(key: tuple, make) -> _Html:
+            if key not in rendered:
+                rendered[key] = _Html(view.render_content_block(jinja_context, make().to_json_dict()))
+            return rendered[key]
+
+        for link in links:
+            success = link.get("validation_success")
+            batch = (link.get("batch_identifier"), link.get("batch_kwargs"), link.get("batch_spec"))
+            suite = (link.get("expectation_suite_name"), link.get("expectation_suite_filepath"))
+            table.table_data.append(
+                {
+                    "validation_success": cell(("status", bool(success)), lambda: cls._render_validation_success_cell(success)),
+                    "run_time": cls._get_formatted_datetime(link.get("run_time")),
+                    "_run_time_sort": cls._get_timestamp(link.get("run_time")),
+                    "run_name": link.get("run_name"),
+                    "batch_identifier": cell(("batch", repr(batch)), lambda: cls._render_batch_id_cell(*batch)),
+                    "_batch_identifier_sort": link.get("batch_identifier"),
+                    "expectation_suite_name": cell(("suite", *suite), lambda: cls._render_expectation_suite_cell(*suite)),
+                    "_expectation_suite_name_sort": link.get("expectation_suite_name"),
+                    "_table_row_link_path": link.get("filepath"),
+                    "_validation_success_text": "Success" if success else "Failed",
+                    "asset_name": link.get("asset_name"),
+                }
+            )
+        return table
 
 
 class CachedSiteIndexBuilder(DefaultSiteIndexBuilder):
