@@ -113,9 +113,9 @@ class FastSiteIndexPageRenderer(SiteIndexPageRenderer):
         jinja_context = view.env.from_string("").new_context({})
         rendered: dict[tuple, _Html] = {}
 
-        def cell(key: tuple, make) -> _Html:
+        def cell(key: tuple, make, *args) -> _Html:
             if key not in rendered:
-                rendered[key] = _Html(view.render_content_block(jinja_context, make().to_json_dict()))
+                rendered[key] = _Html(view.render_content_block(jinja_context, make(*args).to_json_dict()))
             return rendered[key]
 
         for link in links:
@@ -124,13 +124,13 @@ class FastSiteIndexPageRenderer(SiteIndexPageRenderer):
             suite = (link.get("expectation_suite_name"), link.get("expectation_suite_filepath"))
             table.table_data.append(
                 {
-                    "validation_success": cell(("status", bool(success)), lambda: cls._render_validation_success_cell(success)),
+                    "validation_success": cell(("status", bool(success)), cls._render_validation_success_cell, success),
                     "run_time": cls._get_formatted_datetime(link.get("run_time")),
                     "_run_time_sort": cls._get_timestamp(link.get("run_time")),
                     "run_name": link.get("run_name"),
-                    "batch_identifier": cell(("batch", repr(batch)), lambda: cls._render_batch_id_cell(*batch)),
+                    "batch_identifier": cell(("batch", repr(batch)), cls._render_batch_id_cell, *batch),
                     "_batch_identifier_sort": link.get("batch_identifier"),
-                    "expectation_suite_name": cell(("suite", *suite), lambda: cls._render_expectation_suite_cell(*suite)),
+                    "expectation_suite_name": cell(("suite", *suite), cls._render_expectation_suite_cell, *suite),
                     "_expectation_suite_name_sort": link.get("expectation_suite_name"),
                     "_table_row_link_path": link.get("filepath"),
                     "_validation_success_text": "Success" if success else "Failed",
