@@ -58,9 +58,9 @@ def with_fields(lines: list[bytes], index: int, drop: tuple = (), **changes) -> 
     lines[index] = json.dumps({**record, **changes}).encode() + b"\n"
 
 
-def quarantine(server, *, published: bool) -> list[tuple]:
-    table = "public.quarantine" if published else "wap_20181102.quarantine"
-    where = "where day = '2018-11-02'" if published else ""
+def quarantine(server, *, published: bool, day: str = "2018-11-02") -> list[tuple]:
+    table = "public.quarantine" if published else f"wap_{day.replace('-', '')}.quarantine"
+    where = f"where day = '{day}'" if published else ""
     return execute(server, f"select source, file, line_number, raw, reason from {table} {where} order by source, file, line_number")
 
 
@@ -165,8 +165,13 @@ def test_bad_song_files_are_quarantined_and_two_objects_are_two_songs(socket_war
     # 2 bad files of 43 (4.7%) is over the default 1%: this lake's owner raises the threshold.
     monkeypatch.setenv("AIRFLOW_VAR_SPARKIFY_MAX_QUARANTINE_RATE", "0.1")
     code, summary, runs = run_three_days(socket_warehouse, path, "songs")
-    assert code == 0 and runs[DAY]["published"] and runs[DAY]["quarantined"] == 2
-    rows = quarantine(socket_warehouse, published=True)
+    # The first day stages every song file (the catalog's manifest is empty) and quarantines the
+    # two bad ones; the next days find them unchanged and stage no song file at all.
+    assert code == 0 and runs[FIRST]["published"] and runs[FIRST]["quarantined"] == 2
+    assert (
+        runs[DAY]["published"] and runs[DAY]["quarantined"] == 0 and runs[DAY]["song_files"] == {"staged": 0, "unchanged": len(songs) + 3}
+    )
+    rows = quarantine(socket_warehouse, published=True, day=FIRST)
     assert [(r[0], Path(r[1]).name, r[2], r[3]) for r in rows] == [
         ("songs", "empty.json", 1, ""),
         ("songs", "malformed.json", 1, '{"song_id": "SOBROKEN", "title": '),
