@@ -149,8 +149,13 @@ class DownloadedLake(LocalLake):
     def fetch(self, key: str) -> None:
         target = self.root / key
         target.parent.mkdir(parents=True, exist_ok=True)
-        # download_file streams in parts to disk: the process never holds the object.
-        self.source.client.download_file(self.source.bucket, self.source._key(key), str(target))
+        # One GET streamed to disk in 1 MB chunks: the process never holds the object. (boto3's
+        # download_file splits big objects into ranged GETs on 10 threads: measured against moto's
+        # server, 24 s for a 1M-event day against 0.7 s for this, and a higher memory peak.)
+        body = self.source.client.get_object(Bucket=self.source.bucket, Key=self.source._key(key))["Body"]
+        with open(target, "wb") as handle:
+            for chunk in body.iter_chunks(chunk_size=1 << 20):
+                handle.write(chunk)
 
     def name(self, key: str) -> str:
         return self.source.name(key)
