@@ -12,20 +12,22 @@ from tests.integration.helpers import reset_warehouse, sample_with_a_bad_level, 
 from tests.session import ROOT, SAMPLE_LAKE, SESSION_DIR
 
 
-def make_run(server, lake, day: str, tag: str) -> tuple[int, str, dict]:
+def make_run(server, lake, day: str, tag: str, *options: str) -> tuple[int, str, dict]:
     use_warehouse(server)
     home = SESSION_DIR / f"run-output-{tag}"
     env = dict(os.environ, AIRFLOW_HOME=str(home / "airflow"), SPARKIFY_BUILD_DIR=str(home / "build"))
     done = subprocess.run(
-        [sys.executable, "-m", "sparkify.local.cli", "run", "--lake", str(lake), "--start", day, "--end", day],
+        [sys.executable, "-m", "sparkify.local.cli", "run", "--lake", str(lake), "--start", day, "--end", day, *options],
         env=env, cwd=ROOT, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
     return done.returncode, done.stdout, json.loads((home / "build" / "run-summary.json").read_text())
 
 
 def test_a_missing_day_file_is_the_root_cause(socket_warehouse):
     reset_warehouse(socket_warehouse)
-    code, out, summary = make_run(socket_warehouse, SAMPLE_LAKE, "2018-12-01", "missing")
+    # --stop-warehouse as make demo passes it (the project's embedded server; not running here).
+    code, out, summary = make_run(socket_warehouse, SAMPLE_LAKE, "2018-12-01", "missing", "--stop-warehouse")
     assert code == 1
     causes = summary["root_causes"]
     assert [c["task_id"] for c in causes] == ["stage_events"]

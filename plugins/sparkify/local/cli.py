@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.stop_warehouse:
             from sparkify.local import embedded
 
-            embedded.stop(runner.warehouse_dir() / "pgdata")
+            embedded.stop(warehouse_dir() / "pgdata")
 
 
 if __name__ == "__main__":
