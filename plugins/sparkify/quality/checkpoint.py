@@ -152,7 +152,7 @@ def validate(
         "failed_critical": summary["failed_critical"],
         "failed_warning": summary["failed_warning"],
         "unexpected_count": sum(f["unexpected_count"] or 0 for f in summary["failures"] if isinstance(f["unexpected_count"], int)),
-        "row_count": row_count(validation) if row_count(validation) is not None else table_rows(conn_id, schema, summary["table"]),
+        "row_count": rows if (rows := row_count(validation)) is not None else table_rows(conn_id, schema, summary["table"]),
         "duration_seconds": round(duration, 3),
         "run_time": run_time,
         "batch_identifier": batch_identifier,
