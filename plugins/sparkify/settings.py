@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+DAG_ID = "sparkify"  # the DAG whose validations fill the results store and the Data Docs site
 WAREHOUSE_CONN_ID = "sparkify_warehouse"
 AWS_CONN_ID = "aws_default"
 LAKE_VARIABLE = "sparkify_lake"

@@ -8,8 +8,6 @@ from pathlib import Path
 
 from sparkify.settings import LAKE_VARIABLE, WAREHOUSE_CONN_ID, project_root
 
-DAG_ID = "sparkify"
-
 
 def airflow_home() -> Path:
     """The project's Airflow home: .airflow/ in the project folder (SPARKIFY_AIRFLOW_HOME overrides it)."""

@@ -16,9 +16,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sparkify.local.airflow_home import DAG_ID, airflow_env, ensure_airflow_db, ensure_warehouse
+from sparkify.local.airflow_home import airflow_env, ensure_airflow_db, ensure_warehouse
 from sparkify.local.report import print_summary, say, summarise, table_counts
-from sparkify.settings import WAREHOUSE_CONN_ID, build_dir, gx_dir, project_root
+from sparkify.settings import DAG_ID, WAREHOUSE_CONN_ID, build_dir, gx_dir, project_root
 
 
 def days(start: str, end: str) -> list[date]:

@@ -20,9 +20,8 @@ import urllib.request
 from datetime import datetime
 from pathlib import Path
 
-from sparkify.local.airflow_home import DAG_ID
 from sparkify.local.celery_shape import free_port
-from sparkify.settings import project_root
+from sparkify.settings import DAG_ID, project_root
 
 
 def api(base: str, token: str, path: str, body: dict | None = None):

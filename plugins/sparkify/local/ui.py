@@ -22,8 +22,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from sparkify.local.airflow_home import DAG_ID, airflow_env, airflow_home, ensure_airflow_db, ensure_warehouse
-from sparkify.settings import project_root
+from sparkify.local.airflow_home import airflow_env, airflow_home, ensure_airflow_db, ensure_warehouse
+from sparkify.settings import DAG_ID, project_root
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor")
 EXECUTORS = ("local", "celery")

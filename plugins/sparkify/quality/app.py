@@ -7,8 +7,10 @@ a task's extra link works whichever worker ran it.
 
 Pages need the same login as the Airflow UI: the request must carry the UI's JWT (the ``_token``
 cookie the UI keeps, or an ``Authorization: Bearer`` header). A browser without one is sent to the
-Airflow login page and comes back to the page it asked for. GX's own static files (``static/``:
-styles, scripts, images; no data) are served without a login.
+Airflow login page and comes back to the page it asked for. Every page of the site shows results of
+the DAG ``sparkify``, so a logged-in user whom the auth manager does not allow to read that DAG's
+task instances gets 403 (quality.access). GX's own static files (``static/``: styles, scripts,
+images; no data) are served without a login.
 
 Every response is sandboxed (``Content-Security-Policy: sandbox allow-scripts allow-popups``): a
 page runs in an opaque origin, so nothing in it, even a script that got past the escaping of
@@ -23,8 +25,10 @@ import mimetypes
 import posixpath
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+
+from sparkify.quality.access import DOCS_COOKIE, forbidden, login, not_logged_in, readable_dags
 
 URL_PREFIX = "/sparkify-docs"
 SECURITY_HEADERS = {
@@ -34,7 +38,6 @@ SECURITY_HEADERS = {
 }
 PUBLIC_FOLDER = "static"
 FONT_TYPES = {".woff2": "font/woff2", ".woff": "font/woff", ".ttf": "font/ttf"}
-DOCS_COOKIE = "sparkify_docs_token"
 
 
 def docs_location() -> str:
@@ -98,23 +101,6 @@ def read_s3(url: str, path: str, *, aws_conn_id: str) -> bytes | None:
         raise
 
 
-async def authenticated_token(request: Request) -> str | None:
-    """The request's valid Airflow JWT (Bearer header, the UI's cookie, or the docs cookie), else None."""
-    from airflow.api_fastapi.app import get_auth_manager
-    from airflow.api_fastapi.auth.managers.base_auth_manager import COOKIE_NAME_JWT_TOKEN
-
-    header = request.headers.get("authorization", "")
-    candidates = [header[7:]] if header.lower().startswith("bearer ") else []
-    candidates += [request.cookies.get(COOKIE_NAME_JWT_TOKEN), request.cookies.get(DOCS_COOKIE)]
-    for token in filter(None, candidates):
-        try:
-            await get_auth_manager().get_user_from_token(token)
-        except Exception:  # expired, revoked or forged: treat as not logged in
-            continue
-        return token
-    return None
-
-
 def create_app() -> FastAPI:
     app = FastAPI(title="Sparkify Data Docs", docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -137,16 +123,16 @@ def create_app() -> FastAPI:
     async def page(path: str, request: Request):
         from starlette.concurrency import run_in_threadpool
 
-        from sparkify.settings import AWS_CONN_ID
+        from sparkify.settings import AWS_CONN_ID, DAG_ID
 
         relative = site_path(path)
-        token = await authenticated_token(request)
-        if not (relative is not None and is_public(relative)) and not token:
-            from airflow.api_fastapi.app import get_auth_manager
-
-            if "text/html" in request.headers.get("accept", ""):
-                return RedirectResponse(get_auth_manager().get_url_login(next_url=str(request.url)), status_code=303)
-            raise HTTPException(status_code=401, detail="Not authenticated: log in to Airflow first.")
+        user = await login(request)
+        token = user.token if user else None
+        if not (relative is not None and is_public(relative)):
+            if user is None:
+                return not_logged_in(request)
+            if not await run_in_threadpool(readable_dags, user.user, {DAG_ID}):
+                raise forbidden(user.user, "its Data Docs pages", {DAG_ID})
         location = await run_in_threadpool(docs_location)
         media_type = mimetypes.guess_type(relative or "")[0] or FONT_TYPES.get(Path(relative or "").suffix, "application/octet-stream")
         headers = {"Cache-Control": "no-cache"}

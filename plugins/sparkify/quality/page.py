@@ -4,7 +4,8 @@ its Data Docs page and its task instance; per-table trends of rows, unexpected v
 lines and validation time over the same days.
 
 It reads the shared results store (quality.store) and public.quarantine through the warehouse
-connection: no second copy of the data. Same login as the UI. The page is plain HTML and inline
+connection: no second copy of the data. Same login as the UI, and only for a user who may read
+the DAG's task instances (quality.access). The page is plain HTML and inline
 SVG built on the server: no script runs in it (its CSP allows none), and every value is escaped.
 """
 
@@ -14,8 +15,8 @@ import html
 from datetime import date
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import HTMLResponse
 
 URL_PREFIX = "/sparkify-quality"
 HEADERS = {
@@ -154,15 +155,16 @@ def create_app() -> FastAPI:
     async def page(request: Request, days: int = Query(30, ge=1, le=1000)):
         from starlette.concurrency import run_in_threadpool
 
-        from sparkify.quality.app import authenticated_token
-        from sparkify.settings import WAREHOUSE_CONN_ID
+        from sparkify.quality.access import forbidden, login, not_logged_in, readable_dags
+        from sparkify.settings import DAG_ID, WAREHOUSE_CONN_ID
 
-        if not await authenticated_token(request):
-            from airflow.api_fastapi.app import get_auth_manager
-
-            if "text/html" in request.headers.get("accept", ""):
-                return RedirectResponse(get_auth_manager().get_url_login(next_url=str(request.url)), status_code=303)
-            raise HTTPException(status_code=401, detail="Not authenticated: log in to Airflow first.")
+        user = await login(request)
+        if user is None:
+            return not_logged_in(request)
+        # The store holds the validations of one DAG: its results are shown only to a user who
+        # may read that DAG's task instances, and nothing is read from the warehouse otherwise.
+        if not await run_in_threadpool(readable_dags, user.user, {DAG_ID}):
+            raise forbidden(user.user, "its data quality page", {DAG_ID})
         records, quarantined = await run_in_threadpool(load, WAREHOUSE_CONN_ID, days)
         from airflow.configuration import conf
 
