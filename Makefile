@@ -13,7 +13,7 @@ PORT ?= 8080
 EXECUTOR ?= local
 WORKERS ?= 2
 
-.PHONY: install demo run airflow airflow-env notebook system-packages test bench lint format warehouse-start warehouse-stop generate clean
+.PHONY: install demo run airflow airflow-env notebook system-packages test test-fast bench lint format warehouse-start warehouse-stop generate clean
 
 # requirements.txt pins the whole dependency closure, so pip need not resolve (--no-deps);
 # byte-compiling afterwards on every core is faster than pip's one-file-at-a-time compile.
@@ -86,11 +86,19 @@ system-packages:
 	|| { $$sudo apt-get update -qq >/dev/null 2>&1 && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null 2>&1; } \
 	|| echo "make: apt-get could not install$$missing: their tests will be skipped"
 
+# Every tier, on TEST_WORKERS pytest-xdist workers (each with its own servers, Airflow home and
+# ports); a test file stays on one worker (its module fixtures are built once), heaviest first.
+TEST_WORKERS ?= 2
 test: $(BIN)/.installed-test $(BIN)/.installed-celery $(BIN)/.installed-jupyter system-packages
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15 tests
+
+# Unit and DAG tests only: no server, no DAG run, seconds.
+test-fast: $(BIN)/.installed-test
+	$(PY) -m pytest -q -m "unit or dags" tests
 
 # The scale benchmark (generates and caches a 10 x 1M-event lake under .lakes/ first): build/bench.json.
-bench: $(BIN)/.installed
+# It needs moto (the S3 staging step's local S3 server), pinned with the test tools.
+bench: $(BIN)/.installed-test
 	$(PY) -m sparkify.local.bench $(ARGS)
 
 lint: $(BIN)/.installed-test

@@ -35,6 +35,41 @@ def tcp_warehouse():
     embedded.stop(server.pgdata)
 
 
+# Tiers, from the folder a test sits in; test_celery_cluster.py is the cluster tier.
+TIERS = {"unit": "unit", "dags": "dags", "integration": "integration", "browser": "browser"}
+CLUSTER_FILES = {"test_celery_cluster.py"}
+# Rough seconds per file on the 2-core machine (from --durations): the heaviest files go first, so
+# that pytest-xdist's file-by-file scheduling (--dist loadfile) does not leave one long file for last.
+COST = {
+    "test_sample_month.py": 520,
+    "test_celery_cluster.py": 220,
+    "test_warehouse_matrix.py": 200,
+    "test_shared_results.py": 200,
+    "test_airflow_ui.py": 150,
+    "test_bad_input.py": 140,
+    "test_faults.py": 140,
+    "test_validation_failures.py": 110,
+    "test_bench.py": 100,
+    "test_notebooks.py": 90,
+    "test_alerts.py": 80,
+    "test_s3.py": 70,
+}
+
+
+def tier(path) -> str:
+    if path.name in CLUSTER_FILES:
+        return "cluster"
+    return next((TIERS[part] for part in path.parts if part in TIERS), "unit")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Mark each test with its tier, and put the heaviest files first (stable within a file)."""
+    for item in items:
+        item.add_marker(getattr(pytest.mark, tier(item.path)))
+    position = {item: n for n, item in enumerate(items)}
+    items.sort(key=lambda item: (-COST.get(item.path.name, 30 if tier(item.path) != "unit" else 0), position[item]))
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Remove the session folder (servers are stopped by their fixtures before this runs)."""
     if not os.environ.get("SPARKIFY_KEEP_TEST_DIR"):

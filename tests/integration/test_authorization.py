@@ -23,8 +23,6 @@ import pytest
 from sparkify.local.celery_shape import free_port
 from tests.session import ROOT, SESSION_DIR
 
-pytestmark = pytest.mark.integration
-
 FAB = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
 PAGE = "validations/songs/run-2018-11-15/20181115T000000Z/sparkify_warehouse-songs.html"
 PAGE_BODY = b"<!doctype html><title>songs</title><p>songs on 2018-11-15: 71 rows</p>"

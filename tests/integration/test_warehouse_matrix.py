@@ -1,5 +1,6 @@
-"""The supported PostgreSQL majors, each a real server over TCP with a password: the public
-sample through the real DAG, then a broken day that must fail with its message and publish nothing.
+"""The supported PostgreSQL majors, each a real server over TCP with a password: the days of the
+public sample that run every load path, through the real DAG, then a broken day that must fail
+with its message and publish nothing.
 
 16 runs the month in test_sample_month.py (socket and TCP servers); here it runs the broken day.
 A major whose server is not installed is skipped with the reason, unless SPARKIFY_REQUIRE_MAJORS
@@ -18,9 +19,9 @@ from sparkify.names import suites
 from tests.integration.helpers import checksums, run_pipeline, sample_with_a_bad_level
 from tests.session import SAMPLE_LAKE, SESSION_DIR, TEST_PASSWORD
 
-EXPECTED_TABLES = {"songplays": 6820, "users": 97, "songs": 71, "artists": 69, "time": 6813}
 BAD_DAY = "2018-11-15"
-FULL_MONTH = (15, 17, 18)
+FEW_DAYS_MAJORS = (15, 17, 18)
+DAYS = ("2018-11-21", "2018-11-13", "2018-11-15")  # in this order: see test_sql_paths_then_a_broken_day
 
 
 def _required() -> set[int]:
@@ -54,16 +55,43 @@ def test_server_is_the_major_over_tcp_with_a_password(server):
         assert int(cur.fetchone()[0]) // 10000 == server.major
 
 
-def test_sample_month_then_a_broken_day(server):
-    if server.major in FULL_MONTH:
-        code, summary = run_pipeline(server, SAMPLE_LAKE, "2018-11-01", "2018-11-30", fresh=True, tag=f"pg{server.major}-month")
-        assert code == 0, [v for v in summary["validations"] if not v["success"]]
-        assert summary["staged"] == {"events": 8056, "songs": 71}
-        assert summary["tables"] == EXPECTED_TABLES
-        assert summary["songplays_with_song"] == 1
-        assert len(summary["validations"]) == 30 * len(suites())
-        assert all(v["success"] for v in summary["validations"])
-        assert all(r["published"] for r in summary["runs"])
+def expected_for(days: tuple[str, ...]) -> tuple[dict[str, int], dict[str, str]]:
+    """Table counts and each user's level after loading ``days`` of the sample, read from the lake
+    itself (plays, distinct start times, the level of each user's latest event)."""
+    import json
+
+    plays, users, starts = 0, {}, set()
+    for day in days:
+        for line in (SAMPLE_LAKE / "log_data" / day[:4] / day[5:7] / f"{day}-events.json").read_text().splitlines():
+            event = json.loads(line)
+            if event["page"] == "NextSong":
+                plays += 1
+                starts.add(event["ts"])
+            if event["userId"] and (event["userId"] not in users or event["ts"] >= users[event["userId"]][0]):
+                users[event["userId"]] = (event["ts"], event["level"])
+    tables = {"songplays": plays, "users": len(users), "songs": 71, "artists": 69, "time": len(starts)}
+    return tables, {user: level for user, (_, level) in users.items()}
+
+
+def test_sql_paths_then_a_broken_day(server):
+    """The fewest days that run every load path: a matched play (11-21), an older day after a newer
+    one (11-13: user 88's newer 'paid' stays), a level change (11-15: user 49 turns paid), a re-run
+    (11-21 again: same tables), then the broken day. 16 runs the whole month in test_sample_month.py."""
+    from tests.integration.helpers import execute
+
+    if server.major in FEW_DAYS_MAJORS:
+        for n, day in enumerate(DAYS):
+            code, summary = run_pipeline(server, SAMPLE_LAKE, day, day, fresh=(n == 0), tag=f"pg{server.major}-{day}")
+            assert code == 0, [v for v in summary["validations"] if not v["success"]]
+            assert len(summary["validations"]) == len(suites()) and all(v["success"] for v in summary["validations"])
+            assert all(r["published"] for r in summary["runs"])
+        tables, levels = expected_for(DAYS)
+        assert summary["tables"] == tables and summary["songplays_with_song"] == 1
+        assert dict(execute(server, "select user_id, level from users")) == levels
+        assert levels["88"] == "paid" and levels["49"] == "paid"  # the days above do exercise both level rules
+        loaded = checksums(server)
+        code, summary = run_pipeline(server, SAMPLE_LAKE, DAYS[0], DAYS[0], fresh=False, tag=f"pg{server.major}-rerun")
+        assert code == 0 and checksums(server) == loaded
     else:
         code, summary = run_pipeline(server, SAMPLE_LAKE, BAD_DAY, BAD_DAY, fresh=True, tag=f"pg{server.major}-clean-day")
         assert code == 0 and all(v["success"] for v in summary["validations"]) and len(summary["validations"]) == 9
