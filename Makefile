@@ -15,24 +15,31 @@ WORKERS ?= 2
 
 .PHONY: install demo run airflow airflow-env notebook system-packages test test-fast bench lint format warehouse-start warehouse-stop generate clean
 
-# requirements.txt pins the whole dependency closure, so pip need not resolve (--no-deps);
-# byte-compiling afterwards on every core is faster than pip's one-file-at-a-time compile.
+# requirements.txt pins the whole dependency closure, so nothing needs resolving (--no-deps).
+# uv (from PyPI, into the venv) installs it in seconds; pip installs it where uv cannot.
+# Byte-compiling afterwards on every core is faster than a one-file-at-a-time compile.
+UV_VERSION := 0.13.9
+PIP_INSTALL = $(BIN)/pip install --quiet --disable-pip-version-check --no-deps
+INSTALL = { $(BIN)/uv pip install --quiet --python $(PY) --no-deps $(1) \
+	|| { echo "make: uv could not install $(1); installing with pip" >&2; $(PIP_INSTALL) $(1); }; }
+
 $(BIN)/.installed: requirements.txt pyproject.toml plugins/sparkify/quality/offline.py
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-compile -r requirements.txt
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PIP_INSTALL) uv==$(UV_VERSION) || echo "make: no uv; pip installs the requirements" >&2
+	$(call INSTALL,-r requirements.txt)
+	$(call INSTALL,-e .)
 	$(BIN)/pip check >&2
 	$(BIN)/python -m sparkify.quality.offline >&2
 	-$(BIN)/python -m compileall -q -j 0 $(VENV)/lib > /dev/null 2>&1
 	touch $@
 
 $(BIN)/.installed-test: $(BIN)/.installed requirements-test.txt
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -r requirements-test.txt
+	$(call INSTALL,-r requirements-test.txt)
 	$(BIN)/pip check
 	touch $@
 
 $(BIN)/.installed-celery: $(BIN)/.installed requirements-celery.txt
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -r requirements-celery.txt
+	$(call INSTALL,-r requirements-celery.txt)
 	$(BIN)/pip check
 	touch $@
 
@@ -47,7 +54,7 @@ demo: $(BIN)/.installed $(DEMO_LAKE)/log_json_path.json
 	status=$$?; echo "make demo: $$(( $$(date +%s) - start ))s for the DAG runs (the embedded warehouse is stopped)"; exit $$status
 
 run: $(BIN)/.installed
-	$(PY) -m sparkify.local.cli run --lake "$(LAKE)" --start $(START) --end $(END) $(if $(filter 1,$(FRESH)),--fresh,)
+	$(PY) -m sparkify.local.cli run --lake "$(LAKE)" --start $(START) --end $(END) $(if $(filter 1,$(FRESH)),--fresh,) $(if $(JOBS),--jobs $(JOBS),)
 
 # The Airflow UI on localhost:$(PORT) over LAKE (default: the generated demo lake); Ctrl-C stops it.
 # EXECUTOR=celery WORKERS=N: the distributed shape (Redis broker, metadata DB on PostgreSQL, N
@@ -63,7 +70,7 @@ airflow-env: $(BIN)/.installed
 # JupyterLab on the project's venv (kernel with the pipeline's packages) for gx/notebooks/; its
 # closure is pinned in requirements-notebook.txt. As root (containers, CI) it needs --allow-root.
 $(BIN)/.installed-jupyter: $(BIN)/.installed-test requirements-notebook.txt
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -r requirements-notebook.txt
+	$(call INSTALL,-r requirements-notebook.txt)
 	$(BIN)/pip check
 	touch $@
 

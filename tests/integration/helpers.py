@@ -18,11 +18,14 @@ def use_warehouse(server) -> None:
     os.environ["AIRFLOW_CONN_SPARKIFY_WAREHOUSE"] = server.connection_json()
 
 
-def run_pipeline(server, lake: Path | str, start: str, end: str, *, fresh: bool, tag: str, conf: dict | None = None) -> tuple[int, dict]:
+def run_pipeline(
+    server, lake: Path | str, start: str, end: str, *, fresh: bool, tag: str, conf: dict | None = None, jobs: int = 1,
+    backwards: bool = False,
+) -> tuple[int, dict]:  # fmt: skip
     """Run the real DAG day by day (runner.run); returns the exit status and the run summary."""
     use_warehouse(server)
     summary_path = SESSION_DIR / f"summary-{tag}.json"
-    code = runner.run(str(lake), start, end, fresh=fresh, summary_path=summary_path, conf=conf)
+    code = runner.run(str(lake), start, end, fresh=fresh, summary_path=summary_path, conf=conf, jobs=jobs, backwards=backwards)
     return code, json.loads(summary_path.read_text())
 
 

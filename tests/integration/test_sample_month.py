@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -15,6 +16,7 @@ from tests.session import SAMPLE_LAKE, SESSION_DIR, TEST_PASSWORD
 
 EXPECTED_TABLES = {"songplays": 6820, "users": 97, "songs": 71, "artists": 69, "time": 6813}
 SUITES_PER_DAY = len(suites())  # every committed checkpoint runs once a day
+JOBS = Path(os.environ["SPARKIFY_BUILD_DIR"]) / "jobs"  # make run's jobs write the days they ran there
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +62,6 @@ def test_one_match_between_plays_and_songs(in_order, socket_warehouse):
 
 
 def test_users_carry_the_level_of_their_latest_event(in_order, socket_warehouse):
-    import json
-
     from tests.integration.helpers import execute
 
     latest: dict[str, tuple[int, str]] = {}
@@ -74,13 +74,18 @@ def test_users_carry_the_level_of_their_latest_event(in_order, socket_warehouse)
     assert stored == {user: level for user, (_, level) in latest.items()}
 
 
-def test_reverse_order_and_rerun_give_identical_tables_over_tcp(in_order, tcp_warehouse):
-    """Days in reverse order, then a day re-run, on a password-protected TCP server."""
+def test_reverse_order_two_at_once_and_rerun_give_identical_tables_over_tcp(in_order, tcp_warehouse):
+    """The month newest day first, two days at once (make run's jobs: one process each), then a
+    day re-run, on a password-protected TCP server: the same tables as the in-order run."""
     _, _, expected = in_order
-    days = [f"2018-11-{d:02d}" for d in range(30, 0, -1)]
-    for n, day in enumerate(days):
-        code, _ = run_pipeline(tcp_warehouse, SAMPLE_LAKE, day, day, fresh=(n == 0), tag=f"rev-{day}")
-        assert code == 0, day
+    code, summary = run_pipeline(tcp_warehouse, SAMPLE_LAKE, "2018-11-01", "2018-11-30", fresh=True, tag="rev-jobs", jobs=2,
+                                 backwards=True)  # fmt: skip
+    assert code == 0, [v for v in summary["validations"] if not v["success"]]
+    assert [r["date"] for r in summary["runs"]] == [f"2018-11-{d:02d}" for d in range(1, 31)]  # the summary is in date order
+    jobs = [[json.loads(line)["date"] for line in path.read_text().splitlines()] for path in sorted(JOBS.glob("job*.jsonl"))]
+    assert jobs == [[f"2018-11-{d:02d}" for d in range(30, 0, -2)], [f"2018-11-{d:02d}" for d in range(29, 0, -2)]]
+    assert summary["tables"] == EXPECTED_TABLES and summary["songplays_with_song"] == 1
+    assert len(summary["validations"]) == 30 * SUITES_PER_DAY
     assert checksums(tcp_warehouse) == expected
     code, summary = run_pipeline(tcp_warehouse, SAMPLE_LAKE, "2018-11-15", "2018-11-15", fresh=False, tag="rerun")
     assert code == 0
@@ -92,7 +97,7 @@ def test_the_password_never_leaves_the_connection(in_order, tcp_warehouse):
     """After the TCP runs: no trace of the password in gx/, Data Docs, XCom or task logs."""
     import sqlite3
 
-    if not any(SESSION_DIR.glob("summary-rev-*.json")):
+    if not (SESSION_DIR / "summary-rev-jobs.json").is_file():
         pytest.skip("needs the TCP runs of the previous test")
     places = [Path(os.environ["SPARKIFY_GX_DIR"]), Path(os.environ["AIRFLOW_VAR_SPARKIFY_DOCS"]),
               Path(os.environ["SPARKIFY_BUILD_DIR"]), Path(os.environ["AIRFLOW_HOME"]) / "logs"]  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,6 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--end", required=True, help="last day, YYYY-MM-DD")
     run.add_argument("--fresh", action="store_true", help="start from an empty warehouse")
     run.add_argument("--stop-warehouse", action="store_true", help="stop the embedded server at the end")
+    run.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                     help="days run at once, one process each (default: the machine's cores; 1: one after another)")  # fmt: skip
+    run.add_argument("--backwards", action="store_true", help="run the newest day first")
 
     ui = sub.add_parser("airflow", help="the Airflow UI on localhost (api-server, scheduler, dag-processor)")
     ui.add_argument("--lake", required=True, help="lake root: a folder or an s3:// URL")
@@ -64,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     from sparkify.local.airflow_home import warehouse_dir
 
     try:
-        return runner.run(args.lake, args.start, args.end, fresh=args.fresh)
+        return runner.run(args.lake, args.start, args.end, fresh=args.fresh, jobs=args.jobs, backwards=args.backwards)
     finally:
         if args.stop_warehouse:
             from sparkify.local import embedded

@@ -1,7 +1,8 @@
 """Run the DAG over a lake and a date range in one process (make run / make demo).
 
 Each day is one real DAG run (``dag.test``): the same tasks, templates and task states as the
-scheduler would produce, without starting a scheduler. The run summary is written to
+scheduler would produce, without starting a scheduler. Several days can run at once, one process
+each (sparkify.local.parallel). The run summary, days in date order, is written to
 build/run-summary.json.
 """
 
@@ -69,8 +70,9 @@ def fresh_start(conn_id: str) -> None:
         shutil.rmtree(gx_dir() / "uncommitted" / sub, ignore_errors=True)
 
 
-def run_days(day_list: list[date], *, log_file: Path, quiet: bool = False, conf: dict | None = None) -> list[dict[str, Any]]:
-    """Run the DAG once per day; returns, per day, the run state and each task's state and XCom."""
+def run_days(day_list: list[date], *, log_file: Path, quiet: bool = False, conf: dict | None = None, on_day=None) -> list[dict[str, Any]]:
+    """Run the DAG once per day; returns, per day, the run state and each task's state and XCom
+    (``on_day(result)`` is called as each day finishes)."""
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(str(project_root() / "dags"))
@@ -87,14 +89,18 @@ def run_days(day_list: list[date], *, log_file: Path, quiet: bool = False, conf:
         with _output_to(log_file):
             run = dag.test(logical_date=_utc_midnight(day), run_conf=conf)
         results.append(collect_run(run, day, seconds=time.monotonic() - started))
-        failed = [t for t, s in results[-1]["tasks"].items() if s not in ("success",)]
-        if quiet:
-            continue
-        say(
-            f"  {day}  {results[-1]['state']:<8} {results[-1]['seconds']:5.1f}s"
-            + (f"  not successful: {', '.join(sorted(failed))}" if failed else "")
-        )
+        if on_day is not None:
+            on_day(results[-1])
+        if not quiet:
+            say(day_line(results[-1]))
     return results
+
+
+def day_line(result: dict[str, Any]) -> str:
+    """A finished day as make run prints it: date, state, seconds, the tasks that did not succeed."""
+    failed = sorted(t for t, s in result["tasks"].items() if s != "success")
+    line = f"  {result['date']}  {result['state']:<8} {result['seconds']:5.1f}s"
+    return line + (f"  not successful: {', '.join(failed)}" if failed else "")
 
 
 def _utc_midnight(day: date):
@@ -138,9 +144,17 @@ def _xcom_value(value):
     return value
 
 
-def run(lake: str, start: str, end: str, *, fresh: bool = False, summary_path: Path | None = None, conf: dict | None = None) -> int:
-    """make run: the DAG for every day START..END over LAKE; exit status 1 if any day failed."""
-    day_list = days(start, end)
+def run(
+    lake: str, start: str, end: str, *, fresh: bool = False, summary_path: Path | None = None, conf: dict | None = None,
+    jobs: int = 1, backwards: bool = False,
+) -> int:  # fmt: skip
+    """make run: the DAG for every day START..END over LAKE; exit status 1 if any day failed.
+
+    ``jobs`` > 1 runs that many days at once, one process each (sparkify.local.parallel);
+    ``backwards`` starts from END, as Airflow's ``backfill create --run-backwards``."""
+    if jobs < 1:
+        raise ValueError(f"jobs={jobs}: make run needs at least one job (JOBS=1 runs the days one after another).")
+    day_list = days(start, end)[:: -1 if backwards else 1]
     lake_root = lake if "://" in lake else str(Path(lake).expanduser().resolve())
     conn = ensure_warehouse()
     for key, value in airflow_env(lake=lake_root, warehouse_conn=conn).items():
@@ -158,9 +172,16 @@ def run(lake: str, start: str, end: str, *, fresh: bool = False, summary_path: P
         fresh_start(WAREHOUSE_CONN_ID)
     log_file = build_dir() / "run.log"
     log_file.write_text("")
-    say(f"Running DAG {DAG_ID!r} for {len(day_list)} day(s) {start}..{end} over {lake_root} (task logs: {log_file})")
+    jobs = min(jobs, len(day_list))
+    at_once = f", {jobs} at once" if jobs > 1 else ""
+    say(f"Running DAG {DAG_ID!r} for {len(day_list)} day(s) {start}..{end}{at_once} over {lake_root} (task logs: {log_file})")
     started = time.monotonic()
-    results = run_days(day_list, log_file=log_file, conf=conf)
+    if jobs > 1:
+        from sparkify.local.parallel import run_in_processes
+
+        results = run_in_processes(day_list, jobs=jobs, log_file=log_file, conf=conf, report=lambda result: say(day_line(result)))
+    else:
+        results = sorted(run_days(day_list, log_file=log_file, conf=conf), key=lambda result: result["date"])
     summary = summarise(results, table_counts(WAREHOUSE_CONN_ID))
     summary["seconds"] = round(time.monotonic() - started, 1)
     path = summary_path or build_dir() / "run-summary.json"
