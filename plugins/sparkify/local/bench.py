@@ -28,7 +28,8 @@ from sparkify.warehouse.scripts import load
 
 LOADS = ("songs", "artists", "users", "songplays", "time")  # the DAG's order: dimensions, then the fact, then time
 TARGETS = {"stage_ratio": 2.0, "stage_peak_rss_mb": 300, "s3_stage_ratio": 1.5, "s3_stage_peak_rss_mb": 300, "validation_ratio": 1.5,
-           "history_ratio": 1.2, "catalog_ratio": 1.2, "docs_ratio": 1.5, "quality_page_seconds": 1.0, "scheduler_day_seconds": 30,
+           "history_ratio": 1.2, "catalog_ratio": 1.2, "day_overhead_ratio": 1.5,
+           "docs_ratio": 1.5, "quality_page_seconds": 1.0, "scheduler_day_seconds": 30,
            "gx_task_ratio": 3.0}  # fmt: skip
 # Copies of a stored run's rows (the bench fills the results store with them); the run id is the
 # prefix, plus the copy's number when the suffix says so, and each copy sits n days earlier.
@@ -327,6 +328,50 @@ class Bench:
             catalog_songs={"large": self.args.songs, "small": self.args.small_catalog}, dag_overhead_seconds=_median(times),
         )  # fmt: skip
 
+    # 5a: a day's fixed cost against Airflow's own ---------------------------------------------
+    def measure_day_overhead(self) -> None:
+        """day_overhead_ratio: demo-sized days (300 events, 200 songs) through the project's DAG,
+        against the same task graph with no-op tasks (bench_dags/sparkify_noop.py), both in the
+        in-process runner of make run, in this process; medians of the days after the first."""
+        from sparkify.local import runner
+        from sparkify.local.airflow_home import ensure_airflow_db
+        from sparkify.local.generator import generate
+
+        ensure_airflow_db()
+        days = [date(2018, 11, 1) + timedelta(days=n) for n in range(self.args.overhead_days)]
+        lake = self.work / "overhead-lake"
+        generate(lake, seed=7, songs=200, users=60, days=len(days), events=300, start=days[0].isoformat())
+        os.environ["AIRFLOW_VAR_SPARKIFY_LAKE"] = str(lake)
+        self.reset()
+        code = (
+            "import json, sys\n"
+            "from datetime import date\n"
+            "from pathlib import Path\n"
+            "from sparkify.local.runner import run_days\n"
+            "days = [date.fromisoformat(d) for d in sys.argv[1].split(',')]\n"
+            "results = run_days(days, log_file=Path(sys.argv[2]), quiet=True, dags_folder=Path(sys.argv[3]), dag_id=sys.argv[4])\n"
+            "print(json.dumps([{'date': r['date'], 'state': r['state'], 'seconds': r['seconds'], 'tasks': r['tasks']} for r in results]))\n"
+        )
+        timings = {}
+        noop = ("noop", str(Path(__file__).parent / "bench_dags"), f"{runner.DAG_ID}_noop")  # bench_dags/sparkify_noop.py
+        graphs = (("dag", os.environ["AIRFLOW__CORE__DAGS_FOLDER"], runner.DAG_ID), noop)
+        for name, folder, dag_id in graphs:
+            # Each in a fresh process whose dags folder holds that DAG (dag.test writes its bundle's DAGs to the metadata DB).
+            log = self.work / f"overhead-{name}.log"
+            out = subprocess.run([sys.executable, "-c", code, ",".join(d.isoformat() for d in days), str(log), folder, dag_id],
+                                 capture_output=True, text=True, env=dict(os.environ, AIRFLOW__CORE__DAGS_FOLDER=folder))  # fmt: skip
+            if out.returncode != 0:
+                raise RuntimeError(f"{dag_id} days failed (log {log}):\n{out.stderr[-3000:]}")
+            results = json.loads(out.stdout.strip().splitlines()[-1])
+            failed = [r for r in results if r["state"] != "success"]
+            if failed:
+                raise RuntimeError(f"{dag_id} run for {failed[0]['date']} ended {failed[0]['state']}: {failed[0]['tasks']}")
+            timings[name] = [r["seconds"] for r in results]
+        os.environ["AIRFLOW_VAR_SPARKIFY_LAKE"] = str(self.lake)
+        dag_day, noop_day = _median(timings["dag"][1:]), _median(timings["noop"][1:])
+        self.results.update(day_overhead_ratio=round(dag_day / noop_day, 2), overhead_day_seconds=dag_day, noop_day_seconds=noop_day,
+                            overhead_first_day_seconds=timings["dag"][0], noop_first_day_seconds=timings["noop"][0])  # fmt: skip
+
     # 5b: a day through the real scheduler ------------------------------------------------------
     def measure_scheduler(self) -> None:
         """One demo-sized day through `make airflow`'s set-up: LocalExecutor, then CeleryExecutor
@@ -413,7 +458,8 @@ class Bench:
     def run(self) -> dict:
         self.prepare()
         steps = [("staging", self.measure_staging), ("validation", self.measure_validation_and_history),
-                 ("dag", self.measure_dag), ("docs", self.measure_docs), ("scheduler", self.measure_scheduler)]  # fmt: skip
+                 ("dag", self.measure_dag), ("docs", self.measure_docs), ("overhead", self.measure_day_overhead),
+                 ("scheduler", self.measure_scheduler)]  # fmt: skip
         for name, step in steps:
             if self.args.only and name not in self.args.only:
                 continue
@@ -491,6 +537,9 @@ def print_table(results: dict) -> None:
             for name, f in r["scheduler"].items() if "day_seconds" in f),
         "dag_day_seconds": lambda: f"a full DAG run of a bench day, catalog unchanged (first run: {r['dag_day_first_seconds']} s)",
         "dag_overhead_seconds": lambda: "one full DAG run, a 10-event day",
+        "day_overhead_ratio": lambda: (f"a 300-event day through the DAG {r['overhead_day_seconds']} s / the same graph of no-op tasks "
+                                       f"{r['noop_day_seconds']} s (in-process runner; first days {r['overhead_first_day_seconds']} s "
+                                       f"and {r['noop_first_day_seconds']} s left out)"),
     }  # fmt: skip
     print(f"\n{'figure':<24} {'value':>9} {'target':>7}  {'met':<4} detail")
     for name, detail in details.items():
@@ -511,8 +560,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--docs-results", type=int, default=1000)
     parser.add_argument("--quality-days", type=int, default=1000, help="days x suites stored for the quality page figure")
+    parser.add_argument("--overhead-days", type=int, default=4, help="demo-sized days for day_overhead_ratio (the first is left out)")
     parser.add_argument("--small-catalog", type=int, default=1000, help="songs of the small catalog (catalog_ratio)")
-    parser.add_argument("--only", nargs="+", choices=("staging", "validation", "dag", "docs", "scheduler"), help="these steps only")
+    parser.add_argument(
+        "--only", nargs="+", choices=("staging", "validation", "dag", "docs", "overhead", "scheduler"), help="these steps only"
+    )
     parser.add_argument("--tiny", action="store_true", help="a seconds-long run of every step but the scheduler's (for make test)")
     parser.add_argument("--out", default=None, help="JSON output (default build/bench.json)")
     parser.add_argument("--lakes", default=str(project_root() / ".lakes"), help="where generated lakes are cached")
@@ -522,7 +574,8 @@ def main(argv: list[str] | None = None) -> int:
         args.songs, args.days, args.events, args.repeats, args.docs_results, args.quality_days = 30, 2, 200, 1, 40, 20
         args.small_catalog = 10
         # The scheduler step starts Airflow twice (minutes); make test runs both executors in its own tests.
-        args.only = args.only or ["staging", "validation", "dag", "docs"]
+        args.only = args.only or ["staging", "validation", "dag", "docs", "overhead"]
+        args.overhead_days = 2
     build = Path(os.environ.setdefault("SPARKIFY_BUILD_DIR", str(project_root() / "build")))
     # The bench's GX results and Data Docs stay apart from the project's own: a copy of gx/
     # (settings are read at call time, so setting the variable here is enough).

@@ -70,15 +70,19 @@ def fresh_start(conn_id: str) -> None:
         shutil.rmtree(gx_dir() / "uncommitted" / sub, ignore_errors=True)
 
 
-def run_days(day_list: list[date], *, log_file: Path, quiet: bool = False, conf: dict | None = None, on_day=None) -> list[dict[str, Any]]:
+def run_days(
+    day_list: list[date], *, log_file: Path, quiet: bool = False, conf: dict | None = None, on_day=None,
+    dags_folder: Path | None = None, dag_id: str = DAG_ID,
+) -> list[dict[str, Any]]:  # fmt: skip
     """Run the DAG once per day; returns, per day, the run state and each task's state and XCom
-    (``on_day(result)`` is called as each day finishes)."""
+    (``on_day(result)`` is called as each day finishes). The DAG is the project's, unless
+    ``dags_folder`` and ``dag_id`` name another (the bench's no-op copy of its graph)."""
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(str(project_root() / "dags"))
+    bag = DagBag(str(dags_folder or project_root() / "dags"))
     if bag.import_errors:
         raise RuntimeError(f"DAG import errors: {bag.import_errors}")
-    dag = bag.get_dag(DAG_ID)
+    dag = bag.get_dag(dag_id)
     for task in dag.tasks:
         # Fail fast in one-shot runs: dag.test would sleep through each retry delay. The
         # scheduler (make airflow) keeps the DAG's retries for infrastructure errors.
