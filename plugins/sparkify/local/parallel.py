@@ -104,15 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--after", type=Path, help="start the days once this results file holds a finished day")
     args = parser.parse_args(argv)
     if args.after is not None:
-        # Some of this process's one-off costs overlap job 1's first day: importing what
-        # validation tasks import, and building the in-process execution API that dag.test runs
-        # tasks through (cached per process). Its first day still takes about 15 s against 5.5 s.
-        from airflow.sdk.execution_time.supervisor import in_process_api_server
-
+        # This process's one-off costs overlap job 1's first day.
+        from sparkify.local.runner import warm_execution_api
         from sparkify.warm import preload
 
         preload()
-        assert in_process_api_server().app is not None
+        warm_execution_api()
         while "\n" not in args.after.read_text(encoding="utf-8"):
             time.sleep(0.3)
 
