@@ -5,7 +5,8 @@ the warehouse), so the tables equal a sequential run's. What each process would 
 with the others is made private: its Airflow metadata database (SQLite allows one writer; each job
 gets a copy of the migrated one, under build/jobs/), its task log and its copy of gx/ (made by
 quality.checkpoint per process). A metadata database that is not SQLite is shared as configured.
-Each day is printed as it finishes; the caller summarises the days in date order.
+The jobs start at once and pay their one-off costs while the parent prepares; each day is printed
+as it finishes; the caller summarises the days in date order.
 """
 
 from __future__ import annotations
@@ -42,54 +43,73 @@ def _sqlite_path() -> Path | None:
     return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
 
 
-def run_in_processes(day_list: list[date], *, jobs: int, log_file: Path, conf: dict | None, report) -> list[dict[str, Any]]:
-    """Run the days on ``jobs`` processes; ``report(result)`` is called as each day finishes.
-    Returns every day's result (runner.collect_run's dict) in date order."""
-    folder = build_dir() / "jobs"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    database = _sqlite_path()
-    running = []
-    for number, share in enumerate(shares(day_list, jobs), start=1):
-        env = dict(os.environ)
-        if database is not None:
-            copy = folder / f"job{number}.db"
-            shutil.copyfile(database, copy)
-            env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{copy}"
-        results = folder / f"job{number}.jsonl"
-        results.touch()
-        command = [sys.executable, "-m", "sparkify.local.parallel", "--days", ",".join(d.isoformat() for d in share),
-                   "--results", str(results), "--log", str(folder / f"job{number}.log")]  # fmt: skip
-        if conf:
-            command += ["--conf", json.dumps(conf)]
-        if number > 1:
-            command += ["--after", str(folder / "job1.jsonl")]
-        with open(folder / f"job{number}.out", "w") as out:
-            process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-        running.append((number, process, results, len(share)))
-    finished: list[dict[str, Any]] = []
-    seen = {number: 0 for number, *_ in running}
-    while True:
-        alive = [process.poll() is None for _, process, _, _ in running]
-        for number, _, results, _ in running:
-            text = results.read_text(encoding="utf-8")
-            lines = text[: text.rfind("\n") + 1].splitlines()  # whole lines only: a job may be mid-write
-            for line in lines[seen[number] :]:
-                finished.append(json.loads(line))
-                report(finished[-1])
-            seen[number] = len(lines)
-        if not any(alive):
-            break
-        time.sleep(0.3)
-    with open(log_file, "a", encoding="utf-8") as combined:
-        for number, *_ in running:
-            combined.write(f"===== job {number} =====\n{(folder / f'job{number}.log').read_text(errors='replace')}")
-    for number, process, _, expected in running:
-        if process.returncode != 0 or seen[number] != expected:
-            tail = (folder / f"job{number}.out").read_text(errors="replace")[-3000:]
-            raise RuntimeError(f"make run's job {number} stopped (exit {process.returncode}) after {seen[number]} of {expected} days; "
-                               f"its output ({folder / f'job{number}.out'}):\n{tail}")  # fmt: skip
-    return sorted(finished, key=lambda result: result["date"])
+class Jobs:
+    """The job processes of one make run. Started before the parent has migrated the metadata DB
+    and emptied the warehouse, so that each job's one-off costs (imports, the in-process execution
+    API) overlap that work; ``run`` then gives each its metadata DB and lets them go."""
+
+    def __init__(self, day_list: list[date], *, jobs: int, conf: dict | None):
+        self.folder = build_dir() / "jobs"
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir(parents=True)
+        self.go = self.folder / "go"
+        self.database = _sqlite_path()
+        self.running: list[tuple[int, subprocess.Popen, Path, int]] = []
+        for number, share in enumerate(shares(day_list, jobs), start=1):
+            env = dict(os.environ)
+            if self.database is not None:
+                env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{self.folder / f'job{number}.db'}"
+            results = self.folder / f"job{number}.jsonl"
+            results.touch()
+            command = [sys.executable, "-m", "sparkify.local.parallel", "--days", ",".join(d.isoformat() for d in share),
+                       "--results", str(results), "--log", str(self.folder / f"job{number}.log"), "--go", str(self.go)]  # fmt: skip
+            if conf:
+                command += ["--conf", json.dumps(conf)]
+            if number > 1:
+                command += ["--after", str(self.folder / "job1.jsonl")]
+            with open(self.folder / f"job{number}.out", "w") as out:
+                process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+            self.running.append((number, process, results, len(share)))
+
+    def stop(self) -> None:
+        """End every job (the parent failed before letting them go)."""
+        for _, process, _, _ in self.running:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+
+    def run(self, *, log_file: Path, report) -> list[dict[str, Any]]:
+        """Let the jobs run their days; ``report(result)`` is called as each day finishes.
+        Returns every day's result (runner.collect_run's dict) in date order."""
+        if self.database is not None:
+            for number, *_ in self.running:  # the migrated DB, in place before any job opens it
+                partial = self.folder / f"job{number}.db.partial"
+                shutil.copyfile(self.database, partial)
+                os.replace(partial, self.folder / f"job{number}.db")
+        self.go.touch()
+        finished: list[dict[str, Any]] = []
+        seen = {number: 0 for number, *_ in self.running}
+        while True:
+            alive = [process.poll() is None for _, process, _, _ in self.running]
+            for number, _, results, _ in self.running:
+                text = results.read_text(encoding="utf-8")
+                lines = text[: text.rfind("\n") + 1].splitlines()  # whole lines only: a job may be mid-write
+                for line in lines[seen[number] :]:
+                    finished.append(json.loads(line))
+                    report(finished[-1])
+                seen[number] = len(lines)
+            if not any(alive):
+                break
+            time.sleep(0.3)
+        with open(log_file, "a", encoding="utf-8") as combined:
+            for number, *_ in self.running:
+                combined.write(f"===== job {number} =====\n{(self.folder / f'job{number}.log').read_text(errors='replace')}")
+        for number, process, _, expected in self.running:
+            if process.returncode != 0 or seen[number] != expected:
+                out = self.folder / f"job{number}.out"
+                raise RuntimeError(f"make run's job {number} stopped (exit {process.returncode}) after {seen[number]} of {expected} "
+                                   f"days; its output ({out}):\n{out.read_text(errors='replace')[-3000:]}")  # fmt: skip
+        return sorted(finished, key=lambda result: result["date"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,17 +121,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", required=True, type=Path)
     parser.add_argument("--log", required=True, type=Path)
     parser.add_argument("--conf", type=json.loads, default=None)
-    parser.add_argument("--after", type=Path, help="start the days once this results file holds a finished day")
+    parser.add_argument("--go", required=True, type=Path, help="start once this file exists (the metadata DB is in place)")
+    parser.add_argument("--after", type=Path, help="then wait until this results file holds a finished day")
     args = parser.parse_args(argv)
-    if args.after is not None:
-        # This process's one-off costs overlap job 1's first day.
-        from sparkify.local.runner import warm_execution_api
-        from sparkify.warm import preload
+    # One-off costs first, while the parent migrates the metadata DB (and, for the later jobs,
+    # while job 1 runs the first day): importing what tasks import, the in-process execution API.
+    from sparkify.local.runner import warm_execution_api
+    from sparkify.warm import preload
 
-        preload()
-        warm_execution_api()
-        while "\n" not in args.after.read_text(encoding="utf-8"):
-            time.sleep(0.3)
+    preload()
+    warm_execution_api()
+    while not args.go.exists():
+        time.sleep(0.2)
+    while args.after is not None and "\n" not in args.after.read_text(encoding="utf-8"):
+        time.sleep(0.3)
 
     def write(result: dict[str, Any]) -> None:
         with open(args.results, "a", encoding="utf-8") as out:

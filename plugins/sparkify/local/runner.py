@@ -179,24 +179,32 @@ def run(
         else:
             os.environ.setdefault(key, value)
     build_dir().mkdir(parents=True, exist_ok=True)
-    migrated = ensure_airflow_db(background=True)
-    from airflow.dag_processing.dagbag import DagBag  # noqa: F401  (imports overlap the migration)
+    jobs = min(jobs, len(day_list))
+    pool = None
+    if jobs > 1:
+        from sparkify.local.parallel import Jobs
 
-    if min(jobs, len(day_list)) == 1:
-        warm_execution_api()  # this process runs the days: its one-off cost overlaps the migration too
-    migrated()
-    if fresh:
-        fresh_start(WAREHOUSE_CONN_ID)
+        pool = Jobs(day_list, jobs=jobs, conf=conf)  # they warm up while this process prepares
+    try:
+        migrated = ensure_airflow_db(background=True)
+        from airflow.dag_processing.dagbag import DagBag  # noqa: F401  (imports overlap the migration)
+
+        if pool is None:
+            warm_execution_api()  # this process runs the days: its one-off cost overlaps the migration too
+        migrated()
+        if fresh:
+            fresh_start(WAREHOUSE_CONN_ID)
+    except BaseException:
+        if pool is not None:
+            pool.stop()
+        raise
     log_file = build_dir() / "run.log"
     log_file.write_text("")
-    jobs = min(jobs, len(day_list))
     at_once = f", {jobs} at once" if jobs > 1 else ""
     say(f"Running DAG {DAG_ID!r} for {len(day_list)} day(s) {start}..{end}{at_once} over {lake_root} (task logs: {log_file})")
     started = time.monotonic()
-    if jobs > 1:
-        from sparkify.local.parallel import run_in_processes
-
-        results = run_in_processes(day_list, jobs=jobs, log_file=log_file, conf=conf, report=lambda result: say(day_line(result)))
+    if pool is not None:
+        results = pool.run(log_file=log_file, report=lambda result: say(day_line(result)))
     else:
         results = sorted(run_days(day_list, log_file=log_file, conf=conf), key=lambda result: result["date"])
     summary = summarise(results, table_counts(WAREHOUSE_CONN_ID))
