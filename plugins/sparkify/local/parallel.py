@@ -87,6 +87,13 @@ class Jobs:
                 shutil.copyfile(self.database, partial)
                 os.replace(partial, self.folder / f"job{number}.db")
         self.go.touch()
+        try:
+            return self._collect(log_file=log_file, report=report)
+        except BaseException:  # Ctrl-C or a failed job: no job outlives make run
+            self.stop()
+            raise
+
+    def _collect(self, *, log_file: Path, report) -> list[dict[str, Any]]:
         finished: list[dict[str, Any]] = []
         seen = {number: 0 for number, *_ in self.running}
         while True:
