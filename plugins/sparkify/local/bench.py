@@ -337,6 +337,7 @@ class Bench:
         in-process runner of make run, in this process; medians of the days after the first."""
         from sparkify.local import runner
         from sparkify.local.airflow_home import ensure_airflow_db
+        from sparkify.local.bench_dags import NOOP_DAG_ID
         from sparkify.local.generator import generate
 
         ensure_airflow_db()
@@ -355,7 +356,7 @@ class Bench:
             "print(json.dumps([{'date': r['date'], 'state': r['state'], 'seconds': r['seconds'], 'tasks': r['tasks']} for r in results]))\n"
         )
         timings = {}
-        noop = ("noop", str(Path(__file__).parent / "bench_dags"), f"{runner.DAG_ID}_noop")  # bench_dags/sparkify_noop.py
+        noop = ("noop", str(Path(__file__).parent / "bench_dags"), NOOP_DAG_ID)
         graphs = (("dag", os.environ["AIRFLOW__CORE__DAGS_FOLDER"], runner.DAG_ID), noop)
         for name, folder, dag_id in graphs:
             # Each in a fresh process whose dags folder holds that DAG (dag.test writes its bundle's DAGs to the metadata DB).

@@ -37,10 +37,12 @@ def shares(day_list: list[date], jobs: int) -> list[list[date]]:
 
 
 def _sqlite_path() -> Path | None:
+    """The metadata DB's file when it is SQLite (one writer at a time), else None."""
     from airflow.configuration import conf
+    from sqlalchemy.engine import make_url
 
-    url = conf.get("database", "sql_alchemy_conn")
-    return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+    url = make_url(conf.get("database", "sql_alchemy_conn"))
+    return Path(url.database) if url.get_backend_name() == "sqlite" and url.database else None
 
 
 class Jobs:

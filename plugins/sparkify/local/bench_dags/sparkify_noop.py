@@ -9,9 +9,8 @@ from airflow.dag_processing.dagbag import DagBag
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG
 
+from sparkify.local.bench_dags import NOOP_DAG_ID
 from sparkify.settings import DAG_ID, project_root
-
-NOOP_DAG_ID = f"{DAG_ID}_noop"  # bench.py names it too
 
 
 def noop() -> None:
