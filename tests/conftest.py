@@ -38,21 +38,26 @@ def tcp_warehouse():
 # Tiers, from the folder a test sits in; test_celery_cluster.py is the cluster tier.
 TIERS = {"unit": "unit", "dags": "dags", "integration": "integration", "browser": "browser"}
 CLUSTER_FILES = {"test_celery_cluster.py"}
-# Rough seconds per file on the 2-core machine (from --durations): the heaviest files go first, so
+# Seconds per file on the 2-core machine, summed from make test's --durations (2026-12-01): the heaviest
+# files go first, so
 # that pytest-xdist's file-by-file scheduling (--dist loadfile) does not leave one long file for last.
 COST = {
-    "test_sample_month.py": 520,
-    "test_celery_cluster.py": 220,
-    "test_warehouse_matrix.py": 200,
+    "test_sample_month.py": 800,
+    "test_faults.py": 390,
+    "test_bad_input.py": 390,
+    "test_celery_cluster.py": 200,
+    "test_bench.py": 200,
     "test_shared_results.py": 200,
-    "test_airflow_ui.py": 150,
-    "test_bad_input.py": 140,
-    "test_faults.py": 140,
-    "test_validation_failures.py": 110,
-    "test_bench.py": 100,
-    "test_notebooks.py": 90,
-    "test_alerts.py": 80,
-    "test_s3.py": 70,
+    "test_warehouse_matrix.py": 170,
+    "test_airflow_ui.py": 140,
+    "test_s3.py": 80,
+    "test_validation_failures.py": 75,
+    "test_run_output.py": 70,
+    "test_authorization.py": 50,
+    "test_notebooks.py": 50,
+    "test_catalog_manifest.py": 40,
+    "test_airflow_cli.py": 35,
+    "test_alerts.py": 35,
 }
 
 

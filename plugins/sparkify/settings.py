@@ -15,6 +15,10 @@ AWS_CONN_ID = "aws_default"
 LAKE_VARIABLE = "sparkify_lake"
 DOCS_VARIABLE = "sparkify_docs"
 MAX_QUARANTINE_VARIABLE = "sparkify_max_quarantine_rate"
+MAX_QUARANTINE_DEFAULT = "0.01"
+WARNINGS_VARIABLE = "sparkify_notify_warnings"
+# The DAG's optional Variables and the value each task uses when it is not set.
+OPTIONAL_VARIABLES = {DOCS_VARIABLE: "", MAX_QUARANTINE_VARIABLE: MAX_QUARANTINE_DEFAULT, WARNINGS_VARIABLE: "false"}
 
 
 def project_root() -> Path:

@@ -56,3 +56,32 @@ def test_a_failed_expectation_is_the_root_cause_with_its_page(socket_warehouse):
     assert lines[first + 1] == "  2018-11-15 validate_staging_events FAILED"
     assert "expect_column_values_to_be_in_set(column='level'" in lines[first + 3] and "premium" in lines[first + 3]
     assert lines[first + 4] == f"      Data Docs: {cause['data_docs']}"
+
+
+def test_make_run_gives_its_tasks_the_stored_variables_without_asking_the_api(monkeypatch):
+    """make run's tasks read the DAG's optional Variables from the environment (no execution API
+    request per templated field): the environment's value wins, then the metadata database's,
+    then the DAG's default; and the process's environment is as before once the day is done."""
+    from airflow.models.variable import Variable
+
+    from sparkify.local.airflow_home import ensure_airflow_db
+    from sparkify.local.runner import pinned_variables
+    from sparkify.settings import DOCS_VARIABLE, MAX_QUARANTINE_VARIABLE, WARNINGS_VARIABLE
+
+    ensure_airflow_db()
+    names = {key: f"AIRFLOW_VAR_{key.upper()}" for key in (DOCS_VARIABLE, MAX_QUARANTINE_VARIABLE, WARNINGS_VARIABLE)}
+    monkeypatch.setenv(names[DOCS_VARIABLE], "/from/the/environment")
+    monkeypatch.delenv(names[MAX_QUARANTINE_VARIABLE], raising=False)
+    monkeypatch.delenv(names[WARNINGS_VARIABLE], raising=False)
+    Variable.set(MAX_QUARANTINE_VARIABLE, "0.05")
+    Variable.set(DOCS_VARIABLE, "/stored/but/shadowed")
+    try:
+        with pinned_variables() as pinned:
+            assert os.environ[names[DOCS_VARIABLE]] == "/from/the/environment"
+            assert os.environ[names[MAX_QUARANTINE_VARIABLE]] == "0.05"
+            assert os.environ[names[WARNINGS_VARIABLE]] == "false"
+        assert pinned == {names[MAX_QUARANTINE_VARIABLE]: "0.05", names[WARNINGS_VARIABLE]: "false"}
+        assert names[MAX_QUARANTINE_VARIABLE] not in os.environ and names[WARNINGS_VARIABLE] not in os.environ
+    finally:
+        Variable.delete(MAX_QUARANTINE_VARIABLE)
+        Variable.delete(DOCS_VARIABLE)

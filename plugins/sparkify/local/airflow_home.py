@@ -51,18 +51,45 @@ def ensure_warehouse() -> str:
 _migrated: set[str] = set()
 
 
+def _fresh_sqlite_db(home: Path) -> Path | None:
+    """The SQLite metadata DB a new Airflow home will use (Airflow's default, airflow.db in the
+    home), or None when the home is not new or the environment names another database."""
+    if os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN") or (home / "airflow.cfg").exists() or (home / "airflow.db").exists():
+        return None
+    return home / "airflow.db"
+
+
+def _migrated_template() -> Path:
+    """Where a freshly migrated, empty SQLite metadata DB is kept for new homes: per Airflow version
+    and auth manager (the two settings that decide the tables), under the project's .airflow/."""
+    import hashlib
+    from importlib.metadata import version
+
+    key = hashlib.sha256(f"{version('apache-airflow')}|{os.environ.get('AIRFLOW__CORE__AUTH_MANAGER', '')}".encode()).hexdigest()[:12]
+    return airflow_home() / "migrated" / f"airflow-{version('apache-airflow')}-{key}.db"
+
+
 def ensure_airflow_db(*, background: bool = False):
     """Create or upgrade the Airflow metadata database (once per process and AIRFLOW_HOME).
 
     With background=True it returns a callable that waits for the migration to finish, so that
-    other start-up work (imports, DAG parsing) overlaps with it.
+    other start-up work (imports, DAG parsing) overlaps with it. A new home's SQLite database is
+    a copy of one migrated before by this project with the same Airflow (about 6 s of CPU less
+    than `airflow db migrate`, which starts all of Airflow); the first one is migrated and kept.
     """
+    import shutil
     import subprocess
 
     home = os.environ.get("AIRFLOW_HOME", str(airflow_home()))
     if home in _migrated:
         return lambda: None
     Path(home).mkdir(parents=True, exist_ok=True)
+    fresh = _fresh_sqlite_db(Path(home))
+    template = _migrated_template()
+    if fresh is not None and template.is_file():
+        shutil.copyfile(template, fresh)
+        _migrated.add(home)
+        return lambda: None
     airflow = Path(sys.executable).with_name("airflow")
     process = subprocess.Popen(
         [str(airflow), "db", "migrate"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy()
@@ -73,6 +100,11 @@ def ensure_airflow_db(*, background: bool = False):
         if process.returncode != 0:
             raise RuntimeError(f"airflow db migrate failed:\n{stderr[-3000:]}")
         _migrated.add(home)
+        if fresh is not None and fresh.is_file():
+            template.parent.mkdir(parents=True, exist_ok=True)
+            partial = template.with_name(f"{template.name}.{os.getpid()}.partial")
+            shutil.copyfile(fresh, partial)
+            os.replace(partial, template)  # whole or not at all, when several processes migrate at once
 
     if background:
         return wait

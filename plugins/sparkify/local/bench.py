@@ -30,7 +30,7 @@ LOADS = ("songs", "artists", "users", "songplays", "time")  # the DAG's order: d
 TARGETS = {"stage_ratio": 2.0, "stage_peak_rss_mb": 300, "s3_stage_ratio": 1.5, "s3_stage_peak_rss_mb": 300, "validation_ratio": 1.5,
            "history_ratio": 1.2, "catalog_ratio": 1.2, "day_overhead_ratio": 1.5,
            "docs_ratio": 1.5, "quality_page_seconds": 1.0, "scheduler_day_seconds": 30,
-           "gx_task_ratio": 3.0}  # fmt: skip
+           "gx_task_ratio": 3.0, "scheduler_overhead_ratio": 1.3}  # fmt: skip
 # Copies of a stored run's rows (the bench fills the results store with them); the run id is the
 # prefix, plus the copy's number when the suffix says so, and each copy sits n days earlier.
 _COLUMNS = ("logical_date, suite, table_name, success, gx_success, evaluated, failed_critical, failed_warning, unexpected_count, "
@@ -355,21 +355,21 @@ class Bench:
             "results = run_days(days, log_file=Path(sys.argv[2]), quiet=True, dags_folder=Path(sys.argv[3]), dag_id=sys.argv[4])\n"
             "print(json.dumps([{'date': r['date'], 'state': r['state'], 'seconds': r['seconds'], 'tasks': r['tasks']} for r in results]))\n"
         )
-        timings = {}
-        noop = ("noop", str(Path(__file__).parent / "bench_dags"), NOOP_DAG_ID)
-        graphs = (("dag", os.environ["AIRFLOW__CORE__DAGS_FOLDER"], runner.DAG_ID), noop)
-        for name, folder, dag_id in graphs:
-            # Each in a fresh process whose dags folder holds that DAG (dag.test writes its bundle's DAGs to the metadata DB).
-            log = self.work / f"overhead-{name}.log"
-            out = subprocess.run([sys.executable, "-c", code, ",".join(d.isoformat() for d in days), str(log), folder, dag_id],
-                                 capture_output=True, text=True, env=dict(os.environ, AIRFLOW__CORE__DAGS_FOLDER=folder))  # fmt: skip
-            if out.returncode != 0:
-                raise RuntimeError(f"{dag_id} days failed (log {log}):\n{out.stderr[-3000:]}")
-            results = json.loads(out.stdout.strip().splitlines()[-1])
-            failed = [r for r in results if r["state"] != "success"]
-            if failed:
-                raise RuntimeError(f"{dag_id} run for {failed[0]['date']} ended {failed[0]['state']}: {failed[0]['tasks']}")
-            timings[name] = [r["seconds"] for r in results]
+        # The project's DAG in this process (its dags folder; warm when the dag step ran before),
+        # the no-op graph in a fresh process whose dags folder holds it (dag.test writes its
+        # bundle's DAGs to the metadata DB). The first day of each is left out either way.
+        results = runner.run_days(days, log_file=self.work / "overhead-dag.log", quiet=True)
+        _all_succeeded(results, runner.DAG_ID)
+        timings = {"dag": [r["seconds"] for r in results]}
+        folder = str(Path(__file__).parent / "bench_dags")
+        log = self.work / "overhead-noop.log"
+        out = subprocess.run([sys.executable, "-c", code, ",".join(d.isoformat() for d in days), str(log), folder, NOOP_DAG_ID],
+                             capture_output=True, text=True, env=dict(os.environ, AIRFLOW__CORE__DAGS_FOLDER=folder))  # fmt: skip
+        if out.returncode != 0:
+            raise RuntimeError(f"{NOOP_DAG_ID} days failed (log {log}):\n{out.stderr[-3000:]}")
+        results = json.loads(out.stdout.strip().splitlines()[-1])
+        _all_succeeded(results, NOOP_DAG_ID)
+        timings["noop"] = [r["seconds"] for r in results]
         os.environ["AIRFLOW_VAR_SPARKIFY_LAKE"] = str(self.lake)
         dag_day, noop_day = _median(timings["dag"][1:]), _median(timings["noop"][1:])
         self.results.update(day_overhead_ratio=round(dag_day / noop_day, 2), overhead_day_seconds=dag_day, noop_day_seconds=noop_day,
@@ -382,6 +382,7 @@ class Bench:
         import importlib.util
 
         from sparkify.local import celery_shape, scheduler_day
+        from sparkify.local.bench_dags import NOOP_DAG_ID
         from sparkify.local.generator import generate
 
         lake = self.work / "scheduler-lake"
@@ -389,18 +390,22 @@ class Bench:
         days = ("2018-11-14", "2018-11-15")
         conn = self.server.connection_json()
         found = {}
+        noop = {"noop_dag_id": NOOP_DAG_ID, "noop_folder": Path(__file__).parent / "bench_dags"}
         found["local"] = scheduler_day.measure(lake=str(lake), days=days, home=self.work / "airflow-local", warehouse_conn=conn,
-                                               executor="local")  # fmt: skip
+                                               executor="local", **noop)  # fmt: skip
         if shutil.which("redis-server") and importlib.util.find_spec("airflow.providers.celery"):
             self.reset()
             metadata = {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": celery_shape.metadata_url(self.server)}
             found["celery"] = scheduler_day.measure(lake=str(lake), days=days, home=self.work / "airflow-celery", warehouse_conn=conn,
-                                                    executor="celery", extra_env=metadata)  # fmt: skip
+                                                    executor="celery", extra_env=metadata, **noop)  # fmt: skip
         else:
             found["celery"] = {"skipped": "no redis-server or Celery provider (make test installs both)"}
+        measured = [f for f in found.values() if "day_seconds" in f]
         self.results.update(
-            scheduler_day_seconds=max(f["day_seconds"] for f in found.values() if "day_seconds" in f),
-            gx_task_ratio=max(f["gx_task_ratio"] for f in found.values() if "gx_task_ratio" in f),
+            scheduler_day_seconds=max(f["day_seconds"] for f in measured),
+            gx_task_ratio=max(f["gx_task_ratio"] for f in measured),
+            # Both executors must meet the target: the larger ratio is judged.
+            scheduler_overhead_ratio=max(f["overhead_ratio"] for f in measured),
             scheduler=found,
         )
 
@@ -482,6 +487,12 @@ class Bench:
         return self.results
 
 
+def _all_succeeded(results: list[dict], dag_id: str) -> None:
+    failed = [r for r in results if r["state"] != "success"]
+    if failed:
+        raise RuntimeError(f"{dag_id} run for {failed[0]['date']} ended {failed[0]['state']}: {failed[0]['tasks']}")
+
+
 def stage_day(lake_root: str, key: str, *, day: str, songs: bool = False, timed: bool = False):
     """Stage one lake key into the day's run schema the way the DAG's stage task does; returns the rows stored.
 
@@ -537,6 +548,9 @@ def print_table(results: dict) -> None:
             f"{name}: {f['day_seconds']} s" if "day_seconds" in f else f"{name}: {f['skipped']}" for name, f in r["scheduler"].items()),
         "gx_task_ratio": lambda: "the larger; " + "; ".join(
             f"{name}: validation {f['validation_task_median_seconds']} s / load {f['load_task_median_seconds']} s"
+            for name, f in r["scheduler"].items() if "day_seconds" in f),
+        "scheduler_overhead_ratio": lambda: "the larger; " + "; ".join(
+            f"{name}: the DAG's day {f['day_seconds']} s / the no-op graph's {f['noop_day_seconds']} s"
             for name, f in r["scheduler"].items() if "day_seconds" in f),
         "dag_day_seconds": lambda: f"a full DAG run of a bench day, catalog unchanged (first run: {r['dag_day_first_seconds']} s)",
         "dag_overhead_seconds": lambda: "one full DAG run, a 10-event day",

@@ -90,7 +90,7 @@ def run_days(
     results = []
     for day in day_list:
         started = time.monotonic()
-        with _output_to(log_file):
+        with pinned_variables(), _output_to(log_file):
             run = dag.test(logical_date=_utc_midnight(day), run_conf=conf)
         results.append(collect_run(run, day, seconds=time.monotonic() - started))
         if on_day is not None:
@@ -98,6 +98,34 @@ def run_days(
         if not quiet:
             say(day_line(results[-1]))
     return results
+
+
+@contextlib.contextmanager
+def pinned_variables():
+    """Give each optional Variable of the DAG (settings.OPTIONAL_VARIABLES) to this process's tasks
+    as an environment variable, as the lake already is, for the duration: the value already in the
+    environment, else the one stored in the metadata database, else the DAG's default. Tasks then
+    read them from the environment, the first place Airflow looks, instead of asking the
+    execution API for every templated field of every task (about 25 ms each, ten a day)."""
+    from airflow.models.variable import Variable
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    from sparkify.settings import OPTIONAL_VARIABLES
+
+    pinned = {}
+    with create_session() as session:
+        for key, default in OPTIONAL_VARIABLES.items():
+            name = f"AIRFLOW_VAR_{key.upper()}"
+            if name not in os.environ:
+                stored = session.scalar(select(Variable).where(Variable.key == key))
+                pinned[name] = stored.val if stored is not None else default
+    os.environ.update(pinned)
+    try:
+        yield pinned
+    finally:
+        for name in pinned:
+            os.environ.pop(name, None)
 
 
 def day_line(result: dict[str, Any]) -> str:

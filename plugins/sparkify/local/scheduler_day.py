@@ -66,22 +66,37 @@ class RunningAirflow:
     def api(self, path: str, body: dict | None = None):
         return api(self.base, self.token, path, body)
 
-    def trigger(self, day: str, run_id: str) -> None:
-        self.api(f"/dags/{DAG_ID}/dagRuns", {"dag_run_id": run_id, "logical_date": f"{day}T00:00:00Z"})
+    def trigger(self, day: str, run_id: str, dag_id: str = DAG_ID) -> None:
+        self.api(f"/dags/{dag_id}/dagRuns", {"dag_run_id": run_id, "logical_date": f"{day}T00:00:00Z"})
 
-    def wait(self, run_id: str, timeout: float = 900) -> tuple[dict, list[dict]]:
+    def wait(self, run_id: str, timeout: float = 900, dag_id: str = DAG_ID) -> tuple[dict, list[dict]]:
         """Wait for a run to end: (the run, its task instances)."""
         deadline = time.monotonic() + timeout
-        while (run := self.api(f"/dags/{DAG_ID}/dagRuns/{run_id}"))["state"] not in ("success", "failed"):
+        while (run := self.api(f"/dags/{dag_id}/dagRuns/{run_id}"))["state"] not in ("success", "failed"):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"run {run_id} still {run['state']} after {timeout:.0f}s; logs in {self.home / 'logs'}")
             time.sleep(0.5)
-        return run, self.api(f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances")["task_instances"]
+        return run, self.api(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]
 
-    def run_day(self, day: str, run_id: str, timeout: float = 900) -> tuple[dict, list[dict]]:
+    def run_day(self, day: str, run_id: str, timeout: float = 900, dag_id: str = DAG_ID) -> tuple[dict, list[dict]]:
         """Trigger ``day`` and wait for the run to end."""
-        self.trigger(day, run_id)
-        return self.wait(run_id, timeout)
+        self.trigger(day, run_id, dag_id)
+        return self.wait(run_id, timeout, dag_id)
+
+    def wait_for_dag(self, dag_id: str, timeout: float = 180) -> None:
+        """Wait until the DAG processor has written ``dag_id`` to the database."""
+        import urllib.error
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.api(f"/dags/{dag_id}")
+                return
+            except urllib.error.HTTPError as error:
+                if error.code != 404 or time.monotonic() > deadline:
+                    where = f"{self.base} after {timeout:.0f}s (HTTP {error.code}); logs in {self.home / 'logs'}"
+                    raise RuntimeError(f"DAG {dag_id} is not in {where}") from error
+            time.sleep(1)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -114,16 +129,35 @@ def day_figures(run: dict, tasks: list[dict]) -> dict:
     }
 
 
+def bundles_with(name: str, folder: Path) -> str:
+    """[dag_processor] dag_bundle_config_list: the project's dags folder, and ``folder`` as a second
+    local bundle (so a scheduler also runs the DAGs there, e.g. the bench's no-op graph)."""
+    local = "airflow.dag_processing.bundles.local.LocalDagBundle"
+    return json.dumps([{"name": "dags-folder", "classpath": local, "kwargs": {}},
+                       {"name": name, "classpath": local, "kwargs": {"path": str(folder), "refresh_interval": 0}}])  # fmt: skip
+
+
 def measure(
-    *, lake: str, days: tuple[str, str], home: Path, warehouse_conn: str, executor: str, extra_env: dict[str, str] | None = None
-) -> dict:
-    """Start Airflow, run the first day to warm it up (DAG parsed, workers up), then the second, measured."""
+    *, lake: str, days: tuple[str, str], home: Path, warehouse_conn: str, executor: str, extra_env: dict[str, str] | None = None,
+    noop_dag_id: str | None = None, noop_folder: Path | None = None,
+) -> dict:  # fmt: skip
+    """Start Airflow, run the first day to warm it up (DAG parsed, workers up), then the second,
+    measured. With ``noop_dag_id`` (a DAG in ``noop_folder``, a second bundle), the same two days
+    of that DAG follow on the same running Airflow: ``noop_day_seconds`` is the second's, and
+    ``overhead_ratio`` the project's day over it."""
     env = dict(os.environ, AIRFLOW_CONN_SPARKIFY_WAREHOUSE=warehouse_conn, **(extra_env or {}))
+    if noop_dag_id:
+        env["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"] = bundles_with("bench", noop_folder)
     airflow = RunningAirflow(lake=lake, home=home, env=env, executor=executor)
     try:
         first = day_figures(*airflow.run_day(days[0], f"bench_{executor}_{days[0]}"))
         figures = day_figures(*airflow.run_day(days[1], f"bench_{executor}_{days[1]}"))
         figures["first_run_day_seconds"] = first["day_seconds"]
+        if noop_dag_id:
+            airflow.wait_for_dag(noop_dag_id)
+            noop = [day_figures(*airflow.run_day(day, f"noop_{executor}_{day}", dag_id=noop_dag_id))["day_seconds"] for day in days]
+            figures.update(noop_first_run_day_seconds=noop[0], noop_day_seconds=noop[1],
+                           overhead_ratio=round(figures["day_seconds"] / noop[1], 2))  # fmt: skip
         return figures
     finally:
         airflow.stop()

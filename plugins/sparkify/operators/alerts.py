@@ -18,9 +18,10 @@ import html
 import logging
 from typing import Any
 
+from sparkify.settings import WARNINGS_VARIABLE
+
 SMTP_CONN_ID = "sparkify_smtp"
 SLACK_CONN_ID = "sparkify_slack"
-WARNINGS_VARIABLE = "sparkify_notify_warnings"
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,16 @@ class DataDocsLink(BaseOperatorLink):
 
     Airflow 3 computes it on the worker when the task ends (also when it failed) and stores it in
     XCom; it is a URL of the page in the Data Docs app of the Airflow plugin (sparkify_plugin.py).
+    The task that validated has it already (``docs_page_url``); otherwise it is read from the
+    task's summary XCom (one more request to the execution API).
     """
 
     name = "Data Docs"
 
     def get_link(self, operator, *, ti_key) -> str:
+        known = getattr(operator, "docs_page_url", None)
+        if known is not None:
+            return known
         from airflow.sdk.execution_time.xcom import XCom
 
         from sparkify.quality.app import page_url

@@ -81,6 +81,8 @@ class GxValidationOperator(BaseOperator):
     def execute(self, context) -> None:
         import sys
 
+        self.docs_page_url = None  # set once this run's page is known (read by links.DataDocsLink)
+
         from airflow.sdk.exceptions import AirflowFailException
 
         self.log.info(
@@ -91,6 +93,7 @@ class GxValidationOperator(BaseOperator):
 
         from sparkify.names import run_schema
         from sparkify.quality import store
+        from sparkify.quality.app import page_url
         from sparkify.quality.checkpoint import validate
         from sparkify.quality.summary import failure_message
 
@@ -112,12 +115,13 @@ class GxValidationOperator(BaseOperator):
         summary["message"] = failure_message(summary) if not summary["success"] else ""
         # One XCom, pushed before any failure is raised: the run summary and the extra link read it.
         context["ti"].xcom_push(key="summary", value=summary)
+        # The extra link (links.DataDocsLink), computed as the task ends: the page in the Airflow UI.
+        self.docs_page_url = page_url(summary["page"]) if summary.get("page") else ""
         if not summary["success"] or summary["failed_warning"]:
             from sparkify.operators.alerts import notify
-            from sparkify.quality.app import page_url
 
             # The page in the Airflow UI when the API server's base URL is known, else where it is published.
-            url = page_url(summary["page"]) if summary.get("page") else ""
+            url = self.docs_page_url
             link = url if url.startswith("http") else summary.get("data_docs")
             sent = notify(summary, link=link, critical=not summary["success"], context=context)
             if sent:
