@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -12,15 +14,36 @@ import pytest
 
 from sparkify.names import suites
 from tests.integration.helpers import checksums, run_pipeline
-from tests.session import SAMPLE_LAKE, SESSION_DIR, TEST_PASSWORD
+from tests.session import ROOT, SAMPLE_LAKE, SESSION_DIR, TEST_PASSWORD
 
 EXPECTED_TABLES = {"songplays": 6820, "users": 97, "songs": 71, "artists": 69, "time": 6813}
 SUITES_PER_DAY = len(suites())  # every committed checkpoint runs once a day
-JOBS = Path(os.environ["SPARKIFY_BUILD_DIR"]) / "jobs"  # make run's jobs write the days they ran there
+REVERSE = SESSION_DIR / "month-reverse"  # the reversed month's make run: its Airflow home, build folder, docs
 
 
 @pytest.fixture(scope="module")
-def in_order(socket_warehouse):
+def reverse_run(tcp_warehouse):
+    """`make run` of the month newest day first, two days at once (its jobs: one process each), on
+    a password-protected TCP server, in its own process, Airflow home, build folder and docs
+    folder: started first, so that it runs beside the in-order month (the suite's longest file)."""
+    env = dict(os.environ, AIRFLOW_HOME=str(REVERSE / "airflow"), SPARKIFY_BUILD_DIR=str(REVERSE / "build"),
+               AIRFLOW_VAR_SPARKIFY_DOCS=str(REVERSE / "docs"))  # fmt: skip
+    env["AIRFLOW_CONN_SPARKIFY_WAREHOUSE"] = tcp_warehouse.connection_json()
+    REVERSE.mkdir(parents=True, exist_ok=True)
+    with open(REVERSE / "make-run.log", "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sparkify.local.cli", "run", "--lake", str(SAMPLE_LAKE), "--start", "2018-11-01", "--end", "2018-11-30",
+             "--fresh", "--jobs", "2", "--backwards"],
+            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    yield process
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def in_order(socket_warehouse, reverse_run):
     code, summary = run_pipeline(socket_warehouse, SAMPLE_LAKE, "2018-11-01", "2018-11-30", fresh=True, tag="in-order")
     return code, summary, checksums(socket_warehouse)
 
@@ -74,15 +97,18 @@ def test_users_carry_the_level_of_their_latest_event(in_order, socket_warehouse)
     assert stored == {user: level for user, (_, level) in latest.items()}
 
 
-def test_reverse_order_two_at_once_and_rerun_give_identical_tables_over_tcp(in_order, tcp_warehouse):
+def test_reverse_order_two_at_once_and_rerun_give_identical_tables_over_tcp(in_order, reverse_run, tcp_warehouse):
     """The month newest day first, two days at once (make run's jobs: one process each), then a
     day re-run, on a password-protected TCP server: the same tables as the in-order run."""
     _, _, expected = in_order
-    code, summary = run_pipeline(tcp_warehouse, SAMPLE_LAKE, "2018-11-01", "2018-11-30", fresh=True, tag="rev-jobs", jobs=2,
-                                 backwards=True)  # fmt: skip
-    assert code == 0, [v for v in summary["validations"] if not v["success"]]
+    code = reverse_run.wait(timeout=1800)
+    summary = json.loads((REVERSE / "build" / "run-summary.json").read_text())
+    assert code == 0, ((REVERSE / "make-run.log").read_text()[-3000:], [v for v in summary["validations"] if not v["success"]])
     assert [r["date"] for r in summary["runs"]] == [f"2018-11-{d:02d}" for d in range(1, 31)]  # the summary is in date order
-    jobs = [[json.loads(line)["date"] for line in path.read_text().splitlines()] for path in sorted(JOBS.glob("job*.jsonl"))]
+    jobs = [
+        [json.loads(line)["date"] for line in path.read_text().splitlines()]
+        for path in sorted((REVERSE / "build" / "jobs").glob("job*.jsonl"))
+    ]
     assert jobs == [[f"2018-11-{d:02d}" for d in range(30, 0, -2)], [f"2018-11-{d:02d}" for d in range(29, 0, -2)]]
     assert summary["tables"] == EXPECTED_TABLES and summary["songplays_with_song"] == 1
     assert len(summary["validations"]) == 30 * SUITES_PER_DAY
@@ -97,10 +123,11 @@ def test_the_password_never_leaves_the_connection(in_order, tcp_warehouse):
     """After the TCP runs: no trace of the password in gx/, Data Docs, XCom or task logs."""
     import sqlite3
 
-    if not (SESSION_DIR / "summary-rev-jobs.json").is_file():
+    if not (SESSION_DIR / "summary-rerun.json").is_file():
         pytest.skip("needs the TCP runs of the previous test")
+    # The reversed month's own process wrote its Airflow home, job databases, build and docs under REVERSE.
     places = [Path(os.environ["SPARKIFY_GX_DIR"]), Path(os.environ["AIRFLOW_VAR_SPARKIFY_DOCS"]),
-              Path(os.environ["SPARKIFY_BUILD_DIR"]), Path(os.environ["AIRFLOW_HOME"]) / "logs"]  # fmt: skip
+              Path(os.environ["SPARKIFY_BUILD_DIR"]), Path(os.environ["AIRFLOW_HOME"]) / "logs", REVERSE]  # fmt: skip
     scanned = 0
     for place in places:
         for path in place.rglob("*"):
