@@ -346,28 +346,26 @@ class Bench:
         generate(lake, seed=7, songs=200, users=60, days=len(days), events=300, start=days[0].isoformat())
         os.environ["AIRFLOW_VAR_SPARKIFY_LAKE"] = str(lake)
         self.reset()
-        code = (
-            "import json, sys\n"
-            "from datetime import date\n"
-            "from pathlib import Path\n"
-            "from sparkify.local.runner import run_days\n"
-            "days = [date.fromisoformat(d) for d in sys.argv[1].split(',')]\n"
-            "results = run_days(days, log_file=Path(sys.argv[2]), quiet=True, dags_folder=Path(sys.argv[3]), dag_id=sys.argv[4])\n"
-            "print(json.dumps([{'date': r['date'], 'state': r['state'], 'seconds': r['seconds'], 'tasks': r['tasks']} for r in results]))\n"
-        )
-        # The project's DAG in this process (its dags folder; warm when the dag step ran before),
-        # the no-op graph in a fresh process whose dags folder holds it (dag.test writes its
-        # bundle's DAGs to the metadata DB). The first day of each is left out either way.
+        # Both in this process, with make run's in-process runner: the project's DAG (warm when
+        # the dag step ran before), then the no-op graph, whose folder is a second DAG bundle for
+        # the time being (dag.test writes the DAGs of a DAG's bundle to the metadata DB). The
+        # first day of each is left out either way.
+        from sparkify.local.scheduler_day import bundles_with
+
         results = runner.run_days(days, log_file=self.work / "overhead-dag.log", quiet=True)
         _all_succeeded(results, runner.DAG_ID)
         timings = {"dag": [r["seconds"] for r in results]}
-        folder = str(Path(__file__).parent / "bench_dags")
-        log = self.work / "overhead-noop.log"
-        out = subprocess.run([sys.executable, "-c", code, ",".join(d.isoformat() for d in days), str(log), folder, NOOP_DAG_ID],
-                             capture_output=True, text=True, env=dict(os.environ, AIRFLOW__CORE__DAGS_FOLDER=folder))  # fmt: skip
-        if out.returncode != 0:
-            raise RuntimeError(f"{NOOP_DAG_ID} days failed (log {log}):\n{out.stderr[-3000:]}")
-        results = json.loads(out.stdout.strip().splitlines()[-1])
+        folder = Path(__file__).parent / "bench_dags"
+        setting = "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"
+        saved = os.environ.get(setting)
+        os.environ[setting] = bundles_with("bench", folder)
+        try:
+            results = runner.run_days(days, log_file=self.work / "overhead-noop.log", quiet=True, dags_folder=folder, dag_id=NOOP_DAG_ID)
+        finally:
+            if saved is None:
+                os.environ.pop(setting)
+            else:
+                os.environ[setting] = saved
         _all_succeeded(results, NOOP_DAG_ID)
         timings["noop"] = [r["seconds"] for r in results]
         os.environ["AIRFLOW_VAR_SPARKIFY_LAKE"] = str(self.lake)
