@@ -97,8 +97,9 @@ system-packages:
 	|| { $$sudo apt-get update -qq >/dev/null 2>&1 && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null 2>&1; } \
 	|| echo "make: apt-get could not install$$missing: their tests will be skipped"
 
-# Every tier, on TEST_WORKERS pytest-xdist workers (four keep both cores busy while workers wait on servers) (each with its own servers, Airflow home and
-# ports); a test file stays on one worker (its module fixtures are built once), heaviest first.
+# Every tier, on TEST_WORKERS pytest-xdist workers, each with its own servers, Airflow home and
+# ports (four keep both cores busy while some wait on servers); a test file stays on one worker
+# (its module fixtures are built once), heaviest first.
 TEST_WORKERS ?= 4
 test: $(BIN)/.installed-test $(BIN)/.installed-celery $(BIN)/.installed-jupyter system-packages
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15 tests

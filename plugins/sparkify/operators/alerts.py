@@ -18,7 +18,7 @@ import html
 import logging
 from typing import Any
 
-from sparkify.settings import WARNINGS_VARIABLE
+from sparkify.settings import OPTIONAL_VARIABLES, WARNINGS_VARIABLE
 
 SMTP_CONN_ID = "sparkify_smtp"
 SLACK_CONN_ID = "sparkify_slack"
@@ -39,7 +39,8 @@ def warnings_wanted() -> bool:
     from airflow.sdk import Variable
 
     try:
-        return str(Variable.get(WARNINGS_VARIABLE, default="false")).strip().lower() in ("1", "true", "yes", "on")
+        value = Variable.get(WARNINGS_VARIABLE, default=OPTIONAL_VARIABLES[WARNINGS_VARIABLE])
+        return str(value).strip().lower() in ("1", "true", "yes", "on")
     except Exception:
         return False
 

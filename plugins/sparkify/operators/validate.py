@@ -113,7 +113,7 @@ class GxValidationOperator(BaseOperator):
         store.save(self.conn_id, record)
         summary["date"] = context["ds"]
         summary["message"] = failure_message(summary) if not summary["success"] else ""
-        # One XCom, pushed before any failure is raised: the run summary and the extra link read it.
+        # One XCom, pushed before any failure is raised: the run summary reads it.
         context["ti"].xcom_push(key="summary", value=summary)
         # The extra link (links.DataDocsLink), computed as the task ends: the page in the Airflow UI.
         self.docs_page_url = page_url(summary["page"]) if summary.get("page") else ""
