@@ -53,7 +53,8 @@ from sparkify.operators import (
     StageJsonOperator,
 )
 from sparkify.operators.callbacks import record_error
-from sparkify.settings import MAX_QUARANTINE_DEFAULT, sql_dir
+from sparkify.settings import sql_dir
+from sparkify.templates import MAX_QUARANTINE_RATE
 
 EVENTS_KEY = "log_data/{{ logical_date.strftime('%Y/%m') }}/{{ ds }}-events.json"
 
@@ -101,7 +102,7 @@ def sparkify():
         suite="quarantine",
         expectation_parameters={
             "file_lines": "{{ ti.xcom_pull(task_ids='stage_events')['lines'] }}",
-            "max_quarantine_rate": "{{ var.value.get('sparkify_max_quarantine_rate', '" + MAX_QUARANTINE_DEFAULT + "') }}",
+            "max_quarantine_rate": MAX_QUARANTINE_RATE,
         },
     )
 

@@ -14,6 +14,9 @@ WAREHOUSE_CONN_ID = "sparkify_warehouse"
 AWS_CONN_ID = "aws_default"
 LAKE_VARIABLE = "sparkify_lake"
 DOCS_VARIABLE = "sparkify_docs"
+# Where the plugin mounts its two apps in the Airflow API server.
+DOCS_URL_PREFIX = "/sparkify-docs"
+QUALITY_URL_PREFIX = "/sparkify-quality"
 MAX_QUARANTINE_VARIABLE = "sparkify_max_quarantine_rate"
 MAX_QUARANTINE_DEFAULT = "0.01"
 WARNINGS_VARIABLE = "sparkify_notify_warnings"
@@ -45,3 +48,16 @@ def build_dir() -> Path:
 def default_docs_location() -> str:
     """Where Data Docs are published when the Variable sparkify_docs is not set."""
     return str(build_dir() / "data_docs")
+
+
+def docs_location(value: str | None) -> str:
+    """The published docs location: the Variable's value, or the default when it is empty."""
+    return (value or "").strip() or default_docs_location()
+
+
+def docs_page_url(page: str) -> str:
+    """URL of a Data Docs page (a path relative to the site root) in the Airflow API server."""
+    from airflow.configuration import conf
+
+    base = (conf.get("api", "base_url", fallback="") or "").rstrip("/")
+    return f"{base}{DOCS_URL_PREFIX}/{page.lstrip('/')}"

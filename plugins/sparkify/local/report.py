@@ -119,7 +119,7 @@ def root_causes(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def print_summary(summary: dict[str, Any], path: Path) -> None:
-    from sparkify.operators.validate import docs_location
+    from sparkify.settings import docs_location
 
     say("")
     say(f"Staged rows: events {summary['staged']['events']:,}, songs {summary['staged']['songs']:,}")

@@ -22,7 +22,7 @@ class DataDocsLink(BaseOperatorLink):
             return known
         from airflow.sdk.execution_time.xcom import XCom
 
-        from sparkify.quality.app import page_url
+        from sparkify.settings import docs_page_url
 
         summary = XCom.get_value(ti_key=ti_key, key="summary") or {}
-        return page_url(summary["page"]) if summary.get("page") else ""
+        return docs_page_url(summary["page"]) if summary.get("page") else ""

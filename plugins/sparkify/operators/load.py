@@ -13,8 +13,8 @@ from typing import Any
 from airflow.sdk import BaseOperator
 
 from sparkify.names import TABLES
-from sparkify.operators.validate import DAY
 from sparkify.settings import WAREHOUSE_CONN_ID
+from sparkify.templates import DAY
 
 
 class PrepareWarehouseOperator(BaseOperator):

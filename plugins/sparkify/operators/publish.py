@@ -8,8 +8,8 @@ from typing import Any
 from airflow.sdk import BaseOperator
 
 from sparkify.names import TABLES
-from sparkify.operators.validate import DAY, DOCS_LOCATION, docs_location
-from sparkify.settings import AWS_CONN_ID, WAREHOUSE_CONN_ID
+from sparkify.settings import AWS_CONN_ID, WAREHOUSE_CONN_ID, docs_location
+from sparkify.templates import DAY, DOCS_LOCATION
 
 
 def published_assets() -> dict[str, Any]:

@@ -8,8 +8,8 @@ from typing import Any
 from airflow.sdk import BaseOperator
 
 from sparkify.names import STAGING_SOURCES
-from sparkify.operators.validate import DAY
 from sparkify.settings import AWS_CONN_ID, WAREHOUSE_CONN_ID
+from sparkify.templates import DAY, LAKE
 
 STAGING_TABLES = tuple(STAGING_SOURCES)
 FORMATS = ("ndjson", "document")
@@ -36,7 +36,7 @@ class StageJsonOperator(BaseOperator):
         key: str,
         record_format: str = "ndjson",
         jsonpaths_key: str | None = None,
-        lake_root: str = "{{ var.value.sparkify_lake }}",
+        lake_root: str = LAKE,
         day: str = DAY,
         conn_id: str = WAREHOUSE_CONN_ID,
         aws_conn_id: str = AWS_CONN_ID,

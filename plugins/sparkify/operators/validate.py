@@ -9,17 +9,8 @@ from airflow.sdk import BaseOperator
 
 from sparkify.names import suites
 from sparkify.operators.links import DataDocsLink
-from sparkify.settings import WAREHOUSE_CONN_ID
-
-DAY = "{{ ds }}"
-DOCS_LOCATION = "{{ var.value.get('sparkify_docs', '') }}"
-
-
-def docs_location(value: str | None) -> str:
-    """The published docs location, defaulting to build/data_docs of the project."""
-    from sparkify.settings import default_docs_location
-
-    return (value or "").strip() or default_docs_location()
+from sparkify.settings import WAREHOUSE_CONN_ID, docs_location
+from sparkify.templates import DAY, DOCS_LOCATION
 
 
 def numeric_parameter(name: str, value: Any) -> int | float:
@@ -93,9 +84,9 @@ class GxValidationOperator(BaseOperator):
 
         from sparkify.names import run_schema
         from sparkify.quality import store
-        from sparkify.quality.app import page_url
         from sparkify.quality.checkpoint import validate
         from sparkify.quality.summary import failure_message
+        from sparkify.settings import docs_page_url
 
         run_name = context["run_id"]
         parameters = {k: numeric_parameter(k, v) for k, v in self.expectation_parameters.items()}
@@ -116,7 +107,7 @@ class GxValidationOperator(BaseOperator):
         # One XCom, pushed before any failure is raised: the run summary reads it.
         context["ti"].xcom_push(key="summary", value=summary)
         # The extra link (links.DataDocsLink), computed as the task ends: the page in the Airflow UI.
-        self.docs_page_url = page_url(summary["page"]) if summary.get("page") else ""
+        self.docs_page_url = docs_page_url(summary["page"]) if summary.get("page") else ""
         if not summary["success"] or summary["failed_warning"]:
             from sparkify.operators.alerts import notify
 

@@ -28,9 +28,10 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
+from sparkify import settings
 from sparkify.quality.access import DOCS_COOKIE, forbidden, login, not_logged_in, readable_dags
 
-URL_PREFIX = "/sparkify-docs"
+URL_PREFIX = settings.DOCS_URL_PREFIX
 SECURITY_HEADERS = {
     "Content-Security-Policy": "sandbox allow-scripts allow-popups; frame-ancestors 'self'",
     "X-Content-Type-Options": "nosniff",
@@ -44,18 +45,9 @@ def docs_location() -> str:
     """The published docs location: the Variable sparkify_docs, else the project's build/data_docs."""
     from airflow.models.variable import Variable
 
-    from sparkify.settings import DOCS_VARIABLE, default_docs_location
+    from sparkify.settings import DOCS_VARIABLE
 
-    value = Variable.get(DOCS_VARIABLE, default_var=None)
-    return (value or "").strip() or default_docs_location()
-
-
-def page_url(page: str) -> str:
-    """URL of a page of the site (a path relative to the site root) in the Airflow API server."""
-    from airflow.configuration import conf
-
-    base = (conf.get("api", "base_url", fallback="") or "").rstrip("/")
-    return f"{base}{URL_PREFIX}/{page.lstrip('/')}"
+    return settings.docs_location(Variable.get(DOCS_VARIABLE, default_var=None))
 
 
 def site_path(path: str) -> str | None:

@@ -18,7 +18,9 @@ from typing import Any
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse
 
-URL_PREFIX = "/sparkify-quality"
+from sparkify.settings import DOCS_URL_PREFIX, QUALITY_URL_PREFIX
+
+URL_PREFIX = QUALITY_URL_PREFIX
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'",
     "X-Content-Type-Options": "nosniff",
@@ -72,7 +74,7 @@ def render(records: list[dict[str, Any]], quarantined: dict, *, base: str, days:
             if record is None:
                 cells.append(f'<td class="cell" style="background:{STATES[label]}" title="not run">&nbsp;</td>')
                 continue
-            docs = f"{base}/sparkify-docs/{_e(record['page'])}" if record["page"] else ""
+            docs = f"{base}{DOCS_URL_PREFIX}/{_e(record['page'])}" if record["page"] else ""
             task = f"{base}/dags/sparkify/runs/{_e(record['run_id'])}/tasks/validate_{_e(suite)}"
             title = f"{suite} on {day}: {label}; unexpected {record['unexpected_count']}; {record['duration_seconds']} s"
             cells.append(

@@ -62,7 +62,8 @@ def copy_json_fast(cur, *, table: str, columns: list[str], plan, paths: list[str
             db = None
             try:
                 db = duckdb.connect()
-                db.execute("set memory_limit='128MB'; set threads=2; set preserve_insertion_order=false")
+                # Spills go to this call's temporary folder, not DuckDB's default (.tmp in the working directory).
+                db.execute(f"set memory_limit='128MB'; set threads=2; set preserve_insertion_order=false; set temp_directory='{folder}'")
                 spec = "{" + ", ".join(f"'{f}': '{t}'" for f, t in fields.items()) + "}"
                 select = ", ".join('"' + f.replace('"', '""') + '"' for f in selected)
                 db.execute(
