@@ -106,6 +106,7 @@ test: $(BIN)/.installed-test $(BIN)/.installed-celery $(BIN)/.installed-jupyter 
 
 # Unit and DAG tests only: no server, no DAG run, seconds.
 test-fast: $(BIN)/.installed-test
+	$(BIN)/lint-imports --no-cache > /dev/null || $(BIN)/lint-imports --no-cache
 	$(PY) -m pytest -q -m "unit or dags" tests
 
 # The scale benchmark (generates and caches a 10 x 1M-event lake under .lakes/ first): build/bench.json.
@@ -114,7 +115,7 @@ bench: $(BIN)/.installed-test
 	$(PY) -m sparkify.local.bench $(ARGS)
 
 lint: $(BIN)/.installed-test
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports --no-cache
 
 format: $(BIN)/.installed-test
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .

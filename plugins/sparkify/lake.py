@@ -145,10 +145,6 @@ class S3Lake:
     def name(self, key: str) -> str:
         return f"s3://{self.bucket}/{self._key(key)}"
 
-    def local_path(self, key: str) -> str | None:
-        """None: an S3 object is read where it is; ``readable()`` gives local copies for the fast path."""
-        return None
-
 
 class DownloadedLake(LocalLake):
     """Objects of an S3 lake copied into a local folder: read locally, named by their S3 URLs."""

@@ -12,6 +12,8 @@ from pathlib import Path
 DAG_ID = "sparkify"  # the DAG whose validations fill the results store and the Data Docs site
 WAREHOUSE_CONN_ID = "sparkify_warehouse"
 AWS_CONN_ID = "aws_default"
+SMTP_CONN_ID = "sparkify_smtp"  # optional: e-mail alerts
+SLACK_CONN_ID = "sparkify_slack"  # optional: Slack alerts
 LAKE_VARIABLE = "sparkify_lake"
 DOCS_VARIABLE = "sparkify_docs"
 # Where the plugin mounts its two apps in the Airflow API server.

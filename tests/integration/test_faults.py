@@ -110,10 +110,18 @@ def test_a_killed_load_or_publish_changes_nothing_and_the_rerun_equals_a_clean_r
             "drop function if exists public.attach_slow_users() cascade; select 1")  # fmt: skip
     if task == "publish_day":
         # Airflow's retry of publish_day: the task again, on the audit copies the run left.
-        from sparkify.operators import PublishDayOperator
+        from collections import defaultdict
+        from types import SimpleNamespace
 
-        published = PublishDayOperator(task_id="publish_day", day=DAY).execute({})
+        from sparkify.operators import PublishDayOperator
+        from sparkify.operators.publish import published_assets
+
+        events = defaultdict(lambda: SimpleNamespace(extra=None))  # what the task runner gives: an event per outlet
+        published = PublishDayOperator(task_id="publish_day", day=DAY).execute({"outlet_events": events})
         assert published["published"]["songplays"] > 0
+        assert {asset.name: event.extra["rows"] for asset, event in events.items()} == {
+            asset.name: published["published"][table] for table, asset in published_assets().items()
+        }
     else:
         # The load died before its commit; the day again from the start (clearing the run).
         code, summary = run_pipeline(socket_warehouse, lake, DAY, DAY, fresh=False, tag=f"kill-{task}-{how}-retry")

@@ -48,12 +48,15 @@ def crafted(name: str, edit) -> str:
 
 def test_blank_lines_and_a_17_mb_line_stage_like_the_rest(warehouse):
     counts = stage(SAMPLE_LAKE)
-    assert counts.loaded == counts.lines == 533
+    assert counts.loaded == counts.lines == 533 and counts.blank_lines == 0
     fast = table_digest(warehouse)
+    counts = stage(crafted("blank", lambda lines: lines[:10] + ["", "  "] + lines[10:]))
+    assert (counts.loaded, counts.lines, counts.blank_lines) == (533, 533, 2)
+    assert table_digest(warehouse) == fast
     big = '{"artist": "' + "a" * (17 << 20) + '", "page": "Home", "ts": 1542240000000, "userId": ""}'
     root = crafted("fallback", lambda lines: lines + ["", big])
     counts = stage(root)
-    assert counts.loaded == counts.lines == 534  # the blank line is not a record
+    assert counts.loaded == counts.lines == 534 and counts.blank_lines == 1  # the blank line is not a record
     assert execute(warehouse, "select max(length(artist)) from wap_20181115.staging_events")[0][0] == 17 << 20
     execute(warehouse, "delete from wap_20181115.staging_events where length(artist) > 1000 returning 1")
     assert table_digest(warehouse) == fast  # the other rows are exactly as before

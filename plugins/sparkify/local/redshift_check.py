@@ -212,7 +212,7 @@ def project_statements() -> list[tuple[str, str]]:
     for table in STAGING_SOURCES:
         sql = load(f"redshift/stage_{table.removeprefix('staging_')}.sql", auth_clause="iam_role %(iam_role)s")
         found += [(f"sql/redshift/stage_{table.removeprefix('staging_')}.sql", s) for s in split_statements(sql)]
-        found.append((f"sparkify.warehouse.redshift ({table})", f"delete from {table}"))
+        found.append((f"sparkify.staging.redshift ({table})", f"delete from {table}"))
     return found + expectation_queries()
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sparkify.names import TABLES
 
+NOT_RUN = "not run"  # a validation's state in the run summary when its task never started
 _CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0))}
 
 
@@ -48,14 +49,16 @@ def summarise(results: list[dict[str, Any]], counts: dict[str, Any]) -> dict[str
             if not task_id.startswith("validate_"):
                 continue
             summary = xcom.get(task_id, {}).get("summary") or {}
+            # A validation that never started (upstream_failed, skipped) is "not run", with no
+            # success either way; one that ran has its task state and its outcome.
+            ran = bool(summary) or state in ("success", "failed")
             validations.append(
                 {
                     "date": day["date"],
                     "suite": summary.get("suite", task_id.removeprefix("validate_")),
                     "task_id": task_id,
-                    "state": state,
-                    "success": bool(summary.get("success")) and state == "success",
-                    "ran": bool(summary),
+                    "state": state if ran else NOT_RUN,
+                    "success": (bool(summary.get("success")) and state == "success") if ran else None,
                     "failed_critical": summary.get("failed_critical"),
                     "failed_warning": summary.get("failed_warning"),
                     "data_docs": summary.get("data_docs"),
@@ -143,10 +146,11 @@ def print_summary(summary: dict[str, Any], path: Path) -> None:
                     say(f"      {line}")
             if causes[0]["blocked"]:
                 say(f"  {date} not run because of them (upstream_failed): {', '.join(causes[0]['blocked'])}")
-    passed = sum(v["success"] for v in summary["validations"])
-    say(f"Validations: {passed} passed of {len(summary['validations'])}")
+    passed = sum(v["success"] is True for v in summary["validations"])
+    not_run = sum(v["state"] == NOT_RUN for v in summary["validations"])
+    say(f"Validations: {passed} passed of {len(summary['validations'])}" + (f" ({not_run} not run)" if not_run else ""))
     for v in summary["validations"]:
-        if not v["success"] and v["ran"]:
+        if v["success"] is False:
             say(f"  FAILED {v['date']} {v['suite']} ({v['state']}) {v['data_docs'] or ''}")
     say(f"Data Docs: {docs_location(os.environ.get('AIRFLOW_VAR_SPARKIFY_DOCS'))}/index.html")
     say(f"Summary: {path}  ({summary['seconds']}s)")

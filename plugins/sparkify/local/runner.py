@@ -240,5 +240,5 @@ def run(
     path = summary_path or build_dir() / "run-summary.json"
     path.write_text(json.dumps(summary, indent=2) + "\n")
     print_summary(summary, path)
-    failed = [v for v in summary["validations"] if not v["success"] and v["ran"]]
+    failed = [v for v in summary["validations"] if v["success"] is False]
     return 1 if failed or any(r["state"] != "success" for r in results) else 0

@@ -18,21 +18,10 @@ import html
 import logging
 from typing import Any
 
-from sparkify.settings import OPTIONAL_VARIABLES, WARNINGS_VARIABLE
-
-SMTP_CONN_ID = "sparkify_smtp"
-SLACK_CONN_ID = "sparkify_slack"
+from sparkify.settings import OPTIONAL_VARIABLES, SLACK_CONN_ID, SMTP_CONN_ID, WARNINGS_VARIABLE
+from sparkify.warehouse.connection import find_connection
 
 log = logging.getLogger(__name__)
-
-
-def _connection(conn_id: str):
-    from airflow.sdk import Connection
-
-    try:
-        return Connection.get(conn_id)
-    except Exception:  # not defined: the channel is off
-        return None
 
 
 def warnings_wanted() -> bool:
@@ -71,7 +60,7 @@ def notify(summary: dict[str, Any], *, link: str | None, critical: bool, context
         return []
     subject, text = compose(summary, link=link, critical=critical)
     sent = []
-    smtp = _connection(SMTP_CONN_ID)
+    smtp = find_connection(SMTP_CONN_ID)
     if smtp is not None:
         try:
             from airflow.providers.smtp.notifications.smtp import SmtpNotifier
@@ -88,7 +77,7 @@ def notify(summary: dict[str, Any], *, link: str | None, critical: bool, context
             sent.append("smtp")
         except Exception as err:
             log.warning("Could not send the alert by e-mail (connection %s): %s", SMTP_CONN_ID, err)
-    if _connection(SLACK_CONN_ID) is not None:
+    if find_connection(SLACK_CONN_ID) is not None:
         try:
             from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
 

@@ -18,7 +18,8 @@ from sparkify.templates import DAY
 
 
 class PrepareWarehouseOperator(BaseOperator):
-    """Create the published tables (DDL of the connection's dialect) and the run's empty schema."""
+    """Create the published tables (DDL of the connection's dialect), the shared results store the
+    day's validations write to, and the run's empty schema."""
 
     template_fields: Sequence[str] = ("day",)
     ui_color = "#e8f0fe"
@@ -29,10 +30,12 @@ class PrepareWarehouseOperator(BaseOperator):
         self.conn_id = conn_id
 
     def execute(self, context) -> dict[str, str]:
+        from sparkify.quality import store
         from sparkify.warehouse.connection import transaction
         from sparkify.warehouse.wap import prepare_run
 
         with transaction(self.conn_id) as (conn, dialect):
+            store.ensure(conn, dialect)
             schema = prepare_run(conn, dialect, self.day)
         self.log.info("Warehouse ready (%s dialect); run day %s in schema %s", dialect, self.day, schema)
         return {"day": self.day, "schema": schema}

@@ -63,56 +63,26 @@ class StageJsonOperator(BaseOperator):
     def execute(self, context) -> dict[str, Any]:
         from airflow.sdk.exceptions import AirflowFailException
 
-        from sparkify.lake import open_lake, read_jsonpaths
+        from sparkify.lake import open_lake
         from sparkify.names import run_schema
-        from sparkify.staging import copy_to_postgres
+        from sparkify.staging import StageRequest, stage
         from sparkify.warehouse.connection import transaction
 
         lake = open_lake(self.lake_root, aws_conn_id=self.aws_conn_id)
-        if self.record_format == "ndjson":
-            if not lake.is_file(self.key):
-                raise FileNotFoundError(
-                    f"Lake file {self.key!r} not found under {lake.url} (expected {lake.name(self.key)}). "
-                    "Nothing was staged; the published tables are unchanged."
-                )
-            keys = [self.key]
-        else:
-            listed = lake.list_json_versions(self.key)
-            if not listed:
-                raise FileNotFoundError(f"No *.json files under {lake.name(self.key)}.")
-            keys = [key for key, _, _ in listed]
-        jsonpaths = None
-        if self.jsonpaths_key:
-            if not lake.is_file(self.jsonpaths_key):
-                raise FileNotFoundError(f"JSONPaths file {self.jsonpaths_key!r} not found under {lake.url}.")
-            jsonpaths = read_jsonpaths(lake.read_bytes(self.jsonpaths_key).decode("utf-8"), source=lake.name(self.jsonpaths_key))
+        listed = self._listed(lake)
+        jsonpaths = self._jsonpaths(lake)
         ndjson = self.record_format == "ndjson"
-        source = STAGING_SOURCES[self.table]
         skipped = 0
         with transaction(self.conn_id, schema=run_schema(self.day)) as (conn, dialect):
+            keys = [key for key, _, _ in listed]
             if self.only_changed_files:
-                from sparkify.staging import catalog
-
-                with conn.cursor() as cur:
-                    changes = catalog.delta(listed, catalog.published_manifest(cur))
-                    catalog.record_staged(cur, changes.changed, dialect=dialect)
-                keys, skipped = changes.keys, changes.unchanged
-                self.log.info(
-                    "Song files under %s: %s new or changed since the published catalog (staged), %s unchanged (skipped), "
-                    "%s gone from the lake (their songs stay published)",
-                    lake.name(self.key), len(keys), changes.unchanged, changes.removed,
-                )  # fmt: skip
-            if dialect == "redshift":
-                from sparkify.warehouse.redshift import copy_to_redshift
-
-                counts = copy_to_redshift(
-                    conn, table=self.table, lake=lake, key=self.key, keys=keys, jsonpaths_key=self.jsonpaths_key,
-                    ndjson=ndjson, aws_conn_id=self.aws_conn_id, day=self.day, source=source, only_keys=self.only_changed_files,
-                )  # fmt: skip
-            else:
-                counts = copy_to_postgres(
-                    conn, table=self.table, lake=lake, keys=keys, jsonpaths=jsonpaths, ndjson=ndjson, day=self.day, source=source
-                )
+                keys, skipped = self._changed_song_files(conn, dialect, lake, listed)
+            request = StageRequest(
+                table=self.table, lake=lake, key=self.key, keys=keys, ndjson=ndjson, day=self.day, source=STAGING_SOURCES[self.table],
+                jsonpaths_key=self.jsonpaths_key, jsonpaths=jsonpaths, aws_conn_id=self.aws_conn_id,
+                only_keys=self.only_changed_files,
+            )  # fmt: skip
+            counts = stage(conn, dialect, request)
             if ndjson and counts.lines == 0:
                 # Rolled back with the transaction: the run's schema keeps no half-staged rows.
                 raise AirflowFailException(
@@ -134,3 +104,42 @@ class StageJsonOperator(BaseOperator):
             "quarantined": counts.quarantined,
             "unchanged_files": skipped,
         }
+
+    def _listed(self, lake) -> list[tuple[str, int | None, str | None]]:
+        """The files to read, as (key, size, version): the day's file, or every *.json under the prefix."""
+        if self.record_format == "ndjson":
+            if not lake.is_file(self.key):
+                raise FileNotFoundError(
+                    f"Lake file {self.key!r} not found under {lake.url} (expected {lake.name(self.key)}). "
+                    "Nothing was staged; the published tables are unchanged."
+                )
+            return [(self.key, None, None)]
+        listed = lake.list_json_versions(self.key)
+        if not listed:
+            raise FileNotFoundError(f"No *.json files under {lake.name(self.key)}.")
+        return listed
+
+    def _jsonpaths(self, lake) -> list[tuple] | None:
+        """The parsed JSONPaths file, or None (columns by name)."""
+        from sparkify.lake import read_jsonpaths
+
+        if not self.jsonpaths_key:
+            return None
+        if not lake.is_file(self.jsonpaths_key):
+            raise FileNotFoundError(f"JSONPaths file {self.jsonpaths_key!r} not found under {lake.url}.")
+        return read_jsonpaths(lake.read_bytes(self.jsonpaths_key).decode("utf-8"), source=lake.name(self.jsonpaths_key))
+
+    def _changed_song_files(self, conn, dialect: str, lake, listed) -> tuple[list[str], int]:
+        """The listed files new or changed since the published catalog's manifest, recorded as the
+        run's staged files; returns (their keys, how many are unchanged)."""
+        from sparkify.staging import catalog
+
+        with conn.cursor() as cur:
+            changes = catalog.delta(listed, catalog.published_manifest(cur))
+            catalog.record_staged(cur, changes.changed, dialect=dialect)
+        self.log.info(
+            "Song files under %s: %s new or changed since the published catalog (staged), %s unchanged (skipped), "
+            "%s gone from the lake (their songs stay published)",
+            lake.name(self.key), len(changes.keys), changes.unchanged, changes.removed,
+        )  # fmt: skip
+        return changes.keys, changes.unchanged

@@ -109,17 +109,6 @@ def site_dir(ctx) -> Path:
     return Path(ctx.root_directory) / base
 
 
-def run_checkpoint(
-    name: str, *, run_name: str, conn_id: str, docs_location: str, schema: str | None = None, expectation_parameters: dict | None = None
-) -> dict[str, Any]:
-    """Run the checkpoint ``name`` (on the run schema's tables); returns a JSON-serialisable summary."""
-    summary, _ = validate(
-        name, run_name=run_name, conn_id=conn_id, docs_location=docs_location, schema=schema,
-        expectation_parameters=expectation_parameters,
-    )  # fmt: skip
-    return summary
-
-
 def validate(
     name: str, *, run_name: str, conn_id: str, docs_location: str, schema: str | None = None, expectation_parameters: dict | None = None,
     day: str | None = None,

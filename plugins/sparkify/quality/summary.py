@@ -83,6 +83,9 @@ def _offending_keys(result: dict) -> list:
 
 
 def _jsonable(value):
+    """A value of a GX result as JSON for XCom and the message; anything else as its text. Not GX's
+    convert_to_json_serializable: it raises TypeError on a type it does not know (the summary of a
+    failure must not fail itself) and turns NaN into null, which would hide an observed NaN."""
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

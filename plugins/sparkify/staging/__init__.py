@@ -1,26 +1,66 @@
-"""Staging: JSON from the lake into a PostgreSQL staging table with COPY ... FROM STDIN.
+"""Staging: JSON from the lake into a run's staging table, behind one call (``stage``) for
+both dialects.
 
-Each record is mapped to the table's columns (by a JSONPaths file, in column order, as
-Redshift's COPY does; or by column name, like Redshift's 'auto'), turned into CSV and streamed
-to the server: no file is held in memory and no row is inserted one by one.
+PostgreSQL (``copy_to_postgres``): COPY ... FROM STDIN. Each record is mapped to the table's
+columns (by a JSONPaths file, in column order, as Redshift's COPY does; or by column name, like
+Redshift's 'auto'), turned into CSV and streamed to the server: no file is held in memory and no
+row is inserted one by one.
 
 - ``records``: pure parsing, coercion, the staging rules and CSV lines (no database);
 - ``fast_path``: local files through DuckDB into the COPY stream;
 - ``quarantine``: lines that cannot be staged, kept with file, line, text and reason.
-Redshift stages with its own COPY from S3 (``sparkify.warehouse.redshift``).
+
+Redshift (``redshift``): its own COPY from S3; the lines it rejects go to the same quarantine.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sparkify.staging.records import CHUNK_BYTES, RULES, CsvStream, StageCounts, StagingError, csv_rows
 from sparkify.warehouse.connection import copy_in
 
 log = logging.getLogger(__name__)
 
-__all__ = ["StageCounts", "StagingError", "copy_to_postgres"]
+__all__ = ["StageCounts", "StageRequest", "StagingError", "copy_to_postgres", "stage"]
+
+
+@dataclass(frozen=True)
+class StageRequest:
+    """What one staging task copies: which files of the lake, read how, into which table.
+
+    ``key`` is the task's file or prefix and ``keys`` the files to stage (a prefix's files, or
+    only the catalog's new or changed ones with ``only_keys``); ``jsonpaths`` is the parsed
+    JSONPaths file named by ``jsonpaths_key`` (None: columns by name); ``source`` names the
+    quarantine rows (events or songs).
+    """
+
+    table: str
+    lake: object
+    key: str
+    keys: list[str]
+    ndjson: bool
+    day: str
+    source: str
+    jsonpaths_key: str | None = None
+    jsonpaths: list[tuple] | None = None
+    aws_conn_id: str | None = None
+    only_keys: bool = False
+
+
+def stage(conn, dialect: str, request: StageRequest) -> StageCounts:
+    """Replace the staging table with the request's records, on the caller's transaction, with
+    the dialect's stager: Redshift's COPY from S3, or PostgreSQL's COPY FROM STDIN."""
+    if dialect == "redshift":
+        from sparkify.staging.redshift import copy_to_redshift
+
+        return copy_to_redshift(conn, request)
+    return copy_to_postgres(
+        conn, table=request.table, lake=request.lake, keys=request.keys, jsonpaths=request.jsonpaths, ndjson=request.ndjson,
+        day=request.day, source=request.source,
+    )  # fmt: skip
 
 
 def column_types(cursor, table: str) -> dict[str, str]:

@@ -36,9 +36,14 @@ def fast_plan(columns: list[str], types: dict[str, str], jsonpaths: list[tuple] 
     return [p[0] for p in paths], fields
 
 
-def nonblank_lines(path: str) -> int:
+def line_counts(path: str) -> tuple[int, int]:
+    """(non-blank lines, blank lines) of a file, as the line-by-line path counts them."""
+    lines = blank = 0
     with open(path, "rb") as handle:
-        return sum(1 for line in handle if not line.isspace())
+        for line in handle:
+            lines += 1
+            blank += not line.strip()
+    return lines - blank, blank
 
 
 def copy_json_fast(cur, *, table: str, columns: list[str], plan, paths: list[str]) -> int:
@@ -114,7 +119,13 @@ def stage_fast(cur, *, table: str, columns: list[str], types: dict[str, str], la
         return _give_up(cur, lake.name(keys[0]), f"DuckDB cannot read it: {err}")
     counts = StageCounts(files=len(local), rows=rows, loaded=rows)
     # One object per file in the document format; else the file's non-blank lines.
-    counts.lines = sum(nonblank_lines(p) for p in local) if ndjson else len(local)
+    if ndjson:
+        for path in local:
+            lines, blank = line_counts(path)
+            counts.lines += lines
+            counts.blank_lines += blank
+    else:
+        counts.lines = len(local)
     if not ndjson and rows != len(local):
         return _give_up(cur, lake.name(keys[0]), f"{rows} records in {len(local)} one-object files")
     if table == "staging_events":

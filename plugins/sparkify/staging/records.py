@@ -38,6 +38,9 @@ _INT_RANGE = {"integer": 1 << 31, "bigint": 1 << 63}
 
 
 def csv_field(value) -> str:
+    """One field of PostgreSQL's CSV: NULL unquoted and empty, every string quoted (so an empty
+    string stays an empty string). Not csv.writer: on Python 3.11 it writes None and "" alike
+    (QUOTE_NOTNULL, which would tell them apart, arrives in 3.12)."""
     if value is None:
         return ""
     if value is True:

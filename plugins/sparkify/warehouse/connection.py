@@ -13,11 +13,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import quote, urlencode
 
 from sparkify.names import check_run_schema
-
-DIALECTS = ("postgres", "redshift")
 
 # Airflow connection types that map to each SQL dialect of the project.
 _CONN_TYPE_DIALECT = {"postgres": "postgres", "postgresql": "postgres", "redshift": "redshift"}
@@ -43,12 +40,10 @@ def sqlalchemy_url(conn, *, search_path: str | None = None) -> str:
     ``search_path`` (a run's schema) is put first on the session's search path, so GX's
     unqualified table assets read that run's audit copies.
     """
+    from sqlalchemy.engine import URL
+
     dialect = dialect_for(conn)
     driver = "redshift+psycopg2" if dialect == "redshift" else "postgresql+psycopg2"
-    user = quote(conn.login or "", safe="")
-    password = quote(conn.password or "", safe="")
-    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    database = quote(conn.schema or "", safe="")
     host = conn.host or ""
     query: dict[str, str] = {}
     extra = conn.extra_dejson or {}
@@ -61,12 +56,12 @@ def sqlalchemy_url(conn, *, search_path: str | None = None) -> str:
         query["host"] = host
         if conn.port:
             query["port"] = str(conn.port)
-        netloc = auth
+        address: dict = {}
     else:
-        default_port = 5439 if dialect == "redshift" else 5432
-        netloc = f"{auth}{host}:{conn.port or default_port}"
-    suffix = f"?{urlencode(query)}" if query else ""
-    return f"{driver}://{netloc}/{database}{suffix}"
+        address = {"host": host, "port": conn.port or (5439 if dialect == "redshift" else 5432)}
+    url = URL.create(driver, username=conn.login or None, password=conn.password or None, database=conn.schema or None,
+                     query=query, **address)  # fmt: skip
+    return url.render_as_string(hide_password=False)
 
 
 def get_connection(conn_id: str):
@@ -79,6 +74,14 @@ def get_connection(conn_id: str):
         raise LookupError(
             f"Airflow connection {conn_id!r} is not defined: set it in the UI or as AIRFLOW_CONN_{conn_id.upper()} ({err})."
         ) from err
+
+
+def find_connection(conn_id: str):
+    """The Airflow connection, or None when it is not defined (an optional channel, switched off)."""
+    try:
+        return get_connection(conn_id)
+    except LookupError:
+        return None
 
 
 def connect(conn_id: str):

@@ -24,11 +24,8 @@ def run_ddl(dialect: str) -> str:
 
 def prepare_run(conn, dialect: str, day: str) -> str:
     """Published tables (idempotent DDL) and the day's run schema, created empty; returns its name."""
-    from sparkify.quality import store
-
     schema = run_schema(day)
     run_script(conn, warehouse_ddl(dialect), None)
-    store.ensure(conn, dialect)  # the shared results store the day's validations write to
     with conn.cursor() as cur:
         # A retry or re-run of the day starts from an empty schema of its own.
         cur.execute(f"drop schema if exists {schema} cascade")

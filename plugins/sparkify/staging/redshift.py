@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sparkify.staging.records import StageCounts
 from sparkify.warehouse.scripts import load, run_script
+
+if TYPE_CHECKING:
+    from sparkify.staging import StageRequest
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +44,7 @@ def render_copy(
     return sql, params
 
 
-def copy_to_redshift(
-    conn, *, table: str, lake, key: str, keys: list[str], jsonpaths_key: str | None, ndjson: bool, aws_conn_id: str | None,
-    day: str, source: str, only_keys: bool = False,
-) -> StageCounts:  # fmt: skip
+def copy_to_redshift(conn, request: StageRequest) -> StageCounts:
     """Replace a staging table with COPY from S3 (DELETE, not TRUNCATE: one transaction); lines
     COPY rejects, and events that break the staging rules, go to the run's quarantine.
 
@@ -52,6 +52,9 @@ def copy_to_redshift(
     manifest written next to the lake (``_sparkify/manifests/``), not everything under ``key``.
     """
     from sparkify.lake import S3Lake
+
+    table, lake, key, keys, day, source = request.table, request.lake, request.key, request.keys, request.day, request.source
+    ndjson, only_keys, aws_conn_id, jsonpaths_key = request.ndjson, request.only_keys, request.aws_conn_id, request.jsonpaths_key
 
     if not isinstance(lake, S3Lake):
         raise ValueError(f"Redshift stages from S3 only; the lake root {lake.url} is not an s3:// URL.")
