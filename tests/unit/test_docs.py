@@ -45,7 +45,7 @@ def test_every_make_target_and_module_named_exists():
         for target in re.findall(r"`make (?:-s )?([a-z][a-z-]*)", text):
             if target not in targets:
                 missing.append(f"{page.relative_to(ROOT)}: make {target}")
-        for module in re.findall(r"python -m (sparkify[\w.]*)", text):
+        for module in re.findall(r"python -m ((?:sparkify|tools)[\w.]*)", text):
             if importlib.util.find_spec(module) is None:
                 missing.append(f"{page.relative_to(ROOT)}: python -m {module}")
     assert not missing, missing

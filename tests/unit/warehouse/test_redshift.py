@@ -11,13 +11,13 @@ import sqlglot
 from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk import Connection
 
-from sparkify.local.redshift_check import expectation_queries
 from sparkify.staging.redshift import copy_auth, render_copy
 from sparkify.warehouse.connection import dialect_for, sqlalchemy_url
 from sparkify.warehouse.scripts import load, split_statements
 from sparkify.warehouse.wap import run_ddl, warehouse_ddl
 from tests.session import ROOT
 from tests.unit.operators.test_operators import render
+from tools.redshift_check import expectation_queries
 
 PARAMS = {"day": "2018-11-05"}
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from sparkify.local.redshift_check import RULES, check, gx_batch_substitution, project_statements
 from tests.session import ROOT
+from tools.redshift_check import RULES, check, gx_batch_substitution, project_statements
 
 BAD = {
     "unaliased-subquery": "select count(*) from (select * from songplays)",

@@ -9,7 +9,7 @@ PostgreSQL grammar, so PostgreSQL-only syntax still parses and can be found.
 run schema's DDL, loads, publish, quarantine SQL, staging COPYs, and every
 ``UnexpectedRowsExpectation`` query after ``{batch}`` is substituted by GX's own code.
 
-    python -m sparkify.local.redshift_check      # prints each finding; exit status 1 if any
+    python -m tools.redshift_check      # from the project root; prints each finding; exit status 1 if any
 """
 
 from __future__ import annotations

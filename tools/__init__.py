@@ -1,0 +1,1 @@
+"""CI tools that never ship with the package: they need the test requirements (requirements-test.txt)."""
