@@ -48,7 +48,7 @@ def start_run(server, lake: Path, day: str, tag: str, **env) -> subprocess.Popen
     )  # fmt: skip
 
 
-def wait_for_backend(server, query_start: str, timeout: float = 180) -> int:
+def wait_for_backend(server, query_start: str, timeout: float = 300) -> int:
     """The pid of the pipeline's session that is running a statement starting with query_start."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
