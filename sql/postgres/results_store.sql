@@ -34,3 +34,7 @@ create index if not exists validation_results_logical_date on dq.validation_resu
 -- publish_data_docs holds this table's lock while it renders and writes the index, so two
 -- publishes never interleave their index writes.
 create table if not exists dq.docs_publish_lock (held boolean);
+
+-- The key of the markers that replace sensitive values in reports (sparkify/quality/redact.py):
+-- one random secret per warehouse, written once by the first prepare_warehouse.
+create table if not exists dq.redaction_key (secret varchar(64) not null);

@@ -27,3 +27,7 @@ diststyle all
 sortkey (stored_at);
 
 create table if not exists dq.docs_publish_lock (held boolean);
+
+-- The key of the markers that replace sensitive values in reports (sparkify/quality/redact.py):
+-- one random secret per warehouse, written once by the first prepare_warehouse.
+create table if not exists dq.redaction_key (secret varchar(64) not null);

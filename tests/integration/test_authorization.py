@@ -90,6 +90,7 @@ def fab_server(socket_warehouse):
         AIRFLOW_CONN_SPARKIFY_WAREHOUSE=socket_warehouse.connection_json(),
         AIRFLOW_VAR_SPARKIFY_DOCS=str(docs),
     )
+    # token_urlsafe may start with "-": the CLI gets it as --password=..., never as a separate argument.
     passwords = {user: secrets.token_urlsafe(12) for user in USERS}
     _airflow(env, [
         ["db", "migrate"],
@@ -98,7 +99,7 @@ def fab_server(socket_warehouse):
         ["roles", "create", *ROLES],
         ["roles", "add-perms", *ROLES, "-r", "Task Instances", "DAG Runs", "-a", "can_read"],
         *(["roles", "add-perms", role, "-r", f"DAG:{dag_id}", "-a", "can_read"] for role, dag_id in ROLES.items()),
-        *(["users", "create", "--username", user, "--password", passwords[user], "--role", role, "--firstname", user,
+        *(["users", "create", "--username", user, f"--password={passwords[user]}", "--role", role, "--firstname", user,
            "--lastname", "test", "--email", f"{user}@example.com"] for user, role in USERS.items()),
     ])  # fmt: skip
     log = open(home / "api-server.log", "w")

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from sparkify.names import check_run_schema
+from sparkify.quality import redact
 from sparkify.quality.summary import summarise
 from sparkify.settings import gx_dir
 from sparkify.warehouse.connection import get_connection, sqlalchemy_url
@@ -125,8 +126,11 @@ def validate(
     duration = time.perf_counter() - started
     if detailed:
         log.info("Suite %s: %s failed expectation(s) computed again in full detail", name, detailed)
-    page = page_path(ctx, identifier)
     suite = ctx.suites.get(validation.suite_name)
+    redacted = redact_sensitive(validation, conn_id=conn_id, day=day, table=(suite.meta or {}).get("table", validation.suite_name))
+    if redacted:
+        log.info("Suite %s: sensitive values replaced by markers in %s result(s) (gx/%s)", name, redacted, redact.FILE)
+    page = page_path(ctx, identifier)
     summary = summarise(validation, suite=suite, page=page, docs_location=docs_location, parameters=expectation_parameters or {})
     suite_name, key_run_name, run_time, batch_identifier = identifier.to_tuple()
     record = {
@@ -151,6 +155,18 @@ def validate(
     }
     summary["duration_seconds"] = record["duration_seconds"]
     return summary, record
+
+
+def redact_sensitive(validation, *, conn_id: str, day: str | None, table: str) -> int:
+    """Replace the values of the declared sensitive columns in the results (quality.redact),
+    before anything is built from them; returns how many results changed."""
+    declared = redact.sensitive_columns(gx_dir())
+    if not declared:
+        return 0
+    from sparkify.quality import store
+
+    redactor = redact.Redactor(secret=store.redaction_key(conn_id), day=day or "", table=table, declared=declared)
+    return redact.redact_validation(validation, redactor)
 
 
 def run_validation(checkpoint, run_id, expectation_parameters: dict):

@@ -20,15 +20,50 @@ INDEX_LIMIT = 5000  # rows the Data Docs index lists, newest first
 
 def ensure(conn, dialect: str) -> None:
     """Create the store if it is missing. The DDL runs only then: concurrent validations would
-    otherwise queue (or deadlock) on its table locks."""
+    otherwise queue (or deadlock) on its table locks. The redaction key is written with it, on
+    the same transaction (on PostgreSQL under the script's advisory lock)."""
     with conn.cursor() as cur:
         cur.execute(
             "select count(*) from information_schema.tables where table_schema = 'dq' "
-            "and table_name in ('validation_results', 'docs_publish_lock')"
+            "and table_name in ('validation_results', 'docs_publish_lock', 'redaction_key')"
         )
-        if cur.fetchone()[0] == 2:
+        if cur.fetchone()[0] == 3:
             return
     run_script(conn, load(f"{dialect}/results_store.sql"), None)
+    _write_redaction_key(conn)
+
+
+def _write_redaction_key(conn) -> None:
+    import secrets
+
+    with conn.cursor() as cur:
+        cur.execute("select count(*) from dq.redaction_key")
+        if cur.fetchone()[0] == 0:
+            cur.execute("insert into dq.redaction_key (secret) values (%s)", (secrets.token_hex(32),))
+
+
+_redaction_keys: dict[str, bytes] = {}
+
+
+def redaction_key(conn_id: str) -> bytes:
+    """The warehouse's key of the markers of sensitive values (dq.redaction_key), read once per
+    process and connection."""
+    from sparkify.warehouse.connection import transaction
+
+    if conn_id in _redaction_keys:
+        return _redaction_keys[conn_id]
+    with transaction(conn_id) as (conn, dialect):
+        ensure(conn, dialect)
+        with conn.cursor() as cur:
+            cur.execute("select min(secret) from dq.redaction_key")
+            secret = cur.fetchone()[0]
+        if secret is None:  # emptied by hand since the store was made
+            _write_redaction_key(conn)
+            with conn.cursor() as cur:
+                cur.execute("select min(secret) from dq.redaction_key")
+                secret = cur.fetchone()[0]
+    _redaction_keys[conn_id] = secret.encode()
+    return _redaction_keys[conn_id]
 
 
 def save(conn_id: str, record: dict[str, Any]) -> None:
