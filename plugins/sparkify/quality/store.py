@@ -54,14 +54,10 @@ def redaction_key(conn_id: str) -> bytes:
         return _redaction_keys[conn_id]
     with transaction(conn_id) as (conn, dialect):
         ensure(conn, dialect)
+        _write_redaction_key(conn)  # nothing to write unless the key was deleted by hand
         with conn.cursor() as cur:
             cur.execute("select min(secret) from dq.redaction_key")
             secret = cur.fetchone()[0]
-        if secret is None:  # emptied by hand since the store was made
-            _write_redaction_key(conn)
-            with conn.cursor() as cur:
-                cur.execute("select min(secret) from dq.redaction_key")
-                secret = cur.fetchone()[0]
     _redaction_keys[conn_id] = secret.encode()
     return _redaction_keys[conn_id]
 
