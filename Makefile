@@ -114,8 +114,13 @@ test-fast: $(BIN)/.installed-test
 bench: $(BIN)/.installed-test
 	$(PY) -m sparkify.local.bench $(ARGS)
 
+# SQL that runs on both dialects (the rest sits under sql/postgres/ and sql/redshift/, each
+# linted with its own dialect by the .sqlfluff files); the shared files are linted as Redshift too.
+SHARED_SQL := sql/load sql/staging sql/publish.sql sql/run_context.sql sql/store_result.sql sql/views.sql
 lint: $(BIN)/.installed-test
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
+	$(BIN)/sqlfluff lint sql && $(BIN)/sqlfluff lint --dialect redshift $(SHARED_SQL)
 
 format: $(BIN)/.installed-test
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .

@@ -8,12 +8,35 @@ import re
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sparkify.settings import LAKE_VARIABLE
+
+
+class Lake(Protocol):
+    """What the pipeline reads a lake through, whatever holds it (a folder, S3): keys are paths
+    below the lake's root, and ``name`` is what messages and the quarantine call a key."""
+
+    url: str
+
+    def is_file(self, key: str) -> bool: ...
+
+    def list_json(self, prefix: str) -> list[str]: ...
+
+    def list_json_versions(self, prefix: str) -> list[tuple[str, int, str]]: ...
+
+    def readable(self, keys: list[str]) -> AbstractContextManager[LocalLake]:
+        """The keys' files on this machine, as a local lake (for the duration of the block)."""
+        ...
+
+    def iter_lines(self, key: str) -> Iterator[bytes]: ...
+
+    def read_bytes(self, key: str) -> bytes: ...
+
+    def name(self, key: str) -> str: ...
 
 
 class LocalLake:
@@ -49,7 +72,7 @@ class LocalLake:
         return sorted(found)
 
     @contextmanager
-    def readable(self, keys: list[str]):
+    def readable(self, keys: list[str]) -> Iterator[LocalLake]:
         """The lake itself: its files are already on this machine."""
         yield self
 
@@ -63,7 +86,7 @@ class LocalLake:
     def name(self, key: str) -> str:
         return str(self.root / key)
 
-    def local_path(self, key: str) -> str | None:
+    def local_path(self, key: str) -> str:
         """A path on this machine holding the object (fast readers need one)."""
         return str(self.root / key)
 
@@ -72,29 +95,24 @@ class S3Lake:
     """A lake under s3://bucket/prefix, read with the Airflow AWS connection (endpoint, region, keys)."""
 
     def __init__(self, url: str, aws_conn_id: str | None):
+        from airflow.providers.amazon.aws.exceptions import S3HookUriParseFailure
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
-        bucket, _, prefix = url.removeprefix("s3://").partition("/")
-        if not bucket:
-            raise ValueError(f"Lake root {url!r} names no bucket.")
+        try:
+            bucket, prefix = S3Hook.parse_s3_url(url)
+        except S3HookUriParseFailure:
+            raise ValueError(f"Lake root {url!r} names no bucket.") from None
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.url = url.rstrip("/")
-        self.client = S3Hook(aws_conn_id=aws_conn_id).get_conn()
+        self.hook = S3Hook(aws_conn_id=aws_conn_id)
+        self.client = self.hook.get_conn()
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def is_file(self, key: str) -> bool:
-        from botocore.exceptions import ClientError
-
-        try:
-            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
-            return True
-        except ClientError as err:
-            if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return False
-            raise
+        return self.hook.check_for_key(self._key(key), bucket_name=self.bucket)
 
     def list_json(self, prefix: str) -> list[str]:
         return [key for key, _, _ in self.list_json_versions(prefix)]
@@ -103,15 +121,14 @@ class S3Lake:
         """(key, size, version) of every *.json below a prefix, sorted; the version is the ETag."""
         found = []
         start = f"{self._key(prefix).rstrip('/')}/"
-        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=start):
-            for item in page.get("Contents", []):
-                if item["Key"].endswith(".json"):
-                    key = item["Key"][len(self.prefix) + 1 :] if self.prefix else item["Key"]
-                    found.append((key, item["Size"], item["ETag"].strip('"')))
+        for item in self.hook.iter_file_metadata(start, bucket_name=self.bucket):
+            if item["Key"].endswith(".json"):
+                key = item["Key"][len(self.prefix) + 1 :] if self.prefix else item["Key"]
+                found.append((key, item["Size"], item["ETag"].strip('"')))
         return sorted(found)
 
     @contextmanager
-    def readable(self, keys: list[str]):
+    def readable(self, keys: list[str]) -> Iterator[LocalLake]:
         """The objects downloaded to a temporary folder (streamed to disk, several at once), as a
         lake whose names stay the s3:// URLs; the folder is removed afterwards."""
         with tempfile.TemporaryDirectory(prefix="sparkify-s3-") as folder:
@@ -122,7 +139,8 @@ class S3Lake:
             yield downloaded
 
     def iter_lines(self, key: str) -> Iterator[bytes]:
-        """The object's lines, streamed (the object is never held in memory)."""
+        """The object's lines, streamed (the object is never held in memory; S3Hook reads whole
+        objects only: read_key, or download_file's ranged GETs, see DownloadedLake.fetch)."""
         body = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
         rest = b""
         for chunk in body.iter_chunks(chunk_size=1 << 20):
@@ -136,10 +154,12 @@ class S3Lake:
     def write_manifest(self, key: str, keys: list[str]) -> str:
         """A Redshift COPY manifest listing ``keys`` (every one mandatory), written under the lake; its URL."""
         entries = [{"url": self.name(k), "mandatory": True} for k in keys]
-        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=json.dumps({"entries": entries}).encode())
+        self.hook.load_bytes(json.dumps({"entries": entries}).encode(), key=self._key(key), bucket_name=self.bucket, replace=True)
         return self.name(key)
 
     def read_bytes(self, key: str) -> bytes:
+        # get_object, not S3Hook.read_key: read_key decodes the object as UTF-8 and raises on a
+        # bad file before the staging rules can quarantine it with its name.
         return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
 
     def name(self, key: str) -> str:
@@ -169,7 +189,7 @@ class DownloadedLake(LocalLake):
         return self.source.name(key)
 
 
-def open_lake(root: str, *, aws_conn_id: str | None = None) -> LocalLake | S3Lake:
+def open_lake(root: str, *, aws_conn_id: str | None = None) -> Lake:
     """The lake at a root given as a folder, a file:// URL or an s3:// URL."""
     root = (root or "").strip()
     if not root:

@@ -6,16 +6,16 @@
 -- staging_events
 select
     count(*) as row_count,
-    count(*) filter (where ts is null) as null_ts,
-    count(*) filter (where page is null) as null_page,
-    count(*) filter (where session_id is null) as null_session,
-    count(*) filter (where level not in ('free', 'paid')) as bad_level,
+    count(*) filter (where e.ts is null) as null_ts,
+    count(*) filter (where e.page is null) as null_page,
+    count(*) filter (where e.session_id is null) as null_session,
+    count(*) filter (where e.level not in ('free', 'paid')) as bad_level,
     count(*) filter (
-        where timestamp 'epoch' + ts * interval '1 millisecond' < rc.day
-        or timestamp 'epoch' + ts * interval '1 millisecond' >= rc.day + interval '1 day'
+        where timestamp 'epoch' + e.ts * interval '1 millisecond' < rc.day
+        or timestamp 'epoch' + e.ts * interval '1 millisecond' >= rc.day + interval '1 day'
     ) as off_day,
-    count(*) filter (where page = 'NextSong' and (user_id is null or user_id = '')) as play_without_user
-from staging_events, run_context as rc
+    count(*) filter (where e.page = 'NextSong' and (e.user_id is null or e.user_id = '')) as play_without_user
+from staging_events as e, run_context as rc
 group by rc.day;
 
 -- staging_songs
@@ -35,16 +35,20 @@ select
     (select count(*) - count(distinct song_id) from songs) as duplicate_song_id,
     (select count(*) from songs where artist_id is null) as null_artist_id,
     (select count(*) from songs where duration <= 0) as bad_duration,
-    (select count(distinct s.song_id) from staging_songs as s
-        where s.song_id is not null and not exists (select 1 from songs as t where t.song_id = s.song_id)) as missing;
+    (
+        select count(distinct s.song_id) from staging_songs as s
+        where s.song_id is not null and not exists (select 1 from songs as t where t.song_id = s.song_id)
+    ) as missing;
 
 -- artists
 select
     (select count(*) from artists) as row_count,
     (select count(*) from artists where artist_id is null) as null_artist_id,
     (select count(*) - count(distinct artist_id) from artists) as duplicate_artist_id,
-    (select count(distinct s.artist_id) from staging_songs as s
-        where s.artist_id is not null and not exists (select 1 from artists as t where t.artist_id = s.artist_id)) as missing,
+    (
+        select count(distinct s.artist_id) from staging_songs as s
+        where s.artist_id is not null and not exists (select 1 from artists as t where t.artist_id = s.artist_id)
+    ) as missing,
     (select count(*) from artists where location is null) as no_location;
 
 -- users
@@ -54,8 +58,10 @@ select
     (select count(*) - count(distinct user_id) from users) as duplicate_user_id,
     (select count(*) from users where level is null) as null_level,
     (select count(*) from users where level not in ('free', 'paid')) as bad_level,
-    (select count(distinct s.user_id) from staging_events as s
-        where s.user_id <> '' and not exists (select 1 from users as t where t.user_id = s.user_id)) as missing;
+    (
+        select count(distinct s.user_id) from staging_events as s
+        where s.user_id <> '' and not exists (select 1 from users as t where t.user_id = s.user_id)
+    ) as missing;
 
 -- songplays (the day)
 select
@@ -68,10 +74,13 @@ select
     count(*) filter (where session_id is null) as null_session_id,
     count(*) filter (where level not in ('free', 'paid')) as bad_level,
     count(*) filter (where song_id is null) as unmatched,
-    (select count(*) from staging_events as e, run_context as rc
-        where e.page = 'NextSong'
-        and timestamp 'epoch' + e.ts * interval '1 millisecond' >= rc.day
-        and timestamp 'epoch' + e.ts * interval '1 millisecond' < rc.day + interval '1 day') as staged_plays
+    (
+        select count(*) from staging_events as e, run_context as rc
+        where
+            e.page = 'NextSong'
+            and timestamp 'epoch' + e.ts * interval '1 millisecond' >= rc.day
+            and timestamp 'epoch' + e.ts * interval '1 millisecond' < rc.day + interval '1 day'
+    ) as staged_plays
 from songplays;
 
 -- time (the day)
@@ -83,22 +92,31 @@ select
     count(*) filter (where weekday not between 0 and 6) as bad_weekday,
     count(*) filter (where month not between 1 and 12) as bad_month,
     count(*) filter (where day not between 1 and 31) as bad_day,
-    (select count(distinct sp.start_time) from songplays as sp
-        where not exists (select 1 from time as t where t.start_time = sp.start_time)) as missing
+    (
+        select count(distinct sp.start_time) from songplays as sp
+        where not exists (select 1 from time as t where t.start_time = sp.start_time)
+    ) as missing
 from time;
 
 -- referential_integrity (the day's songplays)
 select
     count(*) filter (where not exists (select 1 from users as u where u.user_id = sp.user_id)) as orphan_user,
     count(*) filter (where not exists (select 1 from time as t where t.start_time = sp.start_time)) as orphan_time,
-    count(*) filter (where sp.song_id is not null
-        and not exists (select 1 from songs as s where s.song_id = sp.song_id)) as orphan_song,
-    count(*) filter (where sp.artist_id is not null
-        and not exists (select 1 from artists as a where a.artist_id = sp.artist_id)) as orphan_artist,
-    (select count(*) from songs as s
-        where not exists (select 1 from artists as a where a.artist_id = s.artist_id)) as song_orphan_artist
+    count(*) filter (
+        where sp.song_id is not null and not exists (select 1 from songs as s where s.song_id = sp.song_id)
+    ) as orphan_song,
+    count(*) filter (
+        where sp.artist_id is not null and not exists (select 1 from artists as a where a.artist_id = sp.artist_id)
+    ) as orphan_artist,
+    (
+        select count(*) from songs as s
+        where not exists (select 1 from artists as a where a.artist_id = s.artist_id)
+    ) as song_orphan_artist
 from songplays as sp;
 
 -- quarantine
-select events_read, events_quarantine_rate, songs_quarantine_rate
+select
+    events_read,
+    events_quarantine_rate,
+    songs_quarantine_rate
 from staging_summary;

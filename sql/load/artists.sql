@@ -18,12 +18,22 @@ with ranked as (
     where artist_id is not null
 )
 
-select artist_id, name, location, latitude, longitude
+select
+    artist_id,
+    name,
+    location,
+    latitude,
+    longitude
 from ranked
 where artist_rank = 1;
 
 -- The rest of the published artists (public.artists: this run's schema shadows the name).
 insert into artists (artist_id, name, location, latitude, longitude)
-select p.artist_id, p.name, p.location, p.latitude, p.longitude
+select
+    p.artist_id,
+    p.name,
+    p.location,
+    p.latitude,
+    p.longitude
 from public.artists as p
 where not exists (select 1 from artists as a where a.artist_id = p.artist_id);

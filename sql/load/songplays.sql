@@ -27,14 +27,20 @@ with plays as (
 day_plays as (
     select *
     from plays
-    where start_time >= cast(%(day)s as timestamp)
+    where
+        start_time >= cast(%(day)s as timestamp)
         and start_time < cast(%(day)s as timestamp) + interval '1 day'
 ),
 
 catalog as (
-    select s.song_id, s.title, s.duration, a.artist_id, a.name as artist_name
+    select
+        s.song_id,
+        s.title,
+        s.duration,
+        a.artist_id,
+        a.name as artist_name
     from songs as s
-    join artists as a on a.artist_id = s.artist_id
+    inner join artists as a on s.artist_id = a.artist_id
 ),
 
 matched as (
@@ -48,9 +54,10 @@ matched as (
         ) as match_rank
     from day_plays as p
     left join catalog as c
-        on c.title = p.song
-        and c.artist_name = p.artist
-        and c.duration = p.length
+        on
+            p.song = c.title
+            and p.artist = c.artist_name
+            and p.length = c.duration
 )
 
 select

@@ -17,12 +17,22 @@ with ranked as (
     where song_id is not null
 )
 
-select song_id, title, artist_id, year, duration
+select
+    song_id,
+    title,
+    artist_id,
+    year,
+    duration
 from ranked
 where song_rank = 1;
 
 -- The rest of the published catalog (public.songs: this run's schema shadows the name).
 insert into songs (song_id, title, artist_id, year, duration)
-select p.song_id, p.title, p.artist_id, p.year, p.duration
+select
+    p.song_id,
+    p.title,
+    p.artist_id,
+    p.year,
+    p.duration
 from public.songs as p
 where not exists (select 1 from songs as s where s.song_id = p.song_id);

@@ -7,24 +7,24 @@ select pg_advisory_xact_lock(hashtext('sparkify.results_store'));
 create schema if not exists dq;
 
 create table if not exists dq.validation_results (
-    run_id            varchar(250)     not null,  -- the Airflow run id (GX's run name)
-    logical_date      date             not null,
-    suite             varchar(128)     not null,
-    table_name        varchar(128)     not null,
-    success           boolean          not null,  -- no critical expectation failed
-    gx_success        boolean          not null,  -- every expectation passed, warnings included
-    evaluated         integer,
-    failed_critical   integer          not null,
-    failed_warning    integer          not null,
-    unexpected_count  bigint,                     -- summed over the failed expectations
-    row_count         bigint,                     -- rows the validated table held
-    duration_seconds  double precision,
-    run_time          varchar(64)      not null,  -- GX's key: suite / run_name / run_time / batch
-    batch_identifier  varchar(512)     not null,
-    asset_name        varchar(256),
-    data_docs_page    varchar(1024),              -- the page's path inside the published site
-    result_json       jsonb            not null,  -- the validation result exactly as GX serialised it
-    stored_at         timestamp        not null default (now() at time zone 'utc'),
+    run_id varchar(250) not null,  -- the Airflow run id (GX's run name)
+    logical_date date not null,
+    suite varchar(128) not null,
+    table_name varchar(128) not null,
+    success boolean not null,  -- no critical expectation failed
+    gx_success boolean not null,  -- every expectation passed, warnings included
+    evaluated integer,
+    failed_critical integer not null,
+    failed_warning integer not null,
+    unexpected_count bigint,  -- summed over the failed expectations
+    row_count bigint,  -- rows the validated table held
+    duration_seconds double precision,
+    run_time varchar(64) not null,  -- GX's key: suite / run_name / run_time / batch
+    batch_identifier varchar(512) not null,
+    asset_name varchar(256),
+    data_docs_page varchar(1024),  -- the page's path inside the published site
+    result_json jsonb not null,  -- the validation result exactly as GX serialised it
+    stored_at timestamp not null default (now() at time zone 'utc'),
     primary key (run_id, suite)
 );
 

@@ -5,38 +5,38 @@
 
 -- One row per staged line of the day's event log.
 create table staging_events (
-    artist          text,
-    auth            text,
-    first_name      text,
-    gender          text,
+    artist text,
+    auth text,
+    first_name text,
+    gender text,
     item_in_session integer,
-    last_name       text,
-    length          double precision,
-    level           text,
-    location        text,
-    method          text,
-    page            text,
-    registration    double precision,
-    session_id      bigint,
-    song            text,
-    status          integer,
-    ts              bigint,
-    user_agent      text,
-    user_id         text
+    last_name text,
+    length double precision,
+    level text,
+    location text,
+    method text,
+    page text,
+    registration double precision,
+    session_id bigint,
+    song text,
+    status integer,
+    ts bigint,
+    user_agent text,
+    user_id text
 );
 
 -- One row per staged record of the lake's song files.
 create table staging_songs (
-    num_songs        integer,
-    artist_id        text,
-    artist_latitude  double precision,
+    num_songs integer,
+    artist_id text,
+    artist_latitude double precision,
     artist_longitude double precision,
-    artist_location  text,
-    artist_name      text,
-    song_id          text,
-    title            text,
-    duration         double precision,
-    year             integer
+    artist_location text,
+    artist_name text,
+    song_id text,
+    title text,
+    duration double precision,
+    year integer
 );
 
 -- The song files this run staged (new or changed since the published manifest, public.song_files).

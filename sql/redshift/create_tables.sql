@@ -19,36 +19,36 @@ drop table if exists public.staging_songs;
 -- Lines and song files that could not be staged, per day: where they were, what they held
 -- (the first 65,535 bytes), why.
 create table if not exists public.quarantine (
-    day         date,
-    source      varchar(16),
-    file        varchar(1024),
+    day date,
+    source varchar(16),
+    file varchar(1024),
     line_number integer,
-    raw         varchar(65535),
-    reason      varchar(1024)
+    "raw" varchar(65535),
+    reason varchar(1024)
 )
 diststyle even
 sortkey (day);
 
 create table if not exists public.songplays (
     songplay_id char(32),
-    start_time  timestamp,
-    user_id     varchar(64),
-    level       varchar(16),
-    song_id     varchar(32),
-    artist_id   varchar(32),
-    session_id  bigint,
-    location    varchar(512),
-    user_agent  varchar(1024)
+    start_time timestamp,
+    user_id varchar(64),
+    level varchar(16),
+    song_id varchar(32),
+    artist_id varchar(32),
+    session_id bigint,
+    location varchar(512),
+    user_agent varchar(1024)
 )
 distkey (start_time)
 sortkey (start_time);
 
 create table if not exists public.users (
-    user_id       varchar(64),
-    first_name    varchar(256),
-    last_name     varchar(256),
-    gender        varchar(8),
-    level         varchar(16),
+    user_id varchar(64),
+    first_name varchar(256),
+    last_name varchar(256),
+    gender varchar(8),
+    level varchar(16),
     last_event_ts bigint
 )
 diststyle all
@@ -56,29 +56,29 @@ sortkey (user_id);
 
 -- The song files of the published catalog (the manifest); see sql/postgres/create_tables.sql.
 create table if not exists public.song_files (
-    file_key     varchar(1024),
-    size         bigint,
-    version      varchar(256),
+    file_key varchar(1024),
+    size bigint,
+    version varchar(256),
     published_on date
 )
 diststyle all
 sortkey (file_key);
 
 create table if not exists public.songs (
-    song_id   varchar(32),
-    title     varchar(512),
+    song_id varchar(32),
+    title varchar(512),
     artist_id varchar(32),
-    year      integer,
-    duration  double precision
+    year integer,
+    duration double precision
 )
 diststyle all
 sortkey (song_id);
 
 create table if not exists public.artists (
     artist_id varchar(32),
-    name      varchar(512),
-    location  varchar(512),
-    latitude  double precision,
+    name varchar(512),
+    location varchar(512),
+    latitude double precision,
     longitude double precision
 )
 diststyle all
@@ -86,12 +86,12 @@ sortkey (artist_id);
 
 create table if not exists public.time (
     start_time timestamp,
-    hour       integer,
-    day        integer,
-    week       integer,
-    month      integer,
-    year       integer,
-    weekday    integer
+    hour integer,
+    day integer,
+    week integer,
+    month integer,
+    year integer,
+    weekday integer
 )
 distkey (start_time)
 sortkey (start_time);

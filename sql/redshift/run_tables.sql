@@ -4,38 +4,38 @@
 -- Unqualified names here and in sql/load/*.sql resolve to this schema first, then to public.
 
 create table staging_events (
-    artist          varchar(512),
-    auth            varchar(32),
-    first_name      varchar(256),
-    gender          varchar(8),
+    artist varchar(512),
+    auth varchar(32),
+    first_name varchar(256),
+    gender varchar(8),
     item_in_session integer,
-    last_name       varchar(256),
-    length          double precision,
-    level           varchar(16),
-    location        varchar(512),
-    method          varchar(16),
-    page            varchar(64),
-    registration    double precision,
-    session_id      bigint,
-    song            varchar(512),
-    status          integer,
-    ts              bigint,
-    user_agent      varchar(1024),
-    user_id         varchar(64)
+    last_name varchar(256),
+    length double precision,
+    level varchar(16),
+    location varchar(512),
+    method varchar(16),
+    page varchar(64),
+    registration double precision,
+    session_id bigint,
+    song varchar(512),
+    status integer,
+    ts bigint,
+    user_agent varchar(1024),
+    user_id varchar(64)
 )
 diststyle even;
 
 create table staging_songs (
-    num_songs        integer,
-    artist_id        varchar(32),
-    artist_latitude  double precision,
+    num_songs integer,
+    artist_id varchar(32),
+    artist_latitude double precision,
     artist_longitude double precision,
-    artist_location  varchar(512),
-    artist_name      varchar(512),
-    song_id          varchar(32),
-    title            varchar(512),
-    duration         double precision,
-    year             integer
+    artist_location varchar(512),
+    artist_name varchar(512),
+    song_id varchar(32),
+    title varchar(512),
+    duration double precision,
+    year integer
 )
 diststyle even;
 

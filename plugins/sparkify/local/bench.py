@@ -21,6 +21,7 @@ import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from sparkify.names import run_schema, suites
 from sparkify.settings import project_root
@@ -388,7 +389,7 @@ class Bench:
         days = ("2018-11-14", "2018-11-15")
         conn = self.server.connection_json()
         found = {}
-        noop = {"noop_dag_id": NOOP_DAG_ID, "noop_folder": Path(__file__).parent / "bench_dags"}
+        noop: dict[str, Any] = {"noop_dag_id": NOOP_DAG_ID, "noop_folder": Path(__file__).parent / "bench_dags"}
         found["local"] = scheduler_day.measure(lake=str(lake), days=days, home=self.work / "airflow-local", warehouse_conn=conn,
                                                executor="local", **noop)  # fmt: skip
         if shutil.which("redis-server") and importlib.util.find_spec("airflow.providers.celery"):

@@ -23,11 +23,11 @@ def main(argv: list[str] | None = None) -> int:
                      help="days run at once, one process each (default: the machine's cores; 1: one after another)")  # fmt: skip
     run.add_argument("--backwards", action="store_true", help="run the newest day first")
 
-    ui = sub.add_parser("airflow", help="the Airflow UI on localhost (api-server, scheduler, dag-processor)")
-    ui.add_argument("--lake", required=True, help="lake root: a folder or an s3:// URL")
-    ui.add_argument("--port", type=int, default=8080)
-    ui.add_argument("--executor", choices=("local", "celery"), default="local", help="LocalExecutor, or Celery workers")
-    ui.add_argument("--workers", type=int, default=2, help="Celery workers (with --executor celery)")
+    airflow = sub.add_parser("airflow", help="the Airflow UI on localhost (api-server, scheduler, dag-processor)")
+    airflow.add_argument("--lake", required=True, help="lake root: a folder or an s3:// URL")
+    airflow.add_argument("--port", type=int, default=8080)
+    airflow.add_argument("--executor", choices=("local", "celery"), default="local", help="LocalExecutor, or Celery workers")
+    airflow.add_argument("--workers", type=int, default=2, help="Celery workers (with --executor celery)")
 
     sub.add_parser(
         "airflow-env",

@@ -16,6 +16,7 @@ import string
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 EVENT_FIELDS = (
     "artist", "auth", "firstName", "gender", "itemInSession", "lastName", "length", "level",
@@ -88,7 +89,7 @@ def _name(rng: random.Random, words: int) -> str:
 def write_songs(out: Path, rng: random.Random, n_songs: int) -> list[Song]:
     """Song files, one JSON object each, under song_data/<A>/<B>/<C>/TR*.json."""
     n_artists = max(1, int(n_songs / 1.3))
-    artists = []
+    artists: list[dict[str, Any]] = []
     for _ in range(n_artists):
         located = rng.random() < 0.6
         artists.append(
@@ -245,7 +246,7 @@ def generate(
     user_list = make_users(rng, users, start_ms, start_ms + days * 86_400_000)
     (out / "log_json_path.json").write_text(json.dumps(JSONPATHS, indent=4))
     session = 0
-    written = {"songs": songs, "days": [], "events": 0}
+    written: dict[str, Any] = {"songs": songs, "days": [], "events": 0}
     for n in range(days):
         day = first + timedelta(days=n)
         folder = out / "log_data" / f"{day:%Y}" / f"{day:%m}"

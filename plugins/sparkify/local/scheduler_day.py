@@ -54,8 +54,11 @@ class RunningAirflow:
                 self.stop()
                 raise RuntimeError(f"make airflow did not become ready; its output:\n{text[-3000:]}")
             time.sleep(1)
-        self.base = re.search(r"Airflow is ready:\s+(\S+)", text).group(1)
-        user, password = re.search(r"login:\s+(\S+) / (\S+)", text).groups()
+        ready, login = re.search(r"Airflow is ready:\s+(\S+)", text), re.search(r"login:\s+(\S+) / (\S+)", text)
+        if ready is None or login is None:
+            raise RuntimeError(f"make airflow's output names no URL or login:\n{text[-3000:]}")
+        self.base = ready.group(1)
+        user, password = login.groups()
         request = urllib.request.Request(
             f"{self.base}/auth/token", data=json.dumps({"username": user, "password": password}).encode(),
             headers={"Content-Type": "application/json"},
@@ -146,7 +149,7 @@ def measure(
     of that DAG follow on the same running Airflow: ``noop_day_seconds`` is the second's, and
     ``overhead_ratio`` the project's day over it."""
     env = dict(os.environ, AIRFLOW_CONN_SPARKIFY_WAREHOUSE=warehouse_conn, **(extra_env or {}))
-    if noop_dag_id:
+    if noop_dag_id and noop_folder:
         env["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"] = bundles_with("bench", noop_folder)
     airflow = RunningAirflow(lake=lake, home=home, env=env, executor=executor)
     try:

@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import html
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sparkify.settings import OPTIONAL_VARIABLES, SLACK_CONN_ID, SMTP_CONN_ID, WARNINGS_VARIABLE
 from sparkify.warehouse.connection import find_connection
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +57,10 @@ def _slack_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def notify(summary: dict[str, Any], *, link: str | None, critical: bool, context=None) -> list[str]:
+def notify(summary: dict[str, Any], *, link: str | None, critical: bool, context: Context | None = None) -> list[str]:
     """Send the alert on every configured channel; returns the channels that delivered it."""
+    from airflow.sdk import Context
+
     if not critical and not warnings_wanted():
         return []
     subject, text = compose(summary, link=link, critical=critical)
@@ -66,14 +71,14 @@ def notify(summary: dict[str, Any], *, link: str | None, critical: bool, context
             from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
             extra = smtp.extra_dejson or {}
-            notifier = SmtpNotifier(
+            smtp_notifier = SmtpNotifier(
                 to=[a.strip() for a in str(extra.get("to", "")).split(",") if a.strip()],
                 from_email=extra.get("from_email"),
                 subject=subject,
                 html_content=f"<pre>{html.escape(text)}</pre>",
                 smtp_conn_id=SMTP_CONN_ID,
             )
-            notifier.notify(context or {})  # no template rendering: the text carries data
+            smtp_notifier.notify(context or Context())  # no template rendering: the text carries data
             sent.append("smtp")
         except Exception as err:
             log.warning("Could not send the alert by e-mail (connection %s): %s", SMTP_CONN_ID, err)
@@ -81,8 +86,8 @@ def notify(summary: dict[str, Any], *, link: str | None, critical: bool, context
         try:
             from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
 
-            notifier = SlackWebhookNotifier(slack_webhook_conn_id=SLACK_CONN_ID, text=_slack_text(f"*{subject}*\n{text}"))
-            notifier.notify(context or {})
+            slack_notifier = SlackWebhookNotifier(slack_webhook_conn_id=SLACK_CONN_ID, text=_slack_text(f"*{subject}*\n{text}"))
+            slack_notifier.notify(context or Context())
             sent.append("slack")
         except Exception as err:
             log.warning("Could not send the alert to Slack (connection %s): %s", SLACK_CONN_ID, err)

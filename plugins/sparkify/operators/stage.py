@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
 from sparkify.names import STAGING_SOURCES
 from sparkify.settings import AWS_CONN_ID, WAREHOUSE_CONN_ID
 from sparkify.templates import DAY, LAKE
+
+if TYPE_CHECKING:
+    from sparkify.lake import Lake
 
 STAGING_TABLES = tuple(STAGING_SOURCES)
 FORMATS = ("ndjson", "document")
@@ -105,7 +108,7 @@ class StageJsonOperator(BaseOperator):
             "unchanged_files": skipped,
         }
 
-    def _listed(self, lake) -> list[tuple[str, int | None, str | None]]:
+    def _listed(self, lake: Lake) -> list[tuple[str, int | None, str | None]]:
         """The files to read, as (key, size, version): the day's file, or every *.json under the prefix."""
         if self.record_format == "ndjson":
             if not lake.is_file(self.key):
@@ -114,12 +117,12 @@ class StageJsonOperator(BaseOperator):
                     "Nothing was staged; the published tables are unchanged."
                 )
             return [(self.key, None, None)]
-        listed = lake.list_json_versions(self.key)
+        listed: list[tuple[str, int | None, str | None]] = list(lake.list_json_versions(self.key))
         if not listed:
             raise FileNotFoundError(f"No *.json files under {lake.name(self.key)}.")
         return listed
 
-    def _jsonpaths(self, lake) -> list[tuple] | None:
+    def _jsonpaths(self, lake: Lake) -> list[tuple] | None:
         """The parsed JSONPaths file, or None (columns by name)."""
         from sparkify.lake import read_jsonpaths
 
@@ -129,7 +132,7 @@ class StageJsonOperator(BaseOperator):
             raise FileNotFoundError(f"JSONPaths file {self.jsonpaths_key!r} not found under {lake.url}.")
         return read_jsonpaths(lake.read_bytes(self.jsonpaths_key).decode("utf-8"), source=lake.name(self.jsonpaths_key))
 
-    def _changed_song_files(self, conn, dialect: str, lake, listed) -> tuple[list[str], int]:
+    def _changed_song_files(self, conn, dialect: str, lake: Lake, listed) -> tuple[list[str], int]:
         """The listed files new or changed since the published catalog's manifest, recorded as the
         run's staged files; returns (their keys, how many are unchanged)."""
         from sparkify.staging import catalog

@@ -31,7 +31,7 @@ async def login(request: Request) -> Login | None:
     from airflow.api_fastapi.auth.managers.base_auth_manager import COOKIE_NAME_JWT_TOKEN
 
     header = request.headers.get("authorization", "")
-    candidates = [header[7:]] if header.lower().startswith("bearer ") else []
+    candidates: list[str | None] = [header[7:]] if header.lower().startswith("bearer ") else []
     candidates += [request.cookies.get(COOKIE_NAME_JWT_TOKEN), request.cookies.get(DOCS_COOKIE)]
     for token in filter(None, candidates):
         try:

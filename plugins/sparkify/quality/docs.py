@@ -97,13 +97,12 @@ def sync_to_s3(source: Path, url: str, *, aws_conn_id: str | None) -> int:
 
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
-    bucket, _, prefix = url.removeprefix("s3://").partition("/")
+    bucket, prefix = S3Hook.parse_s3_url(url)
     prefix = prefix.strip("/")
-    client = S3Hook(aws_conn_id=aws_conn_id).get_conn()
-    existing: dict[str, str] = {}
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/" if prefix else ""):
-        for item in page.get("Contents", []):
-            existing[item["Key"]] = item["ETag"].strip('"')
+    hook = S3Hook(aws_conn_id=aws_conn_id)
+    existing = {
+        item["Key"]: item["ETag"].strip('"') for item in hook.iter_file_metadata(f"{prefix}/" if prefix else "", bucket_name=bucket)
+    }
     copied = 0
     for path in _site_files(source):
         key = "/".join(p for p in (prefix, path.relative_to(source).as_posix()) if p)
@@ -111,7 +110,10 @@ def sync_to_s3(source: Path, url: str, *, aws_conn_id: str | None) -> int:
         if existing.get(key) == hashlib.md5(body).hexdigest():
             continue
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        client.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+        # put_object, not S3Hook.load_bytes: load_bytes sets no Content-Type per object (S3 would
+        # serve the pages as binary/octet-stream) and sends files over 8 MB in parts, whose ETag
+        # is not their MD5 (every later publish would upload them again).
+        hook.get_conn().put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
         copied += 1
     return copied
 

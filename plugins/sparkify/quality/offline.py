@@ -116,7 +116,9 @@ def fetch(registry: str = "https://registry.npmjs.org", *, cafile: str | None = 
                 if member.isfile() and any(inside == f or (f.endswith("/") and inside.startswith(f)) for f in files):
                     destination = partial / inside
                     destination.parent.mkdir(parents=True, exist_ok=True)
-                    destination.write_bytes(archive.extractfile(member).read())
+                    extracted = archive.extractfile(member)
+                    assert extracted is not None  # a regular file (member.isfile())
+                    destination.write_bytes(extracted.read())
         shutil.rmtree(target, ignore_errors=True)
         partial.replace(target)
         fetched.append(f"{name}@{version}")

@@ -18,9 +18,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sparkify.staging.records import CHUNK_BYTES, RULES, CsvStream, StageCounts, StagingError, csv_rows
 from sparkify.warehouse.connection import copy_in
+
+if TYPE_CHECKING:
+    from sparkify.lake import Lake, LocalLake
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +42,7 @@ class StageRequest:
     """
 
     table: str
-    lake: object
+    lake: Lake
     key: str
     keys: list[str]
     ndjson: bool
@@ -77,7 +81,7 @@ def copy_to_postgres(
     conn,
     *,
     table: str,
-    lake,
+    lake: Lake,
     keys: Iterable[str],
     jsonpaths: list[tuple] | None,
     ndjson: bool,
@@ -123,7 +127,7 @@ def copy_to_postgres(
 
 
 def stage_line_by_line(
-    cur, *, table: str, columns: list[str], types: dict[str, str], lake, keys: list[str], jsonpaths, ndjson: bool,
+    cur, *, table: str, columns: list[str], types: dict[str, str], lake: LocalLake, keys: list[str], jsonpaths, ndjson: bool,
     day: str | None, source: str | None,
 ) -> StageCounts:  # fmt: skip
     """Every line parsed and checked in Python, streamed to COPY; rejected lines to the quarantine."""
@@ -138,11 +142,15 @@ def stage_line_by_line(
     )  # fmt: skip
     stream = CsvStream(lines)
     try:
-        counts.loaded = copy_in(cur, f"copy {table} ({', '.join(columns)}) from stdin with (format csv)", stream, size=CHUNK_BYTES)
-    except Exception:
-        if stream.error is not None:
-            raise stream.error from None  # the bad input itself, naming file and line
-        raise
-    if quarantine is not None and quarantine.count:
-        quarantine.copy_into(cur)
+        try:
+            counts.loaded = copy_in(cur, f"copy {table} ({', '.join(columns)}) from stdin with (format csv)", stream, size=CHUNK_BYTES)
+        except Exception:
+            if stream.error is not None:
+                raise stream.error from None  # the bad input itself, naming file and line
+            raise
+        if quarantine is not None and quarantine.count:
+            quarantine.copy_into(cur)
+    finally:
+        if quarantine is not None:
+            quarantine.close()
     return counts

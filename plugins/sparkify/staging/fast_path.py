@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import TYPE_CHECKING
 
 from sparkify.staging.records import CHUNK_BYTES, StageCounts
 from sparkify.warehouse.connection import copy_in
 from sparkify.warehouse.scripts import load
+
+if TYPE_CHECKING:
+    from sparkify.lake import LocalLake
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +103,7 @@ def copy_json_fast(cur, *, table: str, columns: list[str], plan, paths: list[str
         return stored
 
 
-def stage_fast(cur, *, table: str, columns: list[str], types: dict[str, str], lake, keys: list[str], jsonpaths, ndjson: bool):
+def stage_fast(cur, *, table: str, columns: list[str], types: dict[str, str], lake: LocalLake, keys: list[str], jsonpaths, ndjson: bool):
     """Stage local files through DuckDB; the counts, or None when the line-by-line path must do it.
 
     Runs inside a savepoint: when it gives up, nothing it sent stays in the table.
@@ -108,7 +112,7 @@ def stage_fast(cur, *, table: str, columns: list[str], types: dict[str, str], la
 
     plan = fast_plan(columns, types, jsonpaths)
     local = [lake.local_path(key) for key in keys] if plan else []
-    if not local or not all(local):
+    if not local:
         return None
     cur.execute("savepoint fast_copy")
     try:

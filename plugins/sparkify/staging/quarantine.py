@@ -31,4 +31,6 @@ class QuarantineFile:
     def copy_into(self, cur) -> None:
         self.file.seek(0)
         copy_in(cur, "copy quarantine (day, source, file, line_number, raw, reason) from stdin with (format csv)", self.file)
+
+    def close(self) -> None:
         self.file.close()

@@ -10,8 +10,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sparkify.lake import extract
+
+if TYPE_CHECKING:
+    from sparkify.lake import Lake
 
 CHUNK_BYTES = 1 << 20
 
@@ -146,7 +150,7 @@ def _documents(data: bytes, name: str) -> Iterator[tuple[int, str, dict | None, 
         at = end
 
 
-def _lines(lake, key: str, counts: StageCounts) -> Iterator[tuple[int, str, dict | None, str | None]]:
+def _lines(lake: Lake, key: str, counts: StageCounts) -> Iterator[tuple[int, str, dict | None, str | None]]:
     """The non-blank lines of an NDJSON file: (line number, raw text, object or None, reason or None)."""
     for number, raw in enumerate(lake.iter_lines(key), start=1):
         if not raw.strip():
@@ -169,7 +173,7 @@ def _lines(lake, key: str, counts: StageCounts) -> Iterator[tuple[int, str, dict
 
 
 def csv_rows(
-    lake,
+    lake: Lake,
     keys: Iterable[str],
     *,
     columns: list[str],

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sparkify.names import check_run_schema
 
@@ -134,7 +135,7 @@ def use_schema(conn, schema: str) -> None:
 
 
 @contextmanager
-def transaction(conn_id: str, *, schema: str | None = None) -> Iterator[tuple[object, str]]:
+def transaction(conn_id: str, *, schema: str | None = None) -> Iterator[tuple[Any, str]]:
     """(DB-API connection, dialect) inside one transaction: committed on success, else rolled back.
 
     With ``schema`` (a run schema), unqualified names resolve there first, then in public.
