@@ -23,11 +23,11 @@ def copy_auth(aws_conn_id: str | None) -> tuple[str, dict[str, str]]:
     role = extra.get("role_arn") or extra.get("iam_role")
     if role:
         return "iam_role %(iam_role)s", {"iam_role": role}
-    creds = hook.get_credentials()
-    parts = [f"aws_access_key_id={creds.access_key}", f"aws_secret_access_key={creds.secret_key}"]
-    if creds.token:
-        parts.append(f"token={creds.token}")
-    return "credentials %(credentials)s", {"credentials": ";".join(parts)}
+    from airflow.providers.amazon.aws.utils.redshift import build_credentials_block
+
+    # The provider's credentials string (keys, and the STS token when there is one), sent as a
+    # bind value: it never becomes part of the statement's text or its log line.
+    return "credentials %(credentials)s", {"credentials": build_credentials_block(hook.get_credentials())}
 
 
 def render_copy(

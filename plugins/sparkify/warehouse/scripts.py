@@ -37,17 +37,12 @@ def split_statements(sql: str) -> list[str]:
 
 @lru_cache(maxsize=256)
 def _split(sql: str) -> tuple[str, ...]:
-    """sqlparse's split, once per script text: the scripts a process runs are few and the same
-    every day (a day's values are bind parameters, its schema the search_path), and sqlparse
-    takes about 30 ms a script (py-spy, a demo day: 0.5 s of its 6 s)."""
-    import sqlparse
+    """common-sql's split (sqlparse), once per script text: the scripts a process runs are few and
+    the same every day (a day's values are bind parameters, its schema the search_path), and
+    sqlparse takes about 30 ms a script (py-spy, a demo day: 0.5 s of its 6 s)."""
+    from airflow.providers.common.sql.hooks.sql import DbApiHook
 
-    statements = []
-    for statement in sqlparse.split(sql):
-        stripped = sqlparse.format(statement, strip_comments=True).strip().rstrip(";").strip()
-        if stripped:
-            statements.append(stripped)
-    return tuple(statements)
+    return tuple(s.strip() for s in DbApiHook.split_sql_string(sql, strip_semicolon=True) if s.strip())
 
 
 def run_script(conn, sql: str, parameters: dict | None) -> list[int]:
