@@ -6,7 +6,8 @@ import argparse
 import os
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The commands and their options."""
     parser = argparse.ArgumentParser(prog="python -m sparkify.local.cli", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -38,8 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     from sparkify.local.generator import add_arguments
 
     add_arguments(gen)
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     if args.command == "warehouse":
         from sparkify.local import embedded
         from sparkify.local.airflow_home import warehouse_dir

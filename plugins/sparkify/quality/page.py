@@ -63,43 +63,9 @@ def render(records: list[dict[str, Any]], quarantined: dict, *, base: str, days:
     columns (every suite of the project, so that a suite that did not run shows as such)."""
     day_list = sorted({r["day"] for r in records})
     suites = sorted(set(suites or []) | {r["suite"] for r in records})
-    by_key = {(r["day"], r["suite"]): r for r in records}
     head = "".join(f"<th>{_e(s)}</th>" for s in suites)
-    rows = []
-    for day in reversed(day_list):
-        cells = []
-        for suite in suites:
-            record = by_key.get((day, suite))
-            label = state(record)
-            if record is None:
-                cells.append(f'<td class="cell" style="background:{STATES[label]}" title="not run">&nbsp;</td>')
-                continue
-            docs = f"{base}{DOCS_URL_PREFIX}/{_e(record['page'])}" if record["page"] else ""
-            task = f"{base}/dags/sparkify/runs/{_e(record['run_id'])}/tasks/validate_{_e(suite)}"
-            title = f"{suite} on {day}: {label}; unexpected {record['unexpected_count']}; {record['duration_seconds']} s"
-            cells.append(
-                f'<td class="cell" style="background:{STATES[label]}" title="{_e(title)}">'
-                + (f'<a href="{docs}" target="_blank" rel="noopener">docs</a> ' if docs else "")
-                + f'<a href="{task}" target="_top">task</a></td>'
-            )
-        rows.append(f"<tr><th>{_e(day)}</th>{''.join(cells)}</tr>")
-    tables = sorted({r["table"] for r in records})
-    by_table: dict[tuple, dict[str, Any]] = {}
-    for r in records:
-        by_table.setdefault((r["day"], r["table"]), r)  # a table is validated by one suite a day
-    trends = []
-    for table in tables:
-        series = []
-        for field, label in TRENDS:
-            if field == "quarantined":
-                values = [quarantined.get(day) for day in day_list] if table == "staging_summary" else None
-            else:
-                values = [_number(by_table.get((day, table)), field) for day in day_list]
-            if values is not None:
-                series.append(
-                    f"<td><div class='label'>{_e(label)}</div>{sparkline(values)}<div class='last'>{_e(_last(values))}</div></td>"
-                )
-        trends.append(f"<tr><th>{_e(table)}</th>{''.join(series)}</tr>")
+    rows = _grid_rows(records, suites, day_list, base)
+    trends = _trend_rows(records, quarantined, day_list)
     legend = " ".join(f'<span class="key" style="background:{c}"></span>{_e(name)}' for name, c in STATES.items())
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>Data quality</title>
@@ -119,6 +85,51 @@ suite on that day. {legend}</p>
 <h2>Trends per table (oldest to newest)</h2>
 <table id="trends"><tbody>{"".join(trends)}</tbody></table>
 </body></html>"""
+
+
+def _grid_rows(records: list[dict[str, Any]], suites: list[str], day_list: list, base: str) -> list[str]:
+    """One row per day, newest first: a cell per suite, coloured by its state, with its links."""
+    by_key = {(r["day"], r["suite"]): r for r in records}
+    rows = []
+    for day in reversed(day_list):
+        cells = []
+        for suite in suites:
+            record = by_key.get((day, suite))
+            label = state(record)
+            if record is None:
+                cells.append(f'<td class="cell" style="background:{STATES[label]}" title="not run">&nbsp;</td>')
+                continue
+            docs = f"{base}{DOCS_URL_PREFIX}/{_e(record['page'])}" if record["page"] else ""
+            task = f"{base}/dags/sparkify/runs/{_e(record['run_id'])}/tasks/validate_{_e(suite)}"
+            title = f"{suite} on {day}: {label}; unexpected {record['unexpected_count']}; {record['duration_seconds']} s"
+            cells.append(
+                f'<td class="cell" style="background:{STATES[label]}" title="{_e(title)}">'
+                + (f'<a href="{docs}" target="_blank" rel="noopener">docs</a> ' if docs else "")
+                + f'<a href="{task}" target="_top">task</a></td>'
+            )
+        rows.append(f"<tr><th>{_e(day)}</th>{''.join(cells)}</tr>")
+    return rows
+
+
+def _trend_rows(records: list[dict[str, Any]], quarantined: dict, day_list: list) -> list[str]:
+    """One row per table: a sparkline per trend (rows, unexpected values, ...), oldest to newest."""
+    by_table: dict[tuple, dict[str, Any]] = {}
+    for r in records:
+        by_table.setdefault((r["day"], r["table"]), r)  # a table is validated by one suite a day
+    trends = []
+    for table in sorted({r["table"] for r in records}):
+        series = []
+        for field, label in TRENDS:
+            if field == "quarantined":
+                values = [quarantined.get(day) for day in day_list] if table == "staging_summary" else None
+            else:
+                values = [_number(by_table.get((day, table)), field) for day in day_list]
+            if values is not None:
+                series.append(
+                    f"<td><div class='label'>{_e(label)}</div>{sparkline(values)}<div class='last'>{_e(_last(values))}</div></td>"
+                )
+        trends.append(f"<tr><th>{_e(table)}</th>{''.join(series)}</tr>")
+    return trends
 
 
 def _number(record: dict[str, Any] | None, field: str) -> float | None:
