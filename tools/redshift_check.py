@@ -197,7 +197,7 @@ def expectation_queries() -> list[tuple[str, str]]:
 def project_statements() -> list[tuple[str, str]]:
     """(source, statement) for every statement the project sends to Redshift."""
     from sparkify.names import STAGING_SOURCES, TABLES
-    from sparkify.warehouse.scripts import load, split_statements
+    from sparkify.warehouse.scripts import split_statements, sql_file
     from sparkify.warehouse.wap import run_ddl, warehouse_ddl
 
     found = [("sql/redshift/create_tables.sql", s) for s in split_statements(warehouse_ddl("redshift"))]
@@ -205,12 +205,12 @@ def project_statements() -> list[tuple[str, str]]:
     names = ["run_context.sql", *(f"load/{t}.sql" for t in TABLES), "publish.sql", "redshift/quarantine_copy_errors.sql",
              "redshift/quarantine_events.sql", "redshift/results_store.sql"]  # fmt: skip
     for name in names:
-        found += [(f"sql/{name}", s) for s in split_statements(load(name))]
+        found += [(f"sql/{name}", s) for s in split_statements(sql_file(name))]
     from sparkify.quality.store import _JSON_IN
 
-    found += [("sql/store_result.sql", s) for s in split_statements(load("store_result.sql", json_value=_JSON_IN["redshift"]))]
+    found += [("sql/store_result.sql", s) for s in split_statements(sql_file("store_result.sql", json_value=_JSON_IN["redshift"]))]
     for table in STAGING_SOURCES:
-        sql = load(f"redshift/stage_{table.removeprefix('staging_')}.sql", auth_clause="iam_role %(iam_role)s")
+        sql = sql_file(f"redshift/stage_{table.removeprefix('staging_')}.sql", auth_clause="iam_role %(iam_role)s")
         found += [(f"sql/redshift/stage_{table.removeprefix('staging_')}.sql", s) for s in split_statements(sql)]
         found.append((f"sparkify.staging.redshift ({table})", f"delete from {table}"))
     return found + expectation_queries()

@@ -25,7 +25,7 @@ from typing import Any
 
 from sparkify.names import run_schema, suites
 from sparkify.settings import project_root
-from sparkify.warehouse.scripts import load
+from sparkify.warehouse.scripts import sql_file
 
 LOADS = ("songs", "artists", "users", "songplays", "time")  # the DAG's order: dimensions, then the fact, then time
 TARGETS = {"stage_ratio": 2.0, "stage_peak_rss_mb": 300, "s3_stage_ratio": 1.5, "s3_stage_peak_rss_mb": 300, "validation_ratio": 1.5,
@@ -219,7 +219,7 @@ class Bench:
         use_schema(conn, run_schema(day))
         for table in LOADS:
             started = time.perf_counter()
-            run_script(conn, load(f"load/{table}.sql"), {"day": day.isoformat()})
+            run_script(conn, sql_file(f"load/{table}.sql"), {"day": day.isoformat()})
             conn.commit()
             seconds[table] = round(time.perf_counter() - started, 3)
         with conn.cursor() as cur:
@@ -245,7 +245,7 @@ class Bench:
         conn = self.connect()
         use_schema(conn, run_schema(day))
         with conn.cursor() as cur:
-            for statement in split_statements(load("bench/handwritten_checks.sql")):
+            for statement in split_statements(sql_file("bench/handwritten_checks.sql")):
                 cur.execute(statement)
                 cur.fetchall()
         conn.rollback()
@@ -441,8 +441,8 @@ class Bench:
 
         days = max(1, self.args.quality_days)
         self.fill_store(sample, runs=days)
-        default = _timed(lambda: page.render(*page.load("sparkify_warehouse", 30), base="", days=30), self.args.repeats)
-        every = _timed(lambda: page.render(*page.load("sparkify_warehouse", days), base="", days=days), self.args.repeats)
+        default = _timed(lambda: page.render(*page.query_history("sparkify_warehouse", 30), base="", days=30), self.args.repeats)
+        every = _timed(lambda: page.render(*page.query_history("sparkify_warehouse", days), base="", days=days), self.args.repeats)
         self.results.update(quality_page_days_stored=days, quality_page_seconds=default, quality_page_all_days_seconds=every)
 
     def store_rows(self, sql: str, params: dict | None = None) -> list[tuple]:

@@ -45,7 +45,7 @@ class PublishDayOperator(BaseOperator):
         run_id = context.get("run_id")
         with transaction(self.conn_id) as (conn, dialect):
             audit = publish_run(conn, self.day)
-            validation = store.run_summary(conn, run_id) if run_id else {}
+            validation = store.run_validations(conn, run_id) if run_id else {}
         for table, asset in published_assets().items():
             context["outlet_events"][asset].extra = {"day": self.day, "rows": audit[table], "validation": validation}
         self.log.info("Published day %s: rows per table %s; its schema is dropped", self.day, audit)

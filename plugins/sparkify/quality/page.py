@@ -144,7 +144,7 @@ def _last(values: list) -> str:
     return f"{last:,.0f}" if float(last).is_integer() else f"{last:,.3f}"
 
 
-def load(conn_id: str, days: int) -> tuple[list[dict[str, Any]], dict]:
+def query_history(conn_id: str, days: int) -> tuple[list[dict[str, Any]], dict]:
     from sparkify.quality import store
     from sparkify.warehouse.connection import transaction
 
@@ -178,7 +178,7 @@ def create_app() -> FastAPI:
         # may read that DAG's task instances, and nothing is read from the warehouse otherwise.
         if not await run_in_threadpool(readable_dags, user.user, {DAG_ID}):
             raise forbidden(user.user, "its data quality page", {DAG_ID})
-        records, quarantined = await run_in_threadpool(load, WAREHOUSE_CONN_ID, days)
+        records, quarantined = await run_in_threadpool(query_history, WAREHOUSE_CONN_ID, days)
         from airflow.configuration import conf
 
         base = (conf.get("api", "base_url", fallback="") or "").rstrip("/")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sparkify.warehouse.scripts import load, run_script
+from sparkify.warehouse.scripts import run_script, sql_file
 
 # The dialect's conversion of a JSON text bind value, and back to text.
 _JSON_IN = {"postgres": "cast(%(result_json)s as jsonb)", "redshift": "json_parse(%(result_json)s)"}
@@ -29,7 +29,7 @@ def ensure(conn, dialect: str) -> None:
         )
         if cur.fetchone()[0] == 3:
             return
-    run_script(conn, load(f"{dialect}/results_store.sql"), None)
+    run_script(conn, sql_file(f"{dialect}/results_store.sql"), None)
     _write_redaction_key(conn)
 
 
@@ -68,7 +68,7 @@ def save(conn_id: str, record: dict[str, Any]) -> None:
 
     with transaction(conn_id) as (conn, dialect):
         ensure(conn, dialect)
-        run_script(conn, load("store_result.sql", json_value=_JSON_IN[dialect]), record)
+        run_script(conn, sql_file("store_result.sql", json_value=_JSON_IN[dialect]), record)
 
 
 def run_results(conn, dialect: str, run_id: str | None) -> list[dict[str, Any]]:
@@ -109,7 +109,7 @@ def latest_failed(conn, dialect: str, suite: str, run_id: str | None = None) -> 
     return dict(zip(("run_name", "run_time", "logical_date", "result_json"), row, strict=True)) if row else None
 
 
-def run_summary(conn, run_id: str) -> dict[str, Any]:
+def run_validations(conn, run_id: str) -> dict[str, Any]:
     """One run's validations in brief: suites validated and passed, warnings, and the suites with a
     failed warning-level expectation."""
     with conn.cursor() as cur:

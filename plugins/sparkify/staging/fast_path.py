@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from sparkify.staging.records import CHUNK_BYTES, StageCounts
 from sparkify.warehouse.connection import copy_in
-from sparkify.warehouse.scripts import load
+from sparkify.warehouse.scripts import sql_file
 
 if TYPE_CHECKING:
     from sparkify.lake import LocalLake
@@ -133,7 +133,7 @@ def stage_fast(cur, *, table: str, columns: list[str], types: dict[str, str], la
     if not ndjson and rows != len(local):
         return _give_up(cur, lake.name(keys[0]), f"{rows} records in {len(local)} one-object files")
     if table == "staging_events":
-        cur.execute(load("staging/fast_path_check.sql"))
+        cur.execute(sql_file("staging/fast_path_check.sql"))
         broken = cur.fetchone()[0]
         if broken:
             return _give_up(cur, lake.name(keys[0]), f"{broken} row(s) break the staging rules")

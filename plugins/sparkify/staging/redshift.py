@@ -6,7 +6,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from sparkify.staging.records import StageCounts
-from sparkify.warehouse.scripts import load, run_script
+from sparkify.warehouse.scripts import run_script, sql_file
 
 if TYPE_CHECKING:
     from sparkify.staging import StageRequest
@@ -37,7 +37,7 @@ def render_copy(
     """The COPY statement of sql/redshift/stage_<table>.sql and its bind parameters (``manifest``:
     the source is a Redshift manifest listing the files to load)."""
     name = table.removeprefix("staging_")
-    sql = load(f"redshift/stage_{name}.sql", auth_clause=auth_clause, manifest=manifest)
+    sql = sql_file(f"redshift/stage_{name}.sql", auth_clause=auth_clause, manifest=manifest)
     params: dict[str, Any] = {"source": source, "region": region, **auth_params}
     if jsonpaths is not None:
         params["jsonpaths"] = jsonpaths
@@ -88,9 +88,9 @@ def copy_to_redshift(conn, request: StageRequest) -> StageCounts:
             cur.execute(sql, params)
             cur.execute("select pg_last_copy_count()")
             copied = cur.fetchone()[0]
-        run_script(conn, load("redshift/quarantine_copy_errors.sql"), {"day": day, "source": source})
+        run_script(conn, sql_file("redshift/quarantine_copy_errors.sql"), {"day": day, "source": source})
         if table == "staging_events":
-            run_script(conn, load("redshift/quarantine_events.sql"), {"day": day, "file": lake.name(key)})
+            run_script(conn, sql_file("redshift/quarantine_events.sql"), {"day": day, "file": lake.name(key)})
         cur.execute(f"select count(*) from {table}")
         counts.loaded = counts.rows = cur.fetchone()[0]
         cur.execute("select count(*) from quarantine where source = %s", (source,))

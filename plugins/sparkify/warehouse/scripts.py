@@ -17,7 +17,7 @@ def _environment(folder: str):
     return Environment(loader=FileSystemLoader(folder), undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
 
 
-def load(name: str, **context) -> str:
+def sql_file(name: str, **context) -> str:
     """The text of sql/<name>, rendered with ``context``; names the file when it is missing."""
     from jinja2 import TemplateNotFound
 

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from sparkify.names import AUDITED, run_schema
 from sparkify.warehouse.connection import use_schema
-from sparkify.warehouse.scripts import load, run_script
+from sparkify.warehouse.scripts import run_script, sql_file
 
 
 def warehouse_ddl(dialect: str) -> str:
     """The published tables' DDL of a dialect (schema public)."""
-    return load(f"{dialect}/create_tables.sql")
+    return sql_file(f"{dialect}/create_tables.sql")
 
 
 def run_ddl(dialect: str) -> str:
     """The DDL of a run's own schema: its tables in the dialect, then the shared views."""
-    return load(f"{dialect}/run_tables.sql") + "\n" + load("views.sql")
+    return sql_file(f"{dialect}/run_tables.sql") + "\n" + sql_file("views.sql")
 
 
 def prepare_run(conn, dialect: str, day: str) -> str:
@@ -32,7 +32,7 @@ def prepare_run(conn, dialect: str, day: str) -> str:
         cur.execute(f"create schema {schema}")
     use_schema(conn, schema)
     run_script(conn, run_ddl(dialect), None)
-    run_script(conn, load("run_context.sql"), {"day": day})
+    run_script(conn, sql_file("run_context.sql"), {"day": day})
     return schema
 
 
@@ -49,7 +49,7 @@ def publish_run(conn, day: str) -> dict[str, int]:
             cur.execute(f"select count(*) from {schema}.{table}")
             audit[table] = cur.fetchone()[0]
     use_schema(conn, schema)
-    run_script(conn, load("publish.sql"), {"day": day})
+    run_script(conn, sql_file("publish.sql"), {"day": day})
     with conn.cursor() as cur:
         cur.execute(f"drop schema {schema} cascade")
     return audit

@@ -55,9 +55,9 @@ def test_each_load_writes_only_the_runs_audit_copy(dag, table):
 
 
 def test_publish_is_one_script_that_writes_every_published_table():
-    from sparkify.warehouse.scripts import load
+    from sparkify.warehouse.scripts import sql_file
 
-    statements = split_statements(load("publish.sql"))
+    statements = split_statements(sql_file("publish.sql"))
     written = [s.split()[2] for s in statements if s.lower().startswith(("delete from", "insert into"))]
     published = ("songplays", "songs", "artists", "song_files", "users", "time", "quarantine")  # song_files: the catalog's manifest
     assert {w for w in written} == {f"public.{t}" for t in published}

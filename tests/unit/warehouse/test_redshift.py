@@ -13,7 +13,7 @@ from airflow.sdk import Connection
 
 from sparkify.staging.redshift import copy_auth, render_copy
 from sparkify.warehouse.connection import dialect_for, sqlalchemy_url
-from sparkify.warehouse.scripts import load, split_statements
+from sparkify.warehouse.scripts import split_statements, sql_file
 from sparkify.warehouse.wap import run_ddl, warehouse_ddl
 from tests.session import ROOT
 from tests.unit.operators.test_operators import render
@@ -35,14 +35,14 @@ def redshift_statements():
     dag = DagBag(str(ROOT / "dags")).dags["sparkify"]
     found = [("ddl", s) for s in split_statements(warehouse_ddl("redshift"))]
     found += [("run_ddl", s) for s in split_statements(run_ddl("redshift"))]
-    found += [("run_context", with_literals(s, PARAMS)) for s in split_statements(load("run_context.sql"))]
+    found += [("run_context", with_literals(s, PARAMS)) for s in split_statements(sql_file("run_context.sql"))]
     for table in ("songs", "artists", "users", "songplays", "time"):
         task = render(dag.get_task(f"load_{table}"), dag)
         found += [(f"load_{table}", with_literals(s, {"day": task.day})) for s in split_statements(task.sql)]
-    found += [("publish", with_literals(s, PARAMS)) for s in split_statements(load("publish.sql"))]
+    found += [("publish", with_literals(s, PARAMS)) for s in split_statements(sql_file("publish.sql"))]
     quarantine_params = {**PARAMS, "source": "events", "file": "s3://lake/log_data/2018/11/2018-11-05-events.json"}
     for name in ("quarantine_copy_errors", "quarantine_events"):
-        text = load(f"redshift/{name}.sql")
+        text = sql_file(f"redshift/{name}.sql")
         found += [(name, with_literals(s, quarantine_params)) for s in split_statements(text)]
     for table in ("staging_events", "staging_songs"):
         found.append((table, f"delete from {table}"))
@@ -57,7 +57,7 @@ def test_every_statement_parses_as_redshift(name, sql):
 
 
 def test_ddl_uses_the_distribution_design():
-    ddl = load("redshift/create_tables.sql")
+    ddl = sql_file("redshift/create_tables.sql")
     for table in ("songplays", "time"):
         assert re.search(rf"create table if not exists public.{table} \(.*?\)\ndistkey \(start_time\)\nsortkey \(start_time\);", ddl, re.S)
     for table in ("users", "songs", "artists"):
