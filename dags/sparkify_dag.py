@@ -53,14 +53,14 @@ from sparkify.operators import (
     StageJsonOperator,
 )
 from sparkify.operators.callbacks import record_error
-from sparkify.settings import sql_dir
+from sparkify.settings import DAG_ID, sql_dir
 from sparkify.templates import MAX_QUARANTINE_RATE
 
 EVENTS_KEY = "log_data/{{ logical_date.strftime('%Y/%m') }}/{{ ds }}-events.json"
 
 
 @dag(
-    dag_id="sparkify",
+    dag_id=DAG_ID,
     schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
     start_date=pendulum.datetime(2018, 11, 1, tz="UTC"),
     # No end date and no catch-up: a lake's history is loaded with a backfill
