@@ -126,7 +126,9 @@ def validate(
     duration = time.perf_counter() - started
     if detailed:
         log.info("Suite %s: %s failed expectation(s) computed again in full detail", name, detailed)
-    suite = ctx.suites.get(validation.suite_name)
+    # The suite the definition ran (read from the store when the checkpoint was), not read again.
+    definitions = checkpoint.validation_definitions
+    suite = definitions[0].suite if len(definitions) == 1 else ctx.suites.get(validation.suite_name)
     redacted = redact_sensitive(validation, conn_id=conn_id, day=day, table=(suite.meta or {}).get("table", validation.suite_name))
     if redacted:
         log.info("Suite %s: sensitive values replaced by markers in %s result(s) (gx/%s)", name, redacted, redact.FILE)

@@ -27,7 +27,7 @@ def publish_docs(
 ) -> dict[str, Any]:
     """Render the pages of the run's stored results (every stored result when ``run_name`` is None),
     the suite pages and the index; copy changed files to the location (folder or s3:// URL)."""
-    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier, ValidationResultIdentifier
+    from great_expectations.data_context.types.resource_identifiers import ValidationResultIdentifier
 
     from sparkify.quality import store
     from sparkify.quality.views import CachedSiteIndexBuilder
@@ -41,7 +41,7 @@ def publish_docs(
         results = store.run_results(conn, dialect, run_name)
         entries = store.index_entries(conn)
         ctx = context(conn_id, schema=schema)  # the run's schema: reuses the validations' context
-        pages: list = [ExpectationSuiteIdentifier(name=suite.name) for suite in ctx.suites.all()]
+        pages, rendered = suite_pages(ctx)
         backend = ctx.validation_results_store.store_backend
         for row in results:
             key = (row["suite"], row["run_name"], row["run_time"], row["batch_identifier"])
@@ -52,6 +52,7 @@ def publish_docs(
         try:
             # One pass: the page views (and their templates) are set up once for the whole run.
             ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=pages, build_index=True)
+            _rendered_suites.update(rendered)
         finally:
             CachedSiteIndexBuilder.entries = None
         self_contained(site_dir(ctx), built_since=started)
@@ -64,6 +65,29 @@ def publish_docs(
             published = {"location": str(target), "index": str(target / "index.html"), "copied": copied}
     published.update(pages=len(results), listed=len(entries))
     return published
+
+
+_rendered_suites: dict[tuple[str, str], str] = {}  # (site, suite) -> the suite's JSON its page shows
+
+
+def suite_pages(ctx) -> tuple[list, dict[tuple[str, str], str]]:
+    """The suite pages to render, and what to remember once they are: every suite whose page this
+    process has not rendered into its site yet, or whose suite changed since. A process running
+    several days (make run) renders each suite page once instead of once a day; the index lists
+    every suite either way."""
+    import json
+
+    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+
+    site = site_dir(ctx)
+    pages, rendered = [], {}
+    for suite in ctx.suites.all():
+        shown = json.dumps(suite.to_json_dict(), sort_keys=True, default=str)
+        key = (str(site), suite.name)
+        if _rendered_suites.get(key) != shown or not (site / "expectations" / f"{suite.name}.html").is_file():
+            pages.append(ExpectationSuiteIdentifier(name=suite.name))
+            rendered[key] = shown
+    return pages, rendered
 
 
 def self_contained(site: Path, *, built_since: float) -> None:

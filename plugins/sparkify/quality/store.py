@@ -63,11 +63,12 @@ def redaction_key(conn_id: str) -> bytes:
 
 
 def save(conn_id: str, record: dict[str, Any]) -> None:
-    """Write one validation's row (replacing an earlier attempt's), committed on its own."""
+    """Write one validation's row (replacing an earlier attempt's), committed on its own. The
+    store exists: prepare_warehouse, upstream of every validation, ensures it (checking here
+    again took a catalog query per validation)."""
     from sparkify.warehouse.connection import transaction
 
     with transaction(conn_id) as (conn, dialect):
-        ensure(conn, dialect)
         run_script(conn, sql_file("store_result.sql", json_value=_JSON_IN[dialect]), record)
 
 
