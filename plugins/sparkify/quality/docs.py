@@ -38,9 +38,10 @@ def publish_docs(
         conn.commit()  # the store's DDL, before the lock below is taken
         with conn.cursor() as cur:
             cur.execute("lock table dq.docs_publish_lock")  # held until this publish commits
-        results = store.run_results(conn, dialect, run_name)
-        entries = store.index_entries(conn)
         ctx = context(conn_id, schema=schema)  # the run's schema: reuses the validations' context
+        limit = index_limit(ctx)
+        results = store.run_results(conn, dialect, run_name, limit=limit)
+        entries = store.index_entries(conn, limit=limit)
         pages, rendered = suite_pages(ctx)
         backend = ctx.validation_results_store.store_backend
         for row in results:
@@ -65,6 +66,12 @@ def publish_docs(
             published = {"location": str(target), "index": str(target / "index.html"), "copied": copied}
     published.update(pages=len(results), listed=len(entries))
     return published
+
+
+def index_limit(ctx) -> int:
+    """How many results the index lists, newest first: the site's ``validation_results_limit`` in
+    gx/great_expectations.yml (the one value for the published site and notebooks' local builds)."""
+    return int(ctx.variables.data_docs_sites[SITE_NAME]["site_index_builder"]["validation_results_limit"])
 
 
 _rendered_suites: dict[tuple[str, str], str] = {}  # (site, suite) -> the suite's JSON its page shows

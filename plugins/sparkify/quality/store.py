@@ -15,7 +15,6 @@ from sparkify.warehouse.scripts import run_script, sql_file
 # The dialect's conversion of a JSON text bind value, and back to text.
 _JSON_IN = {"postgres": "cast(%(result_json)s as jsonb)", "redshift": "json_parse(%(result_json)s)"}
 _JSON_OUT = {"postgres": "cast(result_json as text)", "redshift": "json_serialize(result_json)"}
-INDEX_LIMIT = 5000  # rows the Data Docs index lists, newest first
 
 
 def ensure(conn, dialect: str) -> None:
@@ -72,20 +71,20 @@ def save(conn_id: str, record: dict[str, Any]) -> None:
         run_script(conn, sql_file("store_result.sql", json_value=_JSON_IN[dialect]), record)
 
 
-def run_results(conn, dialect: str, run_id: str | None) -> list[dict[str, Any]]:
-    """The stored results of one run (of the newest INDEX_LIMIT when ``run_id`` is None): GX key
+def run_results(conn, dialect: str, run_id: str | None, *, limit: int) -> list[dict[str, Any]]:
+    """The stored results of one run (the newest ``limit`` of all when ``run_id`` is None): GX key
     parts and the result JSON, per suite."""
     where = "where run_id = %(run_id)s" if run_id is not None else ""
     with conn.cursor() as cur:
         cur.execute(
             f"select suite, run_id, run_time, batch_identifier, {_JSON_OUT[dialect]} from dq.validation_results "
             f"{where} order by stored_at desc, suite limit %(limit)s",
-            {"run_id": run_id, "limit": INDEX_LIMIT},
+            {"run_id": run_id, "limit": limit},
         )
         return [dict(zip(("suite", "run_name", "run_time", "batch_identifier", "result_json"), row, strict=True)) for row in cur]
 
 
-def index_entries(conn, *, limit: int = INDEX_LIMIT) -> list[dict[str, Any]]:
+def index_entries(conn, *, limit: int) -> list[dict[str, Any]]:
     """What the Data Docs index shows of the newest ``limit`` results (a bounded query)."""
     with conn.cursor() as cur:
         cur.execute(
