@@ -19,26 +19,15 @@ with ranked as (
         ) as event_rank
     from staging_events
     where user_id is not null and user_id <> ''
-),
-
-day_users as (
-    select
-        user_id,
-        first_name,
-        last_name,
-        gender,
-        level,
-        ts as last_event_ts
-    from ranked
-    where event_rank = 1
 )
 
 select
     d.user_id,
-    case when p.last_event_ts > d.last_event_ts then p.first_name else d.first_name end as first_name,
-    case when p.last_event_ts > d.last_event_ts then p.last_name else d.last_name end as last_name,
-    case when p.last_event_ts > d.last_event_ts then p.gender else d.gender end as gender,
-    case when p.last_event_ts > d.last_event_ts then p.level else d.level end as level,
-    case when p.last_event_ts > d.last_event_ts then p.last_event_ts else d.last_event_ts end as last_event_ts
-from day_users as d
-left join public.users as p on d.user_id = p.user_id;
+    case when p.last_event_ts > d.ts then p.first_name else d.first_name end as first_name,
+    case when p.last_event_ts > d.ts then p.last_name else d.last_name end as last_name,
+    case when p.last_event_ts > d.ts then p.gender else d.gender end as gender,
+    case when p.last_event_ts > d.ts then p.level else d.level end as level,
+    case when p.last_event_ts > d.ts then p.last_event_ts else d.ts end as last_event_ts
+from ranked as d
+left join public.users as p on d.user_id = p.user_id
+where d.event_rank = 1;
