@@ -102,9 +102,9 @@ def _as_service_user(major: int = DEFAULT_MAJOR) -> dict:
     """subprocess arguments that drop root to the service user (no-op for normal users)."""
     if os.geteuid() != 0:
         return {}
-    from pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+    from pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions
 
-    ensure_user_exists(SERVICE_USER)
+    _ensure_service_user()
     folder = bin_dir(major)
     ensure_prefix_permissions(folder)
     read_exec = stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH
@@ -112,6 +112,26 @@ def _as_service_user(major: int = DEFAULT_MAJOR) -> dict:
     if (folder.parent / "lib").is_dir():
         ensure_folder_permissions(folder.parent / "lib", stat.S_IRGRP | stat.S_IROTH)
     return {"user": SERVICE_USER}
+
+
+def _ensure_service_user() -> None:
+    """Create the service user once, also when several processes start servers at the same time
+    on a machine that has none yet (make test's workers): useradd run concurrently gave each its
+    own uid, and every server but the last then failed in initdb ("could not look up effective
+    user ID")."""
+    import fcntl
+    import pwd
+
+    from pgserver.utils import ensure_user_exists
+
+    try:
+        pwd.getpwnam(SERVICE_USER)
+        return
+    except KeyError:
+        pass
+    with open(Path(tempfile.gettempdir()) / "sparkify-service-user.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        ensure_user_exists(SERVICE_USER)  # looks the user up again first: another process may have made it
 
 
 def _run(args: list[str], **kwargs) -> None:
