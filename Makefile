@@ -110,14 +110,16 @@ test-fast: $(BIN)/.installed-test
 	$(PY) -m pytest -q -m "unit or dags" tests
 
 # The scale benchmark (generates and caches a 10 x 1M-event lake under .lakes/ first): build/bench.json.
-# It needs moto (the S3 staging step's local S3 server), pinned with the test tools.
-bench: $(BIN)/.installed-test
+# It needs moto (the S3 staging step's local S3 server), pinned with the test tools, and for the
+# scheduler step's CeleryExecutor the Celery provider and Debian's redis-server.
+bench: $(BIN)/.installed-test $(BIN)/.installed-celery system-packages
 	$(PY) -m sparkify.local.bench $(ARGS)
 
 # SQL that runs on both dialects (the rest sits under sql/postgres/ and sql/redshift/, each
 # linted with its own dialect by the .sqlfluff files); the shared files are linted as Redshift too.
+# mypy types the Celery executor code (sparkify.warm) against the installed Celery provider.
 SHARED_SQL := sql/load sql/staging sql/publish.sql sql/run_context.sql sql/store_result.sql sql/views.sql
-lint: $(BIN)/.installed-test
+lint: $(BIN)/.installed-test $(BIN)/.installed-celery
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
 	$(BIN)/sqlfluff lint sql && $(BIN)/sqlfluff lint --dialect redshift $(SHARED_SQL)

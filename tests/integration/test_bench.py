@@ -27,6 +27,9 @@ def test_tiny_bench_writes_every_figure():
                             "stage_seconds", "s3_stage_seconds", "copy_csv_seconds", "quality_page_all_days_seconds",
                             "overhead_day_seconds", "noop_day_seconds"):  # fmt: skip
         assert isinstance(figures[name], (int, float)) and figures[name] > 0, name
+    # Where the DAG's day is longer than the no-op graph's, per kind of task (either sign: tiny days are noisy).
+    assert set(figures["overhead_by_task_kind"]) == {"validations", "staging", "loads", "publish_data_docs", "publish_day", "other tasks"}
+    assert all(isinstance(v, (int, float)) for v in figures["overhead_by_task_kind"].values())
     assert set(figures["load_seconds"]) == {"songs", "artists", "users", "songplays", "time"}
     # --tiny leaves out the scheduler step (its targets are listed, not judged); the tests of both executors run it.
     assert set(figures["met"]) == set(measured)
