@@ -8,7 +8,7 @@ create schema if not exists dq;
 
 create table if not exists dq.validation_results (
     run_id varchar(250) not null,  -- the Airflow run id (GX's run name)
-    logical_date date not null,
+    day date not null,  -- the day the run loaded (its operators' `day`)
     suite varchar(128) not null,
     table_name varchar(128) not null,
     success boolean not null,  -- no critical expectation failed
@@ -29,7 +29,7 @@ create table if not exists dq.validation_results (
 );
 
 create index if not exists validation_results_stored_at on dq.validation_results (stored_at desc);
-create index if not exists validation_results_logical_date on dq.validation_results (logical_date desc, suite);
+create index if not exists validation_results_day on dq.validation_results (day desc, suite);
 
 -- publish_data_docs holds this table's lock while it renders and writes the index, so two
 -- publishes never interleave their index writes.

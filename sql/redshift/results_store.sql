@@ -4,7 +4,7 @@ create schema if not exists dq;
 
 create table if not exists dq.validation_results (
     run_id varchar(250) not null,
-    logical_date date not null,
+    day date not null,
     suite varchar(128) not null,
     table_name varchar(128) not null,
     success boolean not null,

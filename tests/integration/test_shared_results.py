@@ -67,9 +67,9 @@ def test_every_validation_has_its_row_with_the_json_gx_wrote(tcp_warehouse, lake
     ran = [v for v in summary["validations"] if v["state"] != "not run"]
     rows = execute(
         tcp_warehouse,
-        "select logical_date::text, suite, success, gx_success, evaluated, failed_critical, data_docs_page, "
+        "select day::text, suite, success, gx_success, evaluated, failed_critical, data_docs_page, "
         "result_json->>'success', (result_json->'statistics'->>'evaluated_expectations')::int, result_json->'meta'->'run_id'->>'run_name', "
-        "run_id from dq.validation_results order by logical_date, suite",
+        "run_id from dq.validation_results order by day, suite",
     )  # fmt: skip
     # Day 1: every suite. Day 2: staging_events fails; the staging, quarantine, songs and artists checks still run.
     assert len(rows) == len(ran) == 9 + 5

@@ -34,12 +34,12 @@ TARGETS = {"stage_ratio": 2.0, "stage_peak_rss_mb": 300, "s3_stage_ratio": 1.5, 
            "gx_task_ratio": 3.0, "scheduler_overhead_ratio": 1.3}  # fmt: skip
 # Copies of a stored run's rows (the bench fills the results store with them); the run id is the
 # prefix, plus the copy's number when the suffix says so, and each copy sits n days earlier.
-_COLUMNS = ("logical_date, suite, table_name, success, gx_success, evaluated, failed_critical, failed_warning, unexpected_count, "
+_COLUMNS = ("day, suite, table_name, success, gx_success, evaluated, failed_critical, failed_warning, unexpected_count, "
             "row_count, duration_seconds, run_time, batch_identifier, asset_name, data_docs_page, result_json")  # fmt: skip
 _COPY_RUNS = (
     f"insert into dq.validation_results (run_id, {_COLUMNS}) "
     "select %(prefix)s || case when %(suffix)s = 'n' then lpad(cast(g.n as text), 5, '0') else '' end, "
-    "r.logical_date - g.n, r.suite, r.table_name, r.success, r.gx_success, r.evaluated, r.failed_critical, r.failed_warning, "
+    "r.day - g.n, r.suite, r.table_name, r.success, r.gx_success, r.evaluated, r.failed_critical, r.failed_warning, "
     "r.unexpected_count, r.row_count, r.duration_seconds, r.run_time, r.batch_identifier, r.asset_name, "
     "replace(r.data_docs_page, r.run_id, %(prefix)s || case when %(suffix)s = 'n' then lpad(cast(g.n as text), 5, '0') else '' end), "
     "r.result_json"

@@ -40,7 +40,7 @@ def warnings_wanted() -> bool:
 def compose(summary: dict[str, Any], *, link: str | None, critical: bool) -> tuple[str, str]:
     """(subject, plain text) of the alert for a validation summary."""
     level = "Critical validation failed" if critical else "Validation warning"
-    subject = f"[sparkify] {level}: {summary.get('table')} (suite {summary.get('suite')}) on {summary.get('date')}"
+    subject = f"[sparkify] {level}: {summary.get('table')} (suite {summary.get('suite')}) on {summary.get('day')}"
     if critical:
         body = summary.get("message") or subject
     else:

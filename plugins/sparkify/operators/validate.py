@@ -102,7 +102,7 @@ class GxValidationOperator(BaseOperator):
         # The shared store gets the row first, pass or fail, in its own transaction: every machine
         # (publish_data_docs on any worker, the API server, notebooks) reads results from there.
         store.save(self.conn_id, record)
-        summary["date"] = self.day  # the run-summary contract's name for a validation's day
+        summary["day"] = self.day
         summary["message"] = failure_message(summary) if not summary["success"] else ""
         # One XCom, pushed before any failure is raised: the run summary reads it.
         context["ti"].xcom_push(key="summary", value=summary)

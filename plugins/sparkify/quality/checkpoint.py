@@ -137,7 +137,7 @@ def validate(
     suite_name, key_run_name, run_time, batch_identifier = identifier.to_tuple()
     record = {
         "run_id": run_name,
-        "logical_date": day,
+        "day": day,
         "suite": summary["suite"],
         "table_name": summary["table"],
         "success": summary["success"],

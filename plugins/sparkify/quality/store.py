@@ -22,14 +22,40 @@ def ensure(conn, dialect: str) -> None:
     otherwise queue (or deadlock) on its table locks. The redaction key is written with it, on
     the same transaction (on PostgreSQL under the script's advisory lock)."""
     with conn.cursor() as cur:
-        cur.execute(
-            "select count(*) from information_schema.tables where table_schema = 'dq' "
-            "and table_name in ('validation_results', 'docs_publish_lock', 'redaction_key')"
-        )
-        if cur.fetchone()[0] == 3:
+        cur.execute(_STORE_STATE)
+        tables, old_columns = cur.fetchone()
+        if tables == 3 and not old_columns:
             return
+    if old_columns:  # an older store: renamed first, so that the script's index finds its column
+        _rename_old_columns(conn, dialect)
     run_script(conn, sql_file(f"{dialect}/results_store.sql"), None)
     _write_redaction_key(conn)
+
+
+# The store's tables, and columns of an older store still to be renamed, in one catalog query.
+OLD_COLUMNS = {"logical_date": "day"}  # a store created before 2026-12-02 named the day logical_date
+_STORE_STATE = (
+    "select (select count(*) from information_schema.tables where table_schema = 'dq' "
+    "and table_name in ('validation_results', 'docs_publish_lock', 'redaction_key')), "
+    "(select count(*) from information_schema.columns where table_schema = 'dq' and table_name = 'validation_results' "
+    f"and column_name in ({', '.join(repr(old) for old in OLD_COLUMNS)}))"
+)
+
+
+def _rename_old_columns(conn, dialect: str) -> None:
+    """Give an older store's columns (and PostgreSQL index) their current names, keeping its rows.
+    On PostgreSQL under results_store.sql's advisory lock, the columns read again once it is held:
+    a concurrent run may have renamed them since."""
+    with conn.cursor() as cur:
+        if dialect == "postgres":
+            cur.execute("select pg_advisory_xact_lock(hashtext('sparkify.results_store'))")
+        cur.execute("select column_name from information_schema.columns where table_schema = 'dq' and table_name = 'validation_results'")
+        present = {name for (name,) in cur.fetchall()}
+        for old, new in OLD_COLUMNS.items():
+            if old in present:
+                cur.execute(f"alter table dq.validation_results rename column {old} to {new}")
+        if dialect == "postgres":
+            cur.execute("alter index if exists dq.validation_results_logical_date rename to validation_results_day")
 
 
 def _write_redaction_key(conn) -> None:
@@ -101,12 +127,11 @@ def latest_failed(conn, dialect: str, suite: str, run_id: str | None = None) -> 
     where = "suite = %(suite)s and not gx_success" + (" and run_id = %(run_id)s" if run_id else "")
     with conn.cursor() as cur:
         cur.execute(
-            f"select run_id, run_time, logical_date, {_JSON_OUT[dialect]} from dq.validation_results where {where} "
-            "order by stored_at desc limit 1",
+            f"select run_id, run_time, day, {_JSON_OUT[dialect]} from dq.validation_results where {where} order by stored_at desc limit 1",
             {"suite": suite, "run_id": run_id},
         )
         row = cur.fetchone()
-    return dict(zip(("run_name", "run_time", "logical_date", "result_json"), row, strict=True)) if row else None
+    return dict(zip(("run_name", "run_time", "day", "result_json"), row, strict=True)) if row else None
 
 
 def run_validations(conn, run_id: str) -> dict[str, Any]:
@@ -128,16 +153,16 @@ def run_validations(conn, run_id: str) -> dict[str, Any]:
 
 
 def history(conn, *, days: int) -> list[dict[str, Any]]:
-    """The newest result of each suite on each of the last ``days`` logical dates that have results
+    """The newest result of each suite on each of the last ``days`` days that have results
     (for the quality page): state, counts, duration, rows, page and run."""
     with conn.cursor() as cur:
         cur.execute(
-            "select r.logical_date, r.suite, r.table_name, r.success, r.failed_critical, r.failed_warning, r.unexpected_count, "
+            "select r.day, r.suite, r.table_name, r.success, r.failed_critical, r.failed_warning, r.unexpected_count, "
             "r.row_count, r.duration_seconds, r.data_docs_page, r.run_id "
             "from dq.validation_results as r "
-            "join (select distinct logical_date from dq.validation_results order by logical_date desc limit %(days)s) as d "
-            "on d.logical_date = r.logical_date "
-            "order by r.logical_date, r.suite, r.stored_at",
+            "join (select distinct day from dq.validation_results order by day desc limit %(days)s) as d "
+            "on d.day = r.day "
+            "order by r.day, r.suite, r.stored_at",
             {"days": days},
         )
         names = ("day", "suite", "table", "success", "failed_critical", "failed_warning", "unexpected_count", "row_count",
