@@ -129,7 +129,16 @@ def day_figures(run: dict, tasks: list[dict]) -> dict:
         "load_task_median_seconds": round(load, 3),
         "gx_task_ratio": round(gx / load, 2),
         "tasks": len(tasks),
+        # Where a task waits before it runs, medians over the run's tasks: for a free executor slot
+        # (scheduled -> queued), then for a worker to take it and start it (queued -> started).
+        "scheduled_to_queued_median_seconds": _median_gap(tasks, "scheduled_when", "queued_when"),
+        "queued_to_start_median_seconds": _median_gap(tasks, "queued_when", "start_date"),
     }
+
+
+def _median_gap(tasks: list[dict], first: str, then: str) -> float | None:
+    gaps = [_seconds(t[first], t[then]) for t in tasks if t.get(first) and t.get(then)]
+    return round(statistics.median(gaps), 3) if gaps else None
 
 
 def bundles_with(name: str, folder: Path) -> str:
@@ -158,9 +167,11 @@ def measure(
         figures["first_run_day_seconds"] = first["day_seconds"]
         if noop_dag_id:
             airflow.wait_for_dag(noop_dag_id)
-            noop = [day_figures(*airflow.run_day(day, f"noop_{executor}_{day}", dag_id=noop_dag_id))["day_seconds"] for day in days]
-            figures.update(noop_first_run_day_seconds=noop[0], noop_day_seconds=noop[1],
-                           overhead_ratio=round(figures["day_seconds"] / noop[1], 2))  # fmt: skip
+            noop = [day_figures(*airflow.run_day(day, f"noop_{executor}_{day}", dag_id=noop_dag_id)) for day in days]
+            figures.update(noop_first_run_day_seconds=noop[0]["day_seconds"], noop_day_seconds=noop[1]["day_seconds"],
+                           noop_scheduled_to_queued_median_seconds=noop[1]["scheduled_to_queued_median_seconds"],
+                           noop_queued_to_start_median_seconds=noop[1]["queued_to_start_median_seconds"],
+                           overhead_ratio=round(figures["day_seconds"] / noop[1]["day_seconds"], 2))  # fmt: skip
         return figures
     finally:
         airflow.stop()
