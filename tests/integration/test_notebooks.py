@@ -26,7 +26,17 @@ def execute(name: str, parameters: dict) -> nbformat.NotebookNode:
     at = next(i for i, cell in enumerate(notebook.cells) if "parameters" in cell.metadata.get("tags", []))
     overrides = "\n".join(f"{key} = {value!r}" for key, value in parameters.items())
     notebook.cells.insert(at + 1, nbformat.v4.new_code_cell(overrides))
-    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    # A cell's printed output reaches the client on IOPub after the cell's reply; nbclient waits 4 s
+    # for it by default and then drops it with a warning. Under make test's load that lost outputs
+    # the assertions read: wait longer, and fail loudly instead of reading a partial notebook.
+    NotebookClient(
+        notebook,
+        timeout=300,
+        iopub_timeout=120,
+        raise_on_iopub_timeout=True,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(NOTEBOOKS)}},
+    ).execute()
     return notebook
 
 
