@@ -46,6 +46,8 @@ def test_published_pages_show_payloads_as_text(published, suite, shown):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page()
+        # Playwright's 30 s default ran out once under make test's load (four workers on two cores).
+        page.set_default_timeout(120_000)
         dialogs = []
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
         page.goto(pages[suite].as_uri())
@@ -73,6 +75,8 @@ def test_the_published_site_is_self_contained(published):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page()
+        # Playwright's 30 s default ran out once under make test's load (four workers on two cores).
+        page.set_default_timeout(120_000)
         outside = []
         page.on("request", lambda request: outside.append(request.url) if not request.url.startswith("file://") else None)
         page.goto(index.as_uri())
