@@ -22,6 +22,17 @@ def suites() -> tuple[str, ...]:
     return tuple(sorted(p.stem for p in (gx_dir() / "checkpoints").glob("*.json")))
 
 
+def suite_table(suite: str) -> str:
+    """The table a suite validates: its meta "table" in gx/expectations/<suite>.json, else its name."""
+    import json
+
+    from sparkify.settings import gx_dir
+
+    path = gx_dir() / "expectations" / f"{suite}.json"
+    meta = json.loads(path.read_text()).get("meta") or {} if path.is_file() else {}
+    return str(meta.get("table") or suite)
+
+
 def run_schema(day) -> str:
     """The schema of the run for ``day`` (YYYY-MM-DD): wap_YYYYMMDD (write-audit-publish).
 

@@ -51,6 +51,15 @@ class PublishDayOperator(BaseOperator):
         self.log.info("Published day %s: rows per table %s; its schema is dropped", self.day, audit)
         return {"day": self.day, "published": audit, "validation": validation}
 
+    def get_openlineage_facets_on_complete(self, task_instance):
+        """OpenLineage: sql/publish.sql as rendered for the day, through the provider's SQL parser
+        (the run's audit copies in, the published tables out)."""
+        from sparkify.names import run_schema
+        from sparkify.quality import lineage
+        from sparkify.warehouse.scripts import sql_file
+
+        return lineage.sql_lineage(self.conn_id, sql_file("publish.sql"), schema=run_schema(self.day), parameters={"day": self.day})
+
 
 class PublishDataDocsOperator(BaseOperator):
     """Build the Data Docs site and publish it to the docs location, whatever happened upstream."""

@@ -72,6 +72,8 @@ class StageJsonOperator(BaseOperator):
         from sparkify.warehouse.connection import transaction
 
         lake = open_lake(self.lake_root, aws_conn_id=self.aws_conn_id)
+        # What the OpenLineage facets name as inputs: the lake's own names for the key and JSONPaths.
+        self._lineage_sources = [lake.name(k) for k in (self.key, self.jsonpaths_key) if k]
         listed = self._listed(lake)
         jsonpaths = self._jsonpaths(lake)
         ndjson = self.record_format == "ndjson"
@@ -107,6 +109,21 @@ class StageJsonOperator(BaseOperator):
             "quarantined": counts.quarantined,
             "unchanged_files": skipped,
         }
+
+    def get_openlineage_facets_on_complete(self, task_instance):
+        """OpenLineage (also on failure): the lake file or prefix and the JSONPaths file in; the run's
+        staging table and its quarantine out (and the staged song files' manifest rows)."""
+        from airflow.providers.openlineage.extractors import OperatorLineage
+
+        from sparkify.names import run_schema
+        from sparkify.quality import lineage
+
+        schema = run_schema(self.day)
+        outputs = [self.table, "quarantine", *(["staged_song_files"] if self.only_changed_files else [])]
+        return OperatorLineage(
+            inputs=[lineage.lake_object(name) for name in getattr(self, "_lineage_sources", [])],
+            outputs=[lineage.table(self.conn_id, schema, name) for name in outputs],
+        )
 
     def _listed(self, lake: Lake) -> list[tuple[str, int | None, str | None]]:
         """The files to read, as (key, size, version): the day's file, or every *.json under the prefix."""

@@ -90,6 +90,7 @@ class GxValidationOperator(BaseOperator):
 
         run_name = context["run_id"]
         parameters = {k: numeric_parameter(k, v) for k, v in self.expectation_parameters.items()}
+        self._lineage_record: dict[str, Any] | None = None
         summary, record = validate(
             self.suite,
             run_name=run_name,
@@ -102,6 +103,7 @@ class GxValidationOperator(BaseOperator):
         # The shared store gets the row first, pass or fail, in its own transaction: every machine
         # (publish_data_docs on any worker, the API server, notebooks) reads results from there.
         store.save(self.conn_id, record)
+        self._lineage_record = record  # for the OpenLineage facets, pass or fail
         summary["day"] = self.day
         summary["message"] = failure_message(summary) if not summary["success"] else ""
         # One XCom, pushed before any failure is raised: the run summary reads it.
@@ -126,3 +128,16 @@ class GxValidationOperator(BaseOperator):
             summary["failed_warning"],
             summary["data_docs"],
         )
+
+    def get_openlineage_facets_on_complete(self, task_instance):
+        """OpenLineage (also on failure): the validated table, carrying the dataQualityAssertions and
+        dataQualityMetrics facets of the result this task stored (none when no result was stored)."""
+        from airflow.providers.openlineage.extractors import OperatorLineage
+
+        from sparkify.names import run_schema, suite_table
+        from sparkify.quality import lineage
+
+        record = getattr(self, "_lineage_record", None)
+        facets = lineage.validation_facets(lineage.stored_result(record), row_count=record.get("row_count")) if record else None
+        name = record["table_name"] if record else suite_table(self.suite)
+        return OperatorLineage(inputs=[lineage.table(self.conn_id, run_schema(self.day), name, input_facets=facets)])
