@@ -58,13 +58,13 @@ demo: $(BIN)/.installed $(DEMO_LAKE)/log_json_path.json
 	status=$$?; echo "make demo: $$(( $$(date +%s) - start ))s for the DAG runs (the embedded warehouse is stopped)"; exit $$status
 
 run: $(BIN)/.installed
-	$(PY) -m sparkify.local.cli run --lake "$(LAKE)" --start $(START) --end $(END) $(if $(filter 1,$(FRESH)),--fresh,) $(if $(JOBS),--jobs $(JOBS),)
+	$(PY) -m sparkify.local.cli run --lake "$(LAKE)" --start $(START) --end $(END) $(if $(filter 1,$(FRESH)),--fresh,) $(if $(JOBS),--jobs $(JOBS),) $(if $(LINEAGE),--lineage $(LINEAGE),)
 
 # The Airflow UI on localhost:$(PORT) over LAKE (default: the generated demo lake); Ctrl-C stops it.
 # EXECUTOR=celery WORKERS=N: the distributed shape (Redis broker, metadata DB on PostgreSQL, N
 # Celery workers each started from its own copy of the project).
 airflow: $(BIN)/.installed $(DEMO_LAKE)/log_json_path.json $(if $(filter celery,$(EXECUTOR)),$(BIN)/.installed-celery system-packages)
-	$(PY) -m sparkify.local.cli airflow --lake "$(LAKE)" --port $(PORT) --executor $(EXECUTOR) --workers $(WORKERS)
+	$(PY) -m sparkify.local.cli airflow --lake "$(LAKE)" --port $(PORT) --executor $(EXECUTOR) --workers $(WORKERS) $(if $(LINEAGE),--lineage $(LINEAGE),)
 
 # Shell exports for the project's Airflow: `eval "$$(make -s airflow-env)"`, then any `airflow ...`
 # command of the README works from this folder (home .airflow/, the venv's airflow, DB migrated).

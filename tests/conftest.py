@@ -58,6 +58,7 @@ COST = {
     "test_catalog_manifest.py": 40,
     "test_airflow_cli.py": 35,
     "test_alerts.py": 35,
+    "test_openlineage.py": 40,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -36,6 +37,45 @@ def airflow_env(lake: str | None = None, warehouse_conn: str | None = None) -> d
     if lake:
         env[f"AIRFLOW_VAR_{LAKE_VARIABLE.upper()}"] = lake
     return env
+
+
+LINEAGE_CHOICES = ("file", "console")
+TRANSPORT_SETTING = "AIRFLOW__OPENLINEAGE__TRANSPORT"
+
+
+def lineage_file() -> Path:
+    """Where LINEAGE=file writes the events, one JSON document per line."""
+    from sparkify.settings import build_dir
+
+    return build_dir() / "openlineage" / "events.jsonl"
+
+
+def lineage_env(choice: str) -> dict[str, str]:
+    """The OpenLineage provider's settings for make's LINEAGE=file or LINEAGE=console (the provider
+    is off while no transport is configured). file: lineage_file(), appended to; console: each event
+    logged at INFO in its task's log. Events are sent from a thread, so a slow transport does not
+    hold a task. Jobs are named in the namespace "sparkify"."""
+    if choice not in LINEAGE_CHOICES:
+        raise ValueError(f"LINEAGE={choice!r} is not one of {', '.join(LINEAGE_CHOICES)} (or empty: off).")
+    if choice == "file":
+        lineage_file().parent.mkdir(parents=True, exist_ok=True)
+        transport = {"type": "file", "log_file_path": str(lineage_file()), "append": True}
+    else:
+        transport = {"type": "console"}
+    return {TRANSPORT_SETTING: json.dumps(transport), "AIRFLOW__OPENLINEAGE__NAMESPACE": "sparkify",
+            "AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD": "True"}  # fmt: skip
+
+
+def lineage_line(env: dict[str, str]) -> str:
+    """What make airflow prints about OpenLineage: where events go, or how to turn it on."""
+    configured = env.get(TRANSPORT_SETTING)
+    if not configured:
+        return "off (LINEAGE=file or LINEAGE=console turns it on: docs/lineage.md)"
+    try:
+        transport = json.loads(configured)
+    except ValueError:
+        return f"on, transport {configured}"
+    return f"on, {transport.get('type')} transport" + (f", {transport['log_file_path']}" if transport.get("log_file_path") else "")
 
 
 def ensure_warehouse() -> str:

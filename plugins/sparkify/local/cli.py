@@ -23,12 +23,15 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                      help="days run at once, one process each (default: the machine's cores; 1: one after another)")  # fmt: skip
     run.add_argument("--backwards", action="store_true", help="run the newest day first")
+    lineage_help = "send OpenLineage events: file (build/openlineage/events.jsonl) or console (the task logs)"
+    run.add_argument("--lineage", choices=("file", "console"), help=lineage_help)
 
     airflow = sub.add_parser("airflow", help="the Airflow UI on localhost (api-server, scheduler, dag-processor)")
     airflow.add_argument("--lake", required=True, help="lake root: a folder or an s3:// URL")
     airflow.add_argument("--port", type=int, default=8080)
     airflow.add_argument("--executor", choices=("local", "celery"), default="local", help="LocalExecutor, or Celery workers")
     airflow.add_argument("--workers", type=int, default=2, help="Celery workers (with --executor celery)")
+    airflow.add_argument("--lineage", choices=("file", "console"), help=lineage_help)
 
     sub.add_parser(
         "airflow-env",
@@ -44,6 +47,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if getattr(args, "lineage", None):
+        from sparkify.local.airflow_home import lineage_env
+
+        os.environ.update(lineage_env(args.lineage))  # every Airflow process started from here inherits it
     if args.command == "warehouse":
         from sparkify.local import embedded
         from sparkify.local.airflow_home import warehouse_dir

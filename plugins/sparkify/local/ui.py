@@ -22,7 +22,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from sparkify.local.airflow_home import airflow_env, airflow_home, ensure_airflow_db, ensure_warehouse
+from sparkify.local.airflow_home import airflow_env, airflow_home, ensure_airflow_db, ensure_warehouse, lineage_line
 from sparkify.settings import DAG_ID, project_root
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor")
@@ -186,6 +186,7 @@ Airflow is ready:  {base_url}
   trigger a day:   Trigger -> "Logical date" in November 2018 (the lake's days)
   Data Docs:       {base_url}/plugin/data-docs  (menu Browse -> Data Docs)
   executor:        {env["AIRFLOW__CORE__EXECUTOR"]}{_workers_line(processes, home)}
+  OpenLineage:     {lineage_line(env)}
 Ctrl-C stops Airflow; `make warehouse-stop` stops the embedded PostgreSQL.
 """,
             flush=True,

@@ -13,7 +13,8 @@ OpenLineage's naming spec, built by the client's own naming classes and the hook
 A validation attaches two facets to the table it validated, built from the stored GX result (the
 one dq.validation_results holds, sensitive values already replaced): ``dataQualityAssertions``,
 one assertion per expectation, and ``dataQualityMetrics``, the row count and the null count of
-every column a null check or a column check counted.
+every column a null check or a failed column check counted (see _null_count). Distinct counts are
+not given: the suites compute none.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
-from urllib.parse import unquote
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
@@ -52,22 +53,30 @@ def warehouse_namespace(conn_id: str) -> tuple[str, str]:
 
 
 @lru_cache(maxsize=8)
+def _hook(conn_id: str):
+    """The provider hook of the warehouse connection (it opens no connection by being made)."""
+    from sparkify.warehouse.connection import dialect_for, get_connection
+
+    if dialect_for(get_connection(conn_id)) == "redshift":
+        from airflow.providers.amazon.aws.hooks.redshift_sql import RedshiftSQLHook
+
+        return RedshiftSQLHook(redshift_conn_id=conn_id)
+    from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+    return PostgresHook(postgres_conn_id=conn_id)
+
+
+@lru_cache(maxsize=8)
 def _database_info(conn_id: str):
     """The hook's DatabaseInfo. A server reached through a Unix socket (the embedded warehouse:
     the connection's host is the socket's folder) is named localhost, as the naming spec wants a
     host, not a path."""
     import attrs
 
-    from sparkify.warehouse.connection import dialect_for, get_connection
+    from sparkify.warehouse.connection import get_connection
 
     conn = get_connection(conn_id)
-    if dialect_for(conn) == "redshift":
-        from airflow.providers.amazon.aws.hooks.redshift_sql import RedshiftSQLHook
-
-        return RedshiftSQLHook(redshift_conn_id=conn_id).get_openlineage_database_info(conn)
-    from airflow.providers.postgres.hooks.postgres import PostgresHook
-
-    info = PostgresHook(postgres_conn_id=conn_id).get_openlineage_database_info(conn)
+    info = _hook(conn_id).get_openlineage_database_info(conn)
     if unquote(conn.host or "").startswith("/"):
         info = attrs.evolve(info, authority=f"localhost:{conn.port or 5432}")
     return info
@@ -117,7 +126,7 @@ def sql_lineage(conn_id: str, sql: str, *, schema: str, parameters: dict[str, An
     info = _database_info(conn_id)
     parser = SQLParser(dialect=info.scheme, default_schema=schema)
     return parser.generate_openlineage_metadata_from_sql(
-        sql=render_parameters(sql, parameters), hook=None, database_info=info, use_connection=False
+        sql=render_parameters(sql, parameters), hook=_hook(conn_id), database_info=info, use_connection=False
     )
 
 
@@ -148,17 +157,27 @@ def validation_facets(result: dict[str, Any], *, row_count: int | None) -> dict[
                 contentType="sql" if query else None,
             )
         )
-        if column and isinstance(outcome.get("element_count"), int):
-            if config.get("type") == "expect_column_values_to_not_be_null" and isinstance(outcome.get("unexpected_count"), int):
-                nulls[column] = outcome["unexpected_count"]
-            elif isinstance(outcome.get("missing_count"), int):
-                nulls.setdefault(column, outcome["missing_count"])
+        if column and (count := _null_count(config, item, outcome)) is not None:
+            nulls[column] = count if config.get("type") == "expect_column_values_to_not_be_null" else nulls.get(column, count)
     return {
         "dataQualityAssertions": DataQualityAssertionsDatasetFacet(assertions=assertions),
         "dataQualityMetrics": DataQualityMetricsInputDatasetFacet(
             rowCount=row_count, columnMetrics={column: ColumnMetrics(nullCount=count) for column, count in sorted(nulls.items())}
         ),
     }
+
+
+def _null_count(config: dict[str, Any], item: dict[str, Any], outcome: dict[str, Any]) -> int | None:
+    """A column's null count where the result gives it. Passing expectations run with BOOLEAN_ONLY
+    (quality.checkpoint), so they report no counts; a not-null check that passed with no ``mostly``
+    still says the count is 0. A failed one, detailed in the committed format, reports
+    unexpected_count (nulls) or missing_count (the nulls any column map check skipped)."""
+    if config.get("type") == "expect_column_values_to_not_be_null":
+        if isinstance(outcome.get("unexpected_count"), int):
+            return outcome["unexpected_count"]
+        mostly = (config.get("kwargs") or {}).get("mostly")
+        return 0 if item.get("success") and mostly in (None, 1, 1.0) else None
+    return outcome["missing_count"] if isinstance(outcome.get("missing_count"), int) else None
 
 
 def _expected(kwargs: dict[str, Any]) -> str | None:

@@ -10,14 +10,17 @@ from sparkify.settings import sql_dir
 CONN = "sparkify_lineage_test"
 
 
+def clear() -> None:
+    for cached in (lineage.warehouse_namespace, lineage._database_info, lineage._hook):
+        cached.cache_clear()
+
+
 @pytest.fixture
 def warehouse(monkeypatch):
     monkeypatch.setenv(f"AIRFLOW_CONN_{CONN.upper()}", "postgresql://u:p@db.example.com:5433/sparkify")
-    lineage.warehouse_namespace.cache_clear()
-    lineage._database_info.cache_clear()
+    clear()
     yield
-    lineage.warehouse_namespace.cache_clear()
-    lineage._database_info.cache_clear()
+    clear()
 
 
 def test_tables_and_lake_objects_follow_the_naming_spec(warehouse):
@@ -31,13 +34,11 @@ def test_tables_and_lake_objects_follow_the_naming_spec(warehouse):
 
 def test_a_socket_warehouse_is_named_localhost(monkeypatch):
     monkeypatch.setenv(f"AIRFLOW_CONN_{CONN.upper()}", "postgresql://u@%2Ftmp%2Fpg-socket:5432/sparkify")
-    lineage.warehouse_namespace.cache_clear()
-    lineage._database_info.cache_clear()
+    clear()
     try:
         assert lineage.warehouse_namespace(CONN) == ("postgres://localhost:5432", "sparkify")
     finally:
-        lineage.warehouse_namespace.cache_clear()
-        lineage._database_info.cache_clear()
+        clear()
 
 
 def test_bind_parameters_are_written_as_literals():
@@ -50,7 +51,9 @@ def test_bind_parameters_are_written_as_literals():
 def test_the_parser_still_misses_the_reads_inside_insert_with_ctes(warehouse):
     """CTE_READS exists because openlineage-sql misses these reads; this fails once it finds them."""
     for table, reads in lineage.CTE_READS.items():
-        parsed = lineage.sql_lineage(CONN, (sql_dir() / "load" / f"{table}.sql").read_text(), schema="wap_20181101", parameters={"day": "2018-11-01"})
+        parsed = lineage.sql_lineage(
+            CONN, (sql_dir() / "load" / f"{table}.sql").read_text(), schema="wap_20181101", parameters={"day": "2018-11-01"}
+        )
         inputs = {d.name for d in parsed.inputs}
         assert [d.name for d in parsed.outputs] == [f"sparkify.wap_20181101.{table}"]
         assert "extractionError" not in parsed.run_facets, parsed.run_facets
@@ -71,17 +74,32 @@ def test_validation_facets_carry_every_expectation_and_the_null_counts():
         "results": [
             {
                 "success": True,
-                "expectation_config": {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "user_id"}, "severity": "critical", "id": "a"},
+                "expectation_config": {
+                    "type": "expect_column_values_to_not_be_null",
+                    "kwargs": {"column": "user_id"},
+                    "severity": "critical",
+                    "id": "a",
+                },
                 "result": {"element_count": 10, "unexpected_count": 0, "missing_count": 0},
             },
             {
                 "success": False,
-                "expectation_config": {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "level", "value_set": ["free", "paid"]}, "severity": "warning", "id": "b"},
+                "expectation_config": {
+                    "type": "expect_column_values_to_be_in_set",
+                    "kwargs": {"column": "level", "value_set": ["free", "paid"]},
+                    "severity": "warning",
+                    "id": "b",
+                },
                 "result": {"element_count": 10, "unexpected_count": 1, "missing_count": 2},
             },
             {
                 "success": True,
-                "expectation_config": {"type": "unexpected_rows_expectation", "kwargs": {"unexpected_rows_query": "select 1 where false"}, "severity": "critical", "id": "c"},
+                "expectation_config": {
+                    "type": "unexpected_rows_expectation",
+                    "kwargs": {"unexpected_rows_query": "select 1 where false"},
+                    "severity": "critical",
+                    "id": "c",
+                },
                 "result": {"observed_value": 0},
             },
         ]
