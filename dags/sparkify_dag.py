@@ -4,6 +4,10 @@
 One run = one UTC day (the run's logical date, `ds`), written, audited, then published
 (write-audit-publish) through the run's own schema `wap_YYYYMMDD`:
 
+0. `wait_for_events` waits for the day's file `log_data/YYYY/MM/YYYY-MM-DD-events.json` in the
+   lake, deferred to Airflow's triggerer (no worker slot held), until the interval's end plus
+   the Variable `sparkify_arrival_wait_hours` (default 6); then it fails, naming the key, and
+   nothing runs or is published. A file already there ends it at once.
 1. `prepare_warehouse` creates the published tables (DDL of the warehouse's dialect) and the
    run's empty schema.
 2. `stage_events` copies `log_data/YYYY/MM/YYYY-MM-DD-events.json` into the run's
@@ -30,8 +34,8 @@ Backfill a lake's history with `airflow backfill create --dag-id sparkify --from
 
 Settings: connection `sparkify_warehouse` (postgres or redshift), connection `aws_default`
 (S3 lake), Variable `sparkify_lake` (folder or s3:// URL), optional Variables `sparkify_docs`
-(where Data Docs are published; default `build/data_docs`) and `sparkify_max_quarantine_rate`
-(default 0.01). Identifiers never come from Variables, params or `dag_run.conf`.
+(where Data Docs are published; default `build/data_docs`), `sparkify_max_quarantine_rate`
+(default 0.01) and `sparkify_arrival_wait_hours` (default 6). Identifiers never come from Variables, params or `dag_run.conf`.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from sparkify.operators import (
     PublishDataDocsOperator,
     PublishDayOperator,
     StageJsonOperator,
+    WaitForLakeFileOperator,
 )
 from sparkify.operators.callbacks import record_error
 from sparkify.settings import DAG_ID, sql_dir
@@ -81,6 +86,9 @@ EVENTS_KEY = "log_data/{{ logical_date.strftime('%Y/%m') }}/{{ ds }}-events.json
     doc_md=__doc__,
 )
 def sparkify():
+    # The day's file may arrive late: wait for it, deferred (Airflow's triggerer), until the
+    # interval's end plus the Variable sparkify_arrival_wait_hours (default 6).
+    wait_for_events = WaitForLakeFileOperator(task_id="wait_for_events", key=EVENTS_KEY)
     prepare = PrepareWarehouseOperator(task_id="prepare_warehouse")
 
     stage_events = StageJsonOperator(
@@ -114,7 +122,7 @@ def sparkify():
     publish_docs = PublishDataDocsOperator(task_id="publish_data_docs")
     end = EmptyOperator(task_id="end")
 
-    prepare >> [stage_events, stage_songs]
+    wait_for_events >> prepare >> [stage_events, stage_songs]
     stage_events >> validate_staging_events
     stage_songs >> validate_staging_songs
     [stage_events, stage_songs] >> validate_quarantine

@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -23,6 +23,10 @@ class Lake(Protocol):
     url: str
 
     def is_file(self, key: str) -> bool: ...
+
+    def modified(self, key: str) -> datetime | None:
+        """When the object was last written (UTC), or None when there is none."""
+        ...
 
     def list_json(self, prefix: str) -> list[str]: ...
 
@@ -48,6 +52,14 @@ class LocalLake:
 
     def is_file(self, key: str) -> bool:
         return (self.root / key).is_file()
+
+    def modified(self, key: str) -> datetime | None:
+        """The file's mtime, or None when no file is there."""
+        path = self.root / key
+        try:
+            return datetime.fromtimestamp(path.stat().st_mtime, UTC) if path.is_file() else None
+        except FileNotFoundError:
+            return None
 
     def list_json(self, prefix: str) -> list[str]:
         """Keys of every *.json below a prefix, sorted."""
@@ -113,6 +125,12 @@ class S3Lake:
 
     def is_file(self, key: str) -> bool:
         return self.hook.check_for_key(self._key(key), bucket_name=self.bucket)
+
+    def modified(self, key: str) -> datetime | None:
+        """The object's LastModified, or None when there is no such object (S3Hook.head_object
+        returns None on a 404 and raises on any other error)."""
+        head = self.hook.head_object(self._key(key), bucket_name=self.bucket)
+        return head["LastModified"].astimezone(UTC) if head else None
 
     def list_json(self, prefix: str) -> list[str]:
         return [key for key, _, _ in self.list_json_versions(prefix)]

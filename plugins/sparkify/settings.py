@@ -22,8 +22,12 @@ QUALITY_URL_PREFIX = "/sparkify-quality"
 MAX_QUARANTINE_VARIABLE = "sparkify_max_quarantine_rate"
 MAX_QUARANTINE_DEFAULT = "0.01"
 WARNINGS_VARIABLE = "sparkify_notify_warnings"
+# How long after a day's interval ends its event file may arrive in the lake (wait_for_events).
+ARRIVAL_WAIT_VARIABLE = "sparkify_arrival_wait_hours"
+ARRIVAL_WAIT_DEFAULT = "6"
 # The DAG's optional Variables and the value each task uses when it is not set.
-OPTIONAL_VARIABLES = {DOCS_VARIABLE: "", MAX_QUARANTINE_VARIABLE: MAX_QUARANTINE_DEFAULT, WARNINGS_VARIABLE: "false"}
+OPTIONAL_VARIABLES = {DOCS_VARIABLE: "", MAX_QUARANTINE_VARIABLE: MAX_QUARANTINE_DEFAULT, WARNINGS_VARIABLE: "false",
+                      ARRIVAL_WAIT_VARIABLE: ARRIVAL_WAIT_DEFAULT}  # fmt: skip
 
 
 def project_root() -> Path:

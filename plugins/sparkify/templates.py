@@ -3,7 +3,14 @@ a task reads when it runs (never at parse time)."""
 
 from __future__ import annotations
 
-from sparkify.settings import DOCS_VARIABLE, LAKE_VARIABLE, MAX_QUARANTINE_DEFAULT, MAX_QUARANTINE_VARIABLE
+from sparkify.settings import (
+    ARRIVAL_WAIT_DEFAULT,
+    ARRIVAL_WAIT_VARIABLE,
+    DOCS_VARIABLE,
+    LAKE_VARIABLE,
+    MAX_QUARANTINE_DEFAULT,
+    MAX_QUARANTINE_VARIABLE,
+)
 
 
 def _variable(name: str, default: str | None = None) -> str:
@@ -15,3 +22,4 @@ DAY = "{{ ds }}"  # the run's logical date, YYYY-MM-DD: the only day a task work
 LAKE = _variable(LAKE_VARIABLE)
 DOCS_LOCATION = _variable(DOCS_VARIABLE, "")
 MAX_QUARANTINE_RATE = _variable(MAX_QUARANTINE_VARIABLE, MAX_QUARANTINE_DEFAULT)
+ARRIVAL_WAIT_HOURS = _variable(ARRIVAL_WAIT_VARIABLE, ARRIVAL_WAIT_DEFAULT)

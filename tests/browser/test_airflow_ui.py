@@ -3,7 +3,7 @@ its Data Docs page, the Data Docs index through the plugin's view, and lake valu
 and script shown as text in a sandboxed page.
 
 Airflow is started the way `make airflow` starts it (python -m sparkify.local.cli airflow): api-server,
-scheduler and dag-processor with LocalExecutor, in an Airflow home of the test session. The lake is
+scheduler, dag-processor and triggerer with LocalExecutor, in an Airflow home of the test session. The lake is
 the public sample with one event of 2018-11-15 changed to level "premium", which breaks a critical
 check at staging, and 2018-11-16 carrying PAYLOADS (tests/integration/helpers.py) in its levels, a
 user_id and a malformed line; the scheduler runs both days for real.
@@ -20,12 +20,13 @@ import socket
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 import pytest
 
 from sparkify.local.scheduler_day import RunningAirflow
-from tests.integration.helpers import PAYLOADS, add_payloads, reset_warehouse
+from tests.integration.helpers import PAYLOADS, add_payloads, execute, reset_warehouse
 from tests.session import ROOT, SAMPLE_LAKE, SESSION_DIR
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -49,6 +50,16 @@ FLAGS = [
 ]
 
 
+def wait_for_state(airflow: RunningAirflow, run_id: str, task_id: str, state: str, timeout: float = 300) -> float:
+    """Wait until a task instance is in ``state``; the monotonic time it was seen there."""
+    deadline = time.monotonic() + timeout
+    while (seen := airflow.api(f"/dags/sparkify/dagRuns/{run_id}/taskInstances/{task_id}")["state"]) != state:
+        if time.monotonic() > deadline or seen in ("success", "failed", "upstream_failed"):
+            raise AssertionError(f"{run_id} {task_id} is {seen}, never {state}")
+        time.sleep(0.5)
+    return time.monotonic()
+
+
 @pytest.fixture(scope="module")
 def airflow_ui(socket_warehouse):
     """`make airflow` over the public sample, one of whose days has an event with level "premium"
@@ -64,19 +75,39 @@ def airflow_ui(socket_warehouse):
     payload_file = day_file.with_name(f"{PAYLOAD_DAY}-events.json")
     shutil.copy(SAMPLE_LAKE / "log_data" / "2018" / "11" / payload_file.name, payload_file)
     add_payloads(payload_file)
+    # Today's file arrives late: a real day (2018-11-14) moved to today, written once its run waits.
+    today = datetime.now(UTC).date()
+    shift = int((datetime(today.year, today.month, today.day, tzinfo=UTC) - datetime(2018, 11, 14, tzinfo=UTC)).total_seconds() * 1000)
+    late_events = [dict(json.loads(line), ts=json.loads(line)["ts"] + shift)
+                   for line in (SAMPLE_LAKE / "log_data" / "2018" / "11" / "2018-11-14-events.json").read_text().splitlines()]  # fmt: skip
+    late_file = lake / "log_data" / f"{today:%Y}" / f"{today:%m}" / f"{today.isoformat()}-events.json"
     reset_warehouse(socket_warehouse)
     os.environ.pop("AIRFLOW_CONN_SPARKIFY_WAREHOUSE", None)  # given to the subprocess below, not left to other tests
 
     home = SESSION_DIR / "airflow-ui"
     env = dict(os.environ, AIRFLOW_CONN_SPARKIFY_WAREHOUSE=socket_warehouse.connection_json())
-    airflow = RunningAirflow(lake=str(lake), home=home, env=env)
+    airflow = RunningAirflow(lake=str(lake), home=home, env=env, options=("--lineage", "console"))
     port = int(airflow.base.rsplit(":", 1)[1])
     try:
+        # Yesterday's file never arrives: its deadline (the day's end + the Variable) is 60 s from now.
+        never = today - timedelta(days=1)
+        midnight = datetime(today.year, today.month, today.day, tzinfo=UTC)
+        hours = (datetime.now(UTC) + timedelta(seconds=60) - midnight).total_seconds() / 3600
+        airflow.api("/variables", {"key": "sparkify_arrival_wait_hours", "value": f"{hours:.6f}"})
+        arrival = {"late": (today.isoformat(), "ui_test_late"), "never": (never.isoformat(), "ui_test_never")}
+        for day, run_id in arrival.values():
+            airflow.trigger(day, run_id)
         runs = {day: f"ui_test_{day}" for day in (DAY, PAYLOAD_DAY)}
         for day, run_id in runs.items():
             airflow.trigger(day, run_id)
+        deferred = wait_for_state(airflow, "ui_test_late", "wait_for_events", "deferred")
+        started = datetime.fromisoformat(airflow.api("/dags/sparkify/dagRuns/ui_test_late")["start_date"])
+        time.sleep(max(0.0, 20 - (datetime.now(UTC) - started).total_seconds()))
+        late_file.parent.mkdir(parents=True)
+        late_file.write_text("".join(json.dumps(e) + "\n" for e in late_events))
+        written = datetime.now(UTC)
         states, tasks = {}, {}
-        for day, run_id in runs.items():
+        for day, run_id in [*runs.items(), *arrival.values()]:
             run, instances = airflow.wait(run_id, timeout=600)
             states[day] = run["state"]
             tasks[day] = {t["task_id"]: t["state"] for t in instances}
@@ -85,7 +116,9 @@ def airflow_ui(socket_warehouse):
         yield {
             "base": airflow.base, "user": user, "password": password, "run_id": runs[DAY], "state": states[DAY], "tasks": tasks[DAY],
             "payload_run_id": runs[PAYLOAD_DAY], "payload_state": states[PAYLOAD_DAY], "payload_tasks": tasks[PAYLOAD_DAY],
-            "home": home,
+            "home": home, "banner": banner,
+            "arrival": {name: (day, run_id, states[day], tasks[day]) for name, (day, run_id) in arrival.items()},
+            "api": airflow.api, "deferred": deferred, "late_written": written, "late_started": started, "late_file": late_file,
         }  # fmt: skip
     finally:
         airflow.stop()  # Ctrl-C: the command stops its Airflow components
@@ -130,7 +163,9 @@ def test_the_scheduler_ran_the_day_and_the_failed_check_blocked_downstream(airfl
 def test_validation_task_processes_inherit_gx_from_the_scheduler(airflow_ui):
     """WarmLocalExecutor imports GX in the scheduler before its worker processes fork: no
     validation task process imports it again (each says so in its log)."""
-    logs = sorted(p for p in (airflow_ui["home"] / "logs").rglob("attempt=*.log") if p.parent.name.startswith("task_id=validate_"))
+    runs = {f"run_id={airflow_ui['run_id']}", f"run_id={airflow_ui['payload_run_id']}"}
+    logs = sorted(p for p in (airflow_ui["home"] / "logs").rglob("attempt=*.log")
+                  if p.parent.name.startswith("task_id=validate_") and p.parent.parent.name in runs)  # fmt: skip
     ran = [t for tasks in (airflow_ui["tasks"], airflow_ui["payload_tasks"]) for t, state in tasks.items()
            if t.startswith("validate_") and state in ("success", "failed")]  # fmt: skip
     assert len(ran) >= 10 and len(logs) == len(ran)  # each day fails a check: only the validations not downstream of it ran
@@ -277,3 +312,42 @@ def test_the_data_quality_page_shows_days_by_suites(page, airflow_ui):
     with pytest.raises(urllib.error.HTTPError) as denied:
         urllib.request.urlopen(request, timeout=10)
     assert denied.value.code == 401
+
+
+def task_log(airflow_ui, run_id: str, task_id: str) -> str:
+    folder = airflow_ui["home"] / "logs" / "dag_id=sparkify" / f"run_id={run_id}" / f"task_id={task_id}"
+    return "\n".join(path.read_text() for path in sorted(folder.glob("attempt=*.log")))
+
+
+def test_a_late_file_is_waited_for_without_a_worker_slot_and_the_day_publishes(airflow_ui, socket_warehouse):
+    day, run_id, state, tasks = airflow_ui["arrival"]["late"]
+    assert airflow_ui["deferred"]  # wait_for_events was seen deferred: in the triggerer, holding no executor slot
+    assert (airflow_ui["late_written"] - airflow_ui["late_started"]).total_seconds() >= 20
+    assert state == "success" and tasks["wait_for_events"] == tasks["publish_day"] == tasks["end"] == "success", tasks
+    value = airflow_ui["api"](f"/dags/sparkify/dagRuns/{run_id}/taskInstances/wait_for_events/xcomEntries/return_value")["value"]
+    arrived = datetime.fromisoformat(value["modified"])
+    assert value["key"] == str(airflow_ui["late_file"]) and abs((arrived - airflow_ui["late_written"]).total_seconds()) < 5
+    log = task_log(airflow_ui, run_id, "wait_for_events")
+    assert f"Waiting for {airflow_ui['late_file']} until" in log and f"{airflow_ui['late_file']} arrived" in log
+    plays = execute(socket_warehouse, "select count(*) from public.songplays where cast(start_time as date) = %s", (day,))[0][0]
+    assert plays > 0
+
+
+def test_a_file_that_never_arrives_fails_at_its_deadline_naming_it_and_nothing_is_published(airflow_ui, socket_warehouse):
+    day, run_id, state, tasks = airflow_ui["arrival"]["never"]
+    assert state == "failed" and tasks["wait_for_events"] == "failed"
+    assert tasks["prepare_warehouse"] == tasks["stage_events"] == tasks["publish_day"] == "upstream_failed"
+    log = task_log(airflow_ui, run_id, "wait_for_events")
+    key = airflow_ui["late_file"].parent / f"{day}-events.json"
+    assert re.search(rf"The day's file {re.escape(str(key))} has not arrived: waited (0|1) min \d+ s, until ", log), log[-3000:]
+    assert "Nothing was staged; the published tables are unchanged." in log
+    assert execute(socket_warehouse, "select count(*) from public.songplays where cast(start_time as date) = %s", (day,))[0][0] == 0
+    schema = f"wap_{day.replace('-', '')}"
+    assert execute(socket_warehouse, "select count(*) from information_schema.schemata where schema_name = %s", (schema,))[0][0] == 0
+
+
+def test_lineage_on_the_console_reaches_the_task_logs(airflow_ui):
+    assert "OpenLineage:     on, console transport" in airflow_ui["banner"]
+    log = task_log(airflow_ui, airflow_ui["run_id"], "validate_staging_events")
+    # Each event is one INFO line of the task's log (the event's JSON, escaped inside the log's own JSON).
+    assert re.search(r'eventType\\?": \\?"FAIL', log) and "dataQualityAssertions" in log and "expect_column_values_to_be_in_set" in log

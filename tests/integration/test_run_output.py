@@ -30,13 +30,16 @@ def test_a_missing_day_file_is_the_root_cause(socket_warehouse):
     code, out, summary = make_run(socket_warehouse, SAMPLE_LAKE, "2018-12-01", "missing", "--stop-warehouse")
     assert code == 1
     causes = summary["root_causes"]
-    assert [c["task_id"] for c in causes] == ["stage_events"]
-    assert causes[0]["error"].startswith("FileNotFoundError: Lake file 'log_data/2018/12/2018-12-01-events.json' not found under")
-    assert "validate_staging_events" in causes[0]["blocked"] and "publish_day" in causes[0]["blocked"]
+    assert [c["task_id"] for c in causes] == ["wait_for_events"]
+    key = SAMPLE_LAKE.resolve() / "log_data" / "2018" / "12" / "2018-12-01-events.json"
+    # A day of the lake's history: its deadline (the day's end + 6 h) passed long ago, so no wait.
+    assert causes[0]["error"].startswith(f"AirflowSensorTimeout: The day's file {key} has not arrived: its deadline had passed")
+    assert "2018-12-02T06:00:00+00:00 (6 h after the day's end, 2018-12-02T00:00:00+00:00" in causes[0]["error"]
+    assert {"prepare_warehouse", "stage_events", "validate_staging_events", "publish_day"} <= set(causes[0]["blocked"])
     lines = out.splitlines()
     first = lines.index("Root causes (the tasks that failed themselves, with their errors):")
-    assert lines[first + 1] == "  2018-12-01 stage_events FAILED"
-    assert "Lake file 'log_data/2018/12/2018-12-01-events.json' not found" in lines[first + 2]
+    assert lines[first + 1] == "  2018-12-01 wait_for_events FAILED"
+    assert f"The day's file {key} has not arrived" in lines[first + 2]
     assert first < next(i for i, line in enumerate(lines) if line.startswith("Validations:"))
     assert not any(line.startswith("  FAILED") for line in lines)  # upstream_failed checks are not listed as failures
 

@@ -63,7 +63,7 @@ def test_a_missing_day_names_the_s3_key(s3_endpoint, socket_warehouse):
     assert code == 1
     assert summary["runs"][0]["state"] == "failed"
     log = (Path(os.environ["SPARKIFY_BUILD_DIR"]) / "run.log").read_text()
-    assert "Lake file 'log_data/2018/12/2018-12-01-events.json' not found under s3://sparkify-lake/sample" in log
+    assert "The day's file s3://sparkify-lake/sample/log_data/2018/12/2018-12-01-events.json has not arrived" in log
 
 
 def test_data_docs_publish_to_s3_changed_files_only(s3_endpoint, socket_warehouse, local_and_s3_runs):

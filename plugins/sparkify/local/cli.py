@@ -26,7 +26,7 @@ def parser() -> argparse.ArgumentParser:
     lineage_help = "send OpenLineage events: file (build/openlineage/events.jsonl) or console (the task logs)"
     run.add_argument("--lineage", choices=("file", "console"), help=lineage_help)
 
-    airflow = sub.add_parser("airflow", help="the Airflow UI on localhost (api-server, scheduler, dag-processor)")
+    airflow = sub.add_parser("airflow", help="the Airflow UI on localhost (api-server, scheduler, dag-processor, triggerer)")
     airflow.add_argument("--lake", required=True, help="lake root: a folder or an s3:// URL")
     airflow.add_argument("--port", type=int, default=8080)
     airflow.add_argument("--executor", choices=("local", "celery"), default="local", help="LocalExecutor, or Celery workers")

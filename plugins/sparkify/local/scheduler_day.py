@@ -1,6 +1,6 @@
 """One day through a real scheduler, set up the way `make airflow` sets it up (for make bench).
 
-Starts `python -m sparkify.local.cli airflow` (api-server, scheduler, dag-processor; with
+Starts `python -m sparkify.local.cli airflow` (api-server, scheduler, dag-processor, triggerer; with
 ``executor="celery"`` also Redis and Celery workers) in its own Airflow home, triggers one day
 through the REST API, waits for the run and reads the run's and its task instances' times back
 from the API: what a user of the UI waits for, GX start-up in every task process included.
@@ -37,14 +37,17 @@ def api(base: str, token: str, path: str, body: dict | None = None):
 class RunningAirflow:
     """`make airflow` in the background: its URL and an API token once it says it is ready."""
 
-    def __init__(self, *, lake: str, home: Path, env: dict[str, str], executor: str = "local", workers: int = 2, timeout: float = 300):
+    def __init__(
+        self, *, lake: str, home: Path, env: dict[str, str], executor: str = "local", workers: int = 2, timeout: float = 300,
+        options: tuple[str, ...] = (),
+    ):  # fmt: skip
         home.mkdir(parents=True, exist_ok=True)
         self.log_path = home / "make-airflow.log"
         self.home = home
         log = open(self.log_path, "w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "sparkify.local.cli", "airflow", "--lake", lake, "--port", str(free_port()),
-             "--executor", executor, "--workers", str(workers)],
+             "--executor", executor, "--workers", str(workers), *options],
             env=dict(env, AIRFLOW_HOME=str(home)), cwd=project_root(), stdout=log, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         log.close()

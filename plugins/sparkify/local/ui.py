@@ -1,6 +1,7 @@
 """make airflow: the Airflow 3 UI on localhost, over the embedded warehouse and a lake.
 
-Starts the three Airflow components (api-server, scheduler, dag-processor) from this project's
+Starts the four Airflow components (api-server, scheduler, dag-processor, and the triggerer that
+runs wait_for_events while it waits) from this project's
 venv, with the warehouse connection and the lake Variable in their environment, the DAG unpaused
 and ready to trigger, and prints the URL and the login. Ctrl-C stops them all.
 
@@ -25,7 +26,7 @@ from pathlib import Path
 from sparkify.local.airflow_home import airflow_env, airflow_home, ensure_airflow_db, ensure_warehouse, lineage_line
 from sparkify.settings import DAG_ID, project_root
 
-COMPONENTS = ("api-server", "scheduler", "dag-processor")
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 EXECUTORS = ("local", "celery")
 USER = "admin"
 
@@ -90,7 +91,7 @@ def wait_until_ready(base_url: str, processes: dict[str, subprocess.Popen], logs
         try:
             with urllib.request.urlopen(f"{base_url}/api/v2/monitor/health", timeout=2) as response:
                 health = json.loads(response.read())
-            if health.get("scheduler", {}).get("status") == "healthy" and health.get("dag_processor", {}).get("status") == "healthy":
+            if all(health.get(part, {}).get("status") == "healthy" for part in ("scheduler", "dag_processor", "triggerer")):
                 return
         except (OSError, ValueError):
             pass

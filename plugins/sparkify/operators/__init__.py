@@ -1,5 +1,6 @@
-"""Airflow operators of the Sparkify pipeline: stage, load, validate, publish; and extra links."""
+"""Airflow operators of the Sparkify pipeline: wait for the day's file, stage, load, validate, publish; and extra links."""
 
+from sparkify.operators.arrival import WaitForLakeFileOperator
 from sparkify.operators.links import DataDocsLink
 from sparkify.operators.load import LoadTableOperator, PrepareWarehouseOperator
 from sparkify.operators.publish import PublishDataDocsOperator, PublishDayOperator
@@ -14,4 +15,5 @@ __all__ = [
     "PublishDataDocsOperator",
     "PublishDayOperator",
     "StageJsonOperator",
+    "WaitForLakeFileOperator",
 ]
