@@ -69,13 +69,16 @@ def test_make_run_gives_its_tasks_the_stored_variables_without_asking_the_api(mo
 
     from sparkify.local.airflow_home import ensure_airflow_db
     from sparkify.local.runner import pinned_variables
-    from sparkify.settings import DOCS_VARIABLE, MAX_QUARANTINE_VARIABLE, WARNINGS_VARIABLE
+    from sparkify.settings import ARRIVAL_WAIT_VARIABLE, DOCS_VARIABLE, MAX_QUARANTINE_VARIABLE, WARNINGS_VARIABLE
 
     ensure_airflow_db()
-    names = {key: f"AIRFLOW_VAR_{key.upper()}" for key in (DOCS_VARIABLE, MAX_QUARANTINE_VARIABLE, WARNINGS_VARIABLE)}
+    names = {
+        key: f"AIRFLOW_VAR_{key.upper()}" for key in (DOCS_VARIABLE, MAX_QUARANTINE_VARIABLE, WARNINGS_VARIABLE, ARRIVAL_WAIT_VARIABLE)
+    }
     monkeypatch.setenv(names[DOCS_VARIABLE], "/from/the/environment")
     monkeypatch.delenv(names[MAX_QUARANTINE_VARIABLE], raising=False)
     monkeypatch.delenv(names[WARNINGS_VARIABLE], raising=False)
+    monkeypatch.delenv(names[ARRIVAL_WAIT_VARIABLE], raising=False)
     Variable.set(MAX_QUARANTINE_VARIABLE, "0.05")
     Variable.set(DOCS_VARIABLE, "/stored/but/shadowed")
     try:
@@ -83,7 +86,7 @@ def test_make_run_gives_its_tasks_the_stored_variables_without_asking_the_api(mo
             assert os.environ[names[DOCS_VARIABLE]] == "/from/the/environment"
             assert os.environ[names[MAX_QUARANTINE_VARIABLE]] == "0.05"
             assert os.environ[names[WARNINGS_VARIABLE]] == "false"
-        assert pinned == {names[MAX_QUARANTINE_VARIABLE]: "0.05", names[WARNINGS_VARIABLE]: "false"}
+        assert pinned == {names[MAX_QUARANTINE_VARIABLE]: "0.05", names[WARNINGS_VARIABLE]: "false", names[ARRIVAL_WAIT_VARIABLE]: "6"}
         assert names[MAX_QUARANTINE_VARIABLE] not in os.environ and names[WARNINGS_VARIABLE] not in os.environ
     finally:
         Variable.delete(MAX_QUARANTINE_VARIABLE)
