@@ -9,7 +9,7 @@ One run = one UTC day (the run's logical date, `ds`), written, audited, then pub
    the Variable `sparkify_arrival_wait_hours` (default 6); then it fails, naming the key, and
    nothing runs or is published. A file already there ends it at once.
 1. `prepare_warehouse` creates the published tables (DDL of the warehouse's dialect) and the
-   run's empty schema.
+   run's empty schema, and records when the day's file arrived (`dq.arrivals`).
 2. `stage_events` copies `log_data/YYYY/MM/YYYY-MM-DD-events.json` into the run's
    `staging_events` (columns by the lake's `log_json_path.json`); `stage_songs` copies the song
    files new or changed since the published catalog (manifest `public.song_files`) into
@@ -35,7 +35,9 @@ Backfill a lake's history with `airflow backfill create --dag-id sparkify --from
 Settings: connection `sparkify_warehouse` (postgres or redshift), connection `aws_default`
 (S3 lake), Variable `sparkify_lake` (folder or s3:// URL), optional Variables `sparkify_docs`
 (where Data Docs are published; default `build/data_docs`), `sparkify_max_quarantine_rate`
-(default 0.01) and `sparkify_arrival_wait_hours` (default 6). Identifiers never come from Variables, params or `dag_run.conf`.
+(default 0.01), `sparkify_arrival_wait_hours` (default 6) and `sparkify_publish_deadline_hours`
+(default 8: a day not published by then sends an alert on the connections `sparkify_smtp` and
+`sparkify_slack`, saying what it waits on). Identifiers never come from Variables, params or `dag_run.conf`.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ from sparkify.operators import (
     WaitForLakeFileOperator,
 )
 from sparkify.operators.callbacks import record_error
+from sparkify.operators.deadline import publish_deadline
 from sparkify.settings import DAG_ID, sql_dir
 from sparkify.templates import MAX_QUARANTINE_RATE
 
@@ -83,13 +86,16 @@ EVENTS_KEY = "log_data/{{ logical_date.strftime('%Y/%m') }}/{{ ds }}-events.json
         "on_failure_callback": record_error,
     },
     tags=["sparkify", "great-expectations", "star-schema"],
+    # Not published by the day's end + the Variable sparkify_publish_deadline_hours (default 8):
+    # an alert on the alerts' channels, saying what the day waits on.
+    deadline=publish_deadline(),
     doc_md=__doc__,
 )
 def sparkify():
     # The day's file may arrive late: wait for it, deferred (Airflow's triggerer), until the
     # interval's end plus the Variable sparkify_arrival_wait_hours (default 6).
     wait_for_events = WaitForLakeFileOperator(task_id="wait_for_events", key=EVENTS_KEY)
-    prepare = PrepareWarehouseOperator(task_id="prepare_warehouse")
+    prepare = PrepareWarehouseOperator(task_id="prepare_warehouse", arrival_task="wait_for_events")
 
     stage_events = StageJsonOperator(
         task_id="stage_events",

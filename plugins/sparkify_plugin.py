@@ -6,6 +6,7 @@ The validation tasks' "Data Docs" extra link points at pages of the Data Docs ap
 
 from airflow.plugins_manager import AirflowPlugin
 
+from sparkify.operators.deadline import DayEndDeadline
 from sparkify.quality import app as docs
 from sparkify.quality import page as quality
 
@@ -16,6 +17,8 @@ class SparkifyPlugin(AirflowPlugin):
         {"app": docs.create_app(), "url_prefix": docs.URL_PREFIX, "name": "Sparkify Data Docs"},
         {"app": quality.create_app(), "url_prefix": quality.URL_PREFIX, "name": "Sparkify data quality"},
     ]
+    # The DAG's deadline reference: the scheduler finds custom references through a plugin.
+    deadline_references = [DayEndDeadline]
     # An external view with a url_route is embedded in the UI (an iframe under /plugin/data-docs).
     external_views = [
         {

@@ -25,6 +25,10 @@ WARNINGS_VARIABLE = "sparkify_notify_warnings"
 # How long after a day's interval ends its event file may arrive in the lake (wait_for_events).
 ARRIVAL_WAIT_VARIABLE = "sparkify_arrival_wait_hours"
 ARRIVAL_WAIT_DEFAULT = "6"
+# How long after a day's interval ends it must be published before the deadline alert goes out.
+# Read by the scheduler when it creates a run (not by a task), so it is not pinned with the others.
+PUBLISH_DEADLINE_VARIABLE = "sparkify_publish_deadline_hours"
+PUBLISH_DEADLINE_DEFAULT = "8"
 # The DAG's optional Variables and the value each task uses when it is not set.
 OPTIONAL_VARIABLES = {DOCS_VARIABLE: "", MAX_QUARANTINE_VARIABLE: MAX_QUARANTINE_DEFAULT, WARNINGS_VARIABLE: "false",
                       ARRIVAL_WAIT_VARIABLE: ARRIVAL_WAIT_DEFAULT}  # fmt: skip

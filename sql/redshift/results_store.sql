@@ -31,3 +31,18 @@ create table if not exists dq.docs_publish_lock (held boolean);
 -- The key of the markers that replace sensitive values in reports (sparkify/quality/redact.py):
 -- one random secret per warehouse, written once by the first prepare_warehouse.
 create table if not exists dq.redaction_key (secret varchar(64) not null);
+
+-- When each run's day file arrived in the lake (wait_for_events: the file's mtime or S3
+-- LastModified), written by prepare_warehouse; lateness is against the day's end (00:00 UTC after
+-- it), negative when the file came before the day was over.
+create table if not exists dq.arrivals (
+    run_id varchar(250) not null,
+    day date not null,
+    lake_key varchar(1024) not null,
+    modified timestamp not null,  -- UTC
+    lateness_seconds double precision not null,
+    stored_at timestamp not null default getdate(),
+    primary key (run_id)
+)
+diststyle all
+sortkey (day);

@@ -21,9 +21,11 @@ import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
 from urllib.parse import urlparse
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from sparkify.local.scheduler_day import RunningAirflow
 from tests.integration.helpers import PAYLOADS, add_payloads, execute, reset_warehouse
@@ -84,16 +86,32 @@ def airflow_ui(socket_warehouse):
     reset_warehouse(socket_warehouse)
     os.environ.pop("AIRFLOW_CONN_SPARKIFY_WAREHOUSE", None)  # given to the subprocess below, not left to other tests
 
+    # The alerts' e-mail channel, a local SMTP server: the deadline alert is delivered there.
+    mails: list = []
+
+    class Inbox:
+        async def handle_DATA(self, server, session, envelope):
+            mails.append(message_from_bytes(envelope.content))
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        smtp = Controller(Inbox(), hostname="127.0.0.1", port=probe.getsockname()[1])
+    smtp.start()
     home = SESSION_DIR / "airflow-ui"
-    env = dict(os.environ, AIRFLOW_CONN_SPARKIFY_WAREHOUSE=socket_warehouse.connection_json())
+    mail_to = {"disable_tls": True, "disable_ssl": True, "to": "oncall@sparkify.test", "from_email": "airflow@sparkify.test"}
+    mail = {"conn_type": "smtp", "host": "127.0.0.1", "port": smtp.port, "extra": mail_to}
+    env = dict(os.environ, AIRFLOW_CONN_SPARKIFY_WAREHOUSE=socket_warehouse.connection_json(), AIRFLOW_CONN_SPARKIFY_SMTP=json.dumps(mail))
     airflow = RunningAirflow(lake=str(lake), home=home, env=env, options=("--lineage", "console"))
     port = int(airflow.base.rsplit(":", 1)[1])
     try:
-        # Yesterday's file never arrives: its deadline (the day's end + the Variable) is 60 s from now.
+        # Yesterday's file never arrives: its wait ends 60 s from now (the day's end + the Variable),
+        # and the day's publish deadline (the day's end + its own Variable) 10 s from now.
         never = today - timedelta(days=1)
         midnight = datetime(today.year, today.month, today.day, tzinfo=UTC)
-        hours = (datetime.now(UTC) + timedelta(seconds=60) - midnight).total_seconds() / 3600
-        airflow.api("/variables", {"key": "sparkify_arrival_wait_hours", "value": f"{hours:.6f}"})
+        for variable, seconds in (("sparkify_arrival_wait_hours", 60), ("sparkify_publish_deadline_hours", 10)):
+            hours = (datetime.now(UTC) + timedelta(seconds=seconds) - midnight).total_seconds() / 3600
+            airflow.api("/variables", {"key": variable, "value": f"{hours:.6f}"})
         arrival = {"late": (today.isoformat(), "ui_test_late"), "never": (never.isoformat(), "ui_test_never")}
         for day, run_id in arrival.values():
             airflow.trigger(day, run_id)
@@ -119,8 +137,10 @@ def airflow_ui(socket_warehouse):
             "home": home, "banner": banner,
             "arrival": {name: (day, run_id, states[day], tasks[day]) for name, (day, run_id) in arrival.items()},
             "api": airflow.api, "deferred": deferred, "late_written": written, "late_started": started, "late_file": late_file,
+            "mails": mails,
         }  # fmt: skip
     finally:
+        smtp.stop()
         airflow.stop()  # Ctrl-C: the command stops its Airflow components
         with socket.socket() as probe:  # the API server is gone with it
             assert probe.connect_ex(("127.0.0.1", port)) != 0, f"something still listens on port {port}"
@@ -307,6 +327,12 @@ def test_the_data_quality_page_shows_days_by_suites(page, airflow_ui):
     users = row.locator("td").nth(headers.index("users"))
     assert STATES["not run"] in users.get_attribute("style")  # blocked by the failed staging check
     assert frame.locator("#trends svg").count() >= 9
+    # The arrival trend's newest day is today's late run: its lateness (dq.arrivals) in hours.
+    late_run = airflow_ui["arrival"]["late"][1]
+    xcom = airflow_ui["api"](f"/dags/sparkify/dagRuns/{late_run}/taskInstances/wait_for_events/xcomEntries/return_value")
+    lateness = xcom["value"]["lateness_seconds"]
+    arrival = frame.locator("#trends tr:has(th:text-is('arrival'))")
+    assert arrival.locator(".last").inner_text() == f"{lateness / 3600:,.3f}" and arrival.locator("svg").count() == 1
     page.screenshot(path=SCREENSHOTS / "quality-page.png")
     request = urllib.request.Request(f"{base}/sparkify-quality/", headers={"Accept": "application/json"})
     with pytest.raises(urllib.error.HTTPError) as denied:
@@ -331,6 +357,10 @@ def test_a_late_file_is_waited_for_without_a_worker_slot_and_the_day_publishes(a
     assert f"Waiting for {airflow_ui['late_file']} until" in log and f"{airflow_ui['late_file']} arrived" in log
     plays = execute(socket_warehouse, "select count(*) from public.songplays where cast(start_time as date) = %s", (day,))[0][0]
     assert plays > 0
+    # prepare_warehouse recorded the arrival with the day's metrics: the file came before the day's end.
+    stored = execute(socket_warehouse, "select day, lake_key, modified, lateness_seconds from dq.arrivals where run_id = %s", (run_id,))
+    assert [(str(d), k, round(s, 3)) for d, k, _, s in stored] == [(day, value["key"], value["lateness_seconds"])]
+    assert abs((stored[0][2].replace(tzinfo=UTC) - arrived).total_seconds()) < 0.001 and value["lateness_seconds"] < 0
 
 
 def test_a_file_that_never_arrives_fails_at_its_deadline_naming_it_and_nothing_is_published(airflow_ui, socket_warehouse):
@@ -344,6 +374,21 @@ def test_a_file_that_never_arrives_fails_at_its_deadline_naming_it_and_nothing_i
     assert execute(socket_warehouse, "select count(*) from public.songplays where cast(start_time as date) = %s", (day,))[0][0] == 0
     schema = f"wap_{day.replace('-', '')}"
     assert execute(socket_warehouse, "select count(*) from information_schema.schemata where schema_name = %s", (schema,))[0][0] == 0
+
+
+def test_a_day_past_its_publish_deadline_alerts_by_mail_saying_it_waits_for_its_file(airflow_ui):
+    day, run_id, state, tasks = airflow_ui["arrival"]["never"]
+    late = [m for m in airflow_ui["mails"] if "is not published by its deadline" in m["Subject"]]
+    # One deadline alert: the day whose file never came. The 2018 days were created past their
+    # deadline (history: none), and today's was published before its own.
+    assert [m["Subject"] for m in late] == [f"[sparkify] {day} is not published by its deadline: the day's file has not arrived"]
+    assert late[0]["To"] == "oncall@sparkify.test"
+    body = next(part for part in late[0].walk() if part.get_content_type() == "text/html").get_payload(decode=True).decode()
+    assert f"The day {day} (run {run_id} of sparkify) was not published by " in body
+    # The scheduler handled the deadline (10 s after the run was created) while the file was still
+    # awaited: the alert says so, and that wait ended later, at its own deadline.
+    assert "It waits on the day&#x27;s file has not arrived: wait_for_events is deferred." in body, body
+    assert "wait_for_events deferred" in body and "publish_day failed" not in body
 
 
 def test_lineage_on_the_console_reaches_the_task_logs(airflow_ui):

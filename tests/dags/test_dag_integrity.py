@@ -65,3 +65,19 @@ def test_order_follows_the_design(dagbag):
     assert validations <= upstream("publish_data_docs")
     assert dag.get_task("publish_data_docs").trigger_rule == "all_done"
     assert dag.get_task("end").trigger_rule == "all_success"
+
+
+def test_the_dag_carries_its_publish_deadline_and_the_scheduler_can_read_it_back(dagbag):
+    """The DeadlineAlert serializes with the custom reference's class path, and that path is the
+    one the project's plugin registers (the scheduler finds custom references only there)."""
+    from airflow.plugins_manager import get_deadline_references_plugins
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    from sparkify.operators.deadline import DayEndDeadline, alert_unpublished_day
+
+    (alert,) = dagbag.dags["sparkify"].deadline
+    assert isinstance(alert.reference, DayEndDeadline) and alert.callback.path.endswith(alert_unpublished_day.__name__)
+    serialized = DagSerialization.to_dict(dagbag.dags["sparkify"])
+    reference = serialized["dag"]["deadline"][0]["reference"]
+    assert reference["__class_path"] == "sparkify.operators.deadline.DayEndDeadline"
+    assert get_deadline_references_plugins()[reference["__class_path"]] is DayEndDeadline

@@ -31,6 +31,21 @@ EXECUTORS = ("local", "celery")
 USER = "admin"
 
 
+def fernet_key(home: Path) -> str:
+    """The home's Fernet key (home/fernet.key, made once): every component encrypts and decrypts
+    with it. Left to Airflow, each component started at once into a new home wrote its own
+    airflow.cfg key or read none, and the triggerer could not read what the scheduler encrypted
+    (a deadline's callback)."""
+    from cryptography.fernet import Fernet
+
+    path = home / "fernet.key"
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(Fernet.generate_key())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def ui_env(lake: str, port: int, warehouse_conn: str, executor: str = "local") -> dict[str, str]:
     """The environment of every Airflow component started by make airflow."""
     env = dict(os.environ)
@@ -49,6 +64,7 @@ def ui_env(lake: str, port: int, warehouse_conn: str, executor: str = "local") -
             # Workers on other machines (Celery) reach the API server and verify its tokens.
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
             "AIRFLOW__API_AUTH__JWT_SECRET": env.get("AIRFLOW__API_AUTH__JWT_SECRET") or secrets.token_urlsafe(32),
+            "AIRFLOW__CORE__FERNET_KEY": env.get("AIRFLOW__CORE__FERNET_KEY") or fernet_key(home),
             "AIRFLOW__CORE__PARALLELISM": env.get("AIRFLOW__CORE__PARALLELISM", "4"),
             "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:admin",

@@ -58,12 +58,18 @@ def _slack_text(text: str) -> str:
 
 
 def notify(summary: dict[str, Any], *, link: str | None, critical: bool, context: Context | None = None) -> list[str]:
-    """Send the alert on every configured channel; returns the channels that delivered it."""
-    from airflow.sdk import Context
-
+    """Send a validation's alert on every configured channel; returns the channels that delivered it."""
     if not critical and not warnings_wanted():
         return []
     subject, text = compose(summary, link=link, critical=critical)
+    return deliver(subject, text, context)
+
+
+def deliver(subject: str, text: str, context: Context | None = None) -> list[str]:
+    """Send one alert on every configured channel (also the day's deadline alert); returns the
+    channels that delivered it."""
+    from airflow.sdk import Context
+
     sent = []
     smtp = find_connection(SMTP_CONN_ID)
     if smtp is not None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import BaseOperator
@@ -36,15 +36,22 @@ def _duration(seconds: float) -> str:
     return f"{hours} h {rest // 60} min" if hours else f"{rest // 60} min {rest % 60} s"
 
 
-def wait_hours(value: Any) -> float:
-    """The Variable's value as hours, or a clear error naming it."""
+def wait_hours(value: Any, variable: str = ARRIVAL_WAIT_VARIABLE) -> float:
+    """A Variable's value as hours after a day's end, or a clear error naming the Variable."""
     try:
         hours = float(value)
     except (TypeError, ValueError):
         hours = -1.0
     if not hours >= 0:
-        raise ValueError(f"Variable {ARRIVAL_WAIT_VARIABLE}={value!r}: give the hours to wait after a day's interval ends, a number >= 0.")
+        raise ValueError(f"Variable {variable}={value!r}: give the hours after a day's interval ends, a number >= 0.")
     return hours
+
+
+def day_end(day: str | date) -> datetime:
+    """The end of a run's day (``ds``): 00:00 UTC of the day after. The day, not data_interval_end:
+    a manual run's or dag.test's interval ends at the logical date."""
+    start = date.fromisoformat(day) if isinstance(day, str) else day
+    return datetime(start.year, start.month, start.day, tzinfo=UTC) + timedelta(days=1)
 
 
 class LakeFileTrigger(BaseTrigger):
@@ -107,9 +114,8 @@ class WaitForLakeFileOperator(BaseOperator):
         self.day = day
 
     def _deadline(self, context) -> tuple[datetime, datetime]:
-        """The end of the run's day (the day after ``ds``, 00:00 UTC) and the deadline after it. The
-        day, not data_interval_end: a manual run's or dag.test's interval ends at the logical date."""
-        end = datetime.fromisoformat(self.day).replace(tzinfo=UTC) + timedelta(days=1)
+        """The end of the run's day and the deadline after it."""
+        end = day_end(self.day)
         return end, end + timedelta(hours=wait_hours(self.wait_hours))
 
     def execute(self, context) -> dict[str, Any]:

@@ -19,23 +19,28 @@ from sparkify.templates import DAY
 
 class PrepareWarehouseOperator(BaseOperator):
     """Create the published tables (DDL of the connection's dialect), the shared results store the
-    day's validations write to, and the run's empty schema."""
+    day's validations write to, and the run's empty schema; record when the day's file arrived
+    (``arrival_task``'s result) in the store's ``dq.arrivals``."""
 
     template_fields: Sequence[str] = ("day",)
     ui_color = "#e8f0fe"
 
-    def __init__(self, *, day: str = DAY, conn_id: str = WAREHOUSE_CONN_ID, **kwargs: Any) -> None:
+    def __init__(self, *, day: str = DAY, conn_id: str = WAREHOUSE_CONN_ID, arrival_task: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.day = day
         self.conn_id = conn_id
+        self.arrival_task = arrival_task
 
     def execute(self, context) -> dict[str, str]:
         from sparkify.quality import store
         from sparkify.warehouse.connection import transaction
         from sparkify.warehouse.wap import prepare_run
 
+        arrival = context["ti"].xcom_pull(task_ids=self.arrival_task) if self.arrival_task else None
         with transaction(self.conn_id) as (conn, dialect):
             store.ensure(conn, dialect)
+            if arrival:
+                store.save_arrival(conn, context["run_id"], self.day, arrival)
             schema = prepare_run(conn, dialect, self.day)
         self.log.info("Warehouse ready (%s dialect); run day %s in schema %s", dialect, self.day, schema)
         return {"day": self.day, "schema": schema}

@@ -1,7 +1,8 @@
 """The "Data quality" page of the Airflow UI (a FastAPI app of the Airflow plugin, shown by an
 external view): days x suites, each cell passed / warning / critical failure / not run, linked to
 its Data Docs page and its task instance; per-table trends of rows, unexpected values, quarantined
-lines and validation time over the same days.
+lines and validation time over the same days, and when each day's file arrived (hours after the
+day's end, from dq.arrivals).
 
 It reads the shared results store (quality.store) and public.quarantine through the warehouse
 connection: no second copy of the data. Same login as the UI, and only for a user who may read
@@ -58,14 +59,16 @@ def sparkline(values: list[float | None], *, width: int = 220, height: int = 36)
     )
 
 
-def render(records: list[dict[str, Any]], quarantined: dict, *, base: str, days: int, suites: list[str] | None = None) -> str:
+def render(records: list[dict[str, Any]], quarantined: dict, *, base: str, days: int, suites: list[str] | None = None,
+           lateness: dict | None = None) -> str:  # fmt: skip
     """The page's HTML from the store's records (pure: no database here); ``suites`` are the
-    columns (every suite of the project, so that a suite that did not run shows as such)."""
+    columns (every suite of the project, so that a suite that did not run shows as such);
+    ``lateness`` is each day's arrival lateness in seconds."""
     day_list = sorted({r["day"] for r in records})
     suites = sorted(set(suites or []) | {r["suite"] for r in records})
     head = "".join(f"<th>{_e(s)}</th>" for s in suites)
     rows = _grid_rows(records, suites, day_list, base)
-    trends = _trend_rows(records, quarantined, day_list)
+    trends = _trend_rows(records, quarantined, day_list) + _arrival_row(lateness or {}, day_list)
     legend = " ".join(f'<span class="key" style="background:{c}"></span>{_e(name)}' for name, c in STATES.items())
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>Data quality</title>
@@ -125,11 +128,22 @@ def _trend_rows(records: list[dict[str, Any]], quarantined: dict, day_list: list
             else:
                 values = [_number(by_table.get((day, table)), field) for day in day_list]
             if values is not None:
-                series.append(
-                    f"<td><div class='label'>{_e(label)}</div>{sparkline(values)}<div class='last'>{_e(_last(values))}</div></td>"
-                )
+                series.append(_trend_cell(label, values))
         trends.append(f"<tr><th>{_e(table)}</th>{''.join(series)}</tr>")
     return trends
+
+
+def _arrival_row(lateness: dict, day_list: list) -> list[str]:
+    """The day file's arrival, in hours after the day's end (negative: before it was over)."""
+    values = [lateness[day] / 3600 if lateness.get(day) is not None else None for day in day_list]
+    if all(v is None for v in values):
+        return []
+    label = "day file arrived, hours after the day's end"
+    return [f"<tr><th>arrival</th>{_trend_cell(label, values)}</tr>"]
+
+
+def _trend_cell(label: str, values: list[float | None]) -> str:
+    return f"<td><div class='label'>{_e(label)}</div>{sparkline(values)}<div class='last'>{_e(_last(values))}</div></td>"
 
 
 def _number(record: dict[str, Any] | None, field: str) -> float | None:
@@ -144,15 +158,19 @@ def _last(values: list) -> str:
     return f"{last:,.0f}" if float(last).is_integer() else f"{last:,.3f}"
 
 
-def query_history(conn_id: str, days: int) -> tuple[list[dict[str, Any]], dict]:
+def query_history(conn_id: str, days: int) -> tuple[list[dict[str, Any]], dict, dict]:
+    """The store's records of the last ``days`` days, lines quarantined per day, and each day's
+    arrival lateness in seconds."""
     from sparkify.quality import store
     from sparkify.warehouse.connection import transaction
 
     with transaction(conn_id) as (conn, dialect):
         store.ensure(conn, dialect)
         records = store.history(conn, days=days)
-        quarantined = store.quarantined_per_day(conn, sorted({r["day"] for r in records}))
-    return records, {day: int(count) for day, count in quarantined.items() if isinstance(day, date)}
+        day_list = sorted({r["day"] for r in records})
+        quarantined = store.quarantined_per_day(conn, day_list)
+        lateness = store.lateness_per_day(conn, day_list)
+    return records, {day: int(count) for day, count in quarantined.items() if isinstance(day, date)}, lateness
 
 
 def create_app() -> FastAPI:
@@ -178,12 +196,12 @@ def create_app() -> FastAPI:
         # may read that DAG's task instances, and nothing is read from the warehouse otherwise.
         if not await run_in_threadpool(readable_dags, user.user, {DAG_ID}):
             raise forbidden(user.user, "its data quality page", {DAG_ID})
-        records, quarantined = await run_in_threadpool(query_history, WAREHOUSE_CONN_ID, days)
+        records, quarantined, lateness = await run_in_threadpool(query_history, WAREHOUSE_CONN_ID, days)
         from airflow.configuration import conf
 
         base = (conf.get("api", "base_url", fallback="") or "").rstrip("/")
         from sparkify.names import suites
 
-        return HTMLResponse(render(records, quarantined, base=base, days=days, suites=list(suites())))
+        return HTMLResponse(render(records, quarantined, base=base, days=days, suites=list(suites()), lateness=lateness))
 
     return app

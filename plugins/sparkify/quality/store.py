@@ -24,7 +24,7 @@ def ensure(conn, dialect: str) -> None:
     with conn.cursor() as cur:
         cur.execute(_STORE_STATE)
         tables, old_columns = cur.fetchone()
-        if tables == 3 and not old_columns:
+        if tables == len(STORE_TABLES) and not old_columns:
             return
     if old_columns:  # an older store: renamed first, so that the script's index finds its column
         _rename_old_columns(conn, dialect)
@@ -33,10 +33,11 @@ def ensure(conn, dialect: str) -> None:
 
 
 # The store's tables, and columns of an older store still to be renamed, in one catalog query.
+STORE_TABLES = ("validation_results", "docs_publish_lock", "redaction_key", "arrivals")
 OLD_COLUMNS = {"logical_date": "day"}  # a store created before 2026-12-02 named the day logical_date
 _STORE_STATE = (
     "select (select count(*) from information_schema.tables where table_schema = 'dq' "
-    "and table_name in ('validation_results', 'docs_publish_lock', 'redaction_key')), "
+    f"and table_name in ({', '.join(repr(table) for table in STORE_TABLES)})), "
     "(select count(*) from information_schema.columns where table_schema = 'dq' and table_name = 'validation_results' "
     f"and column_name in ({', '.join(repr(old) for old in OLD_COLUMNS)}))"
 )
@@ -95,6 +96,33 @@ def save(conn_id: str, record: dict[str, Any]) -> None:
 
     with transaction(conn_id) as (conn, dialect):
         run_script(conn, sql_file("store_result.sql", json_value=_JSON_IN[dialect]), record)
+
+
+def save_arrival(conn, run_id: str, day: str, arrival: dict[str, Any]) -> None:
+    """Record when the run's day file arrived (wait_for_events' result), replacing an earlier
+    attempt's row, on the caller's transaction."""
+    from datetime import UTC, datetime
+
+    modified = datetime.fromisoformat(arrival["modified"]).astimezone(UTC).replace(tzinfo=None)
+    with conn.cursor() as cur:
+        cur.execute("delete from dq.arrivals where run_id = %(run_id)s", {"run_id": run_id})
+        cur.execute(
+            "insert into dq.arrivals (run_id, day, lake_key, modified, lateness_seconds) "
+            "values (%(run_id)s, %(day)s, %(key)s, %(modified)s, %(lateness)s)",
+            {"run_id": run_id, "day": day, "key": arrival["key"], "modified": modified, "lateness": arrival["lateness_seconds"]},
+        )
+
+
+def lateness_per_day(conn, days: list) -> dict:
+    """Each day's arrival lateness in seconds (the newest run's), for the quality page's trend."""
+    if not days:
+        return {}
+    with conn.cursor() as cur:
+        cur.execute(
+            "select day, lateness_seconds from dq.arrivals where day between %(first)s and %(last)s order by day, stored_at",
+            {"first": min(days), "last": max(days)},
+        )
+        return dict(cur.fetchall())  # ordered by stored_at: the newest row of a day wins
 
 
 def run_results(conn, dialect: str, run_id: str | None, *, limit: int) -> list[dict[str, Any]]:

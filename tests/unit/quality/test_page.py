@@ -50,3 +50,14 @@ def test_sparkline_scales_and_skips_gaps():
     svg = sparkline([1, None, 3], width=100, height=20)
     assert 'points="0.0,17.0 100.0,3.0"' in svg
     assert "no data" in sparkline([None, None])
+
+
+def test_the_arrival_row_draws_hours_after_the_days_end_with_gaps():
+    d1, d2, d3 = date(2018, 11, 14), date(2018, 11, 15), date(2018, 11, 16)
+    records = [record(d, "users") for d in (d1, d2, d3)]
+    assert "<th>arrival</th>" not in render(records, {}, base="", days=30)  # no arrival recorded: no row
+    html = render(records, {}, base="", days=30, lateness={d1: -1800.0, d3: 5400.0})
+    row = re.search(r"<tr><th>arrival</th>(.*?)</tr>", html).group(1)
+    # Two known days of three: a point each (oldest left), the gap left out; the last value in hours.
+    assert 'aria-label="min -0.5, max 1.5"' in row and 'points="0.0,33.0 220.0,3.0"' in row
+    assert "<div class='last'>1.500</div>" in row

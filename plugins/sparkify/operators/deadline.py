@@ -1,0 +1,137 @@
+"""The day's deadline: a run not published by its day's end plus the Variable
+``sparkify_publish_deadline_hours`` (default 8) sends an alert through the same channels as a
+critical failure (``sparkify.operators.alerts``: connections ``sparkify_smtp`` and
+``sparkify_slack``), saying what the day waits on.
+
+This is Airflow's own deadline machinery: the DAG carries a ``DeadlineAlert`` whose reference,
+``DayEndDeadline``, the scheduler evaluates when it creates a run (the class is registered by
+the project's Airflow plugin, as custom references must be). The scheduler watches the deadline,
+a run that succeeds before it removes it, and a missed one runs ``alert_unpublished_day`` in the
+triggerer. There it reads the run's task states through the execution API.
+
+* A run whose deadline has already passed when it is created (a backfill of a lake's history, a
+  rerun of an old day) has none: the day is not late now, it is history.
+* A value of the Variable that is not a number >= 0 is logged by the scheduler, naming it, and
+  the default is used: a bad setting must not stop runs from being created.
+* Under ``make run`` (``dag.test``) there is no scheduler, so no deadline is watched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from airflow.sdk.definitions.callback import AsyncCallback
+from airflow.sdk.definitions.deadline import BaseDeadlineReference, DeadlineAlert
+
+from sparkify.operators.arrival import day_end, wait_hours
+from sparkify.settings import PUBLISH_DEADLINE_DEFAULT, PUBLISH_DEADLINE_VARIABLE
+
+log = logging.getLogger(__name__)
+
+ARRIVAL_TASK = "wait_for_events"
+PUBLISH_TASK = "publish_day"
+FINISHED = ("success", "skipped", "failed", "upstream_failed", "removed")
+
+
+def deadline_hours(value: Any) -> float:
+    """The Variable's hours; a bad value is logged (naming it) and the default is used."""
+    try:
+        return wait_hours(value, PUBLISH_DEADLINE_VARIABLE)
+    except ValueError as err:
+        log.error("%s Using the default, %s h.", err, PUBLISH_DEADLINE_DEFAULT)
+        return float(PUBLISH_DEADLINE_DEFAULT)
+
+
+def day_deadline(day: date, hours: float, *, now: datetime) -> datetime | None:
+    """When the day must be published by; None when that has passed already (history)."""
+    deadline = day_end(day) + timedelta(hours=hours)
+    return deadline if deadline > now else None
+
+
+class DayEndDeadline(BaseDeadlineReference):
+    """The end of the run's day (00:00 UTC after ``ds``) plus the Variable's hours."""
+
+    required_kwargs = {"dag_id", "run_id"}
+
+    def _evaluate_with(self, *, session, dag_id: str, run_id: str, **kwargs: Any) -> datetime | None:
+        # Runs in the scheduler when it creates the run: Airflow's core models, not the task SDK.
+        from airflow.models.dagrun import DagRun
+        from airflow.models.variable import Variable
+        from sqlalchemy import select
+
+        logical_date = session.scalar(select(DagRun.logical_date).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
+        if logical_date is None:
+            return None
+        hours = deadline_hours(Variable.get(PUBLISH_DEADLINE_VARIABLE, default_var=PUBLISH_DEADLINE_DEFAULT))
+        deadline = day_deadline(logical_date.astimezone(UTC).date(), hours, now=datetime.now(UTC))
+        if deadline is None:
+            log.info("Run %s of %s: its day's deadline has passed already; no deadline alert for it.", run_id, dag_id)
+        return deadline
+
+
+def waits_on(states: dict[str, str | None]) -> str | None:
+    """What an unpublished day waits on, from its task states; None once the day is published."""
+    if states.get(PUBLISH_TASK) == "success":
+        return None
+    arrival = states.get(ARRIVAL_TASK)
+    if arrival == "failed":
+        return f"the day's file did not arrive: {ARRIVAL_TASK} failed when its own wait ended"
+    if arrival != "success":
+        return f"the day's file has not arrived: {ARRIVAL_TASK} is {arrival or 'not started'}"
+    failed = sorted(task for task, state in states.items() if state == "failed")
+    if failed:
+        checks = [task for task in failed if task.startswith("validate_")]
+        if checks:
+            return f"a check failed: {', '.join(checks)}; the day stays unpublished until it is fixed and run again"
+        return f"a task failed: {', '.join(failed)}"
+    unfinished = sorted(task for task, state in states.items() if state not in FINISHED)
+    return f"still running: {', '.join(unfinished) or PUBLISH_TASK}"
+
+
+def compose(run: dict[str, Any], deadline: str, states: dict[str, str | None]) -> tuple[str, str] | None:
+    """(subject, text) of the alert for a run past its deadline; None when it was published."""
+    reason = waits_on(states)
+    if reason is None:
+        return None
+    day = str(run.get("logical_date") or "")[:10]
+    subject = f"[sparkify] {day} is not published by its deadline: {reason.split(':')[0]}"
+    lines = [
+        f"The day {day} (run {run.get('dag_run_id')} of {run.get('dag_id')}) was not published by {deadline}"
+        f" ({PUBLISH_DEADLINE_VARIABLE} after the day's end).",
+        f"It waits on {reason}.",
+        "Task states: " + ", ".join(f"{task} {state or 'none'}" for task, state in sorted(states.items())),
+    ]
+    return subject, "\n".join(lines)
+
+
+def _alert(context: dict[str, Any]) -> str:
+    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+
+    from sparkify.operators.alerts import deliver
+
+    run = context["dag_run"]
+    states = RuntimeTaskInstance.get_task_states(dag_id=run["dag_id"], run_ids=[run["dag_run_id"]]).get(run["dag_run_id"], {})
+    message = compose(run, str(context["deadline"]["deadline_time"]), states)
+    if message is None:
+        outcome = f"run {run['dag_run_id']} was published by the time its deadline was handled; no alert"
+    else:
+        sent = deliver(*message)
+        outcome = f"deadline alert for run {run['dag_run_id']} sent on: {', '.join(sent) or 'no channel (none configured)'}"
+    log.info("%s", outcome)
+    return outcome
+
+
+async def alert_unpublished_day(context: dict[str, Any]) -> str:
+    """The deadline's callback, in the triggerer: the blocking SMTP/HTTP calls run in a thread.
+    It returns text: the triggerer stores the return value in a text column (``callback.output``),
+    and a list there stops the triggerer (seen with Airflow 3.3.2 on SQLite)."""
+    return await asyncio.to_thread(_alert, context)
+
+
+def publish_deadline() -> DeadlineAlert:
+    """The DAG's DeadlineAlert: DayEndDeadline carries the hours, so the interval adds nothing."""
+    return DeadlineAlert(reference=DayEndDeadline(), interval=timedelta(0), callback=AsyncCallback(alert_unpublished_day),
+                         name="published by the day's end + sparkify_publish_deadline_hours")  # fmt: skip

@@ -1,0 +1,43 @@
+"""The day's publish deadline: when it falls, what the alert says the day waits on (pure: the
+real deadline under the scheduler and triggerer is in tests/browser/test_airflow_ui.py)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime
+
+from sparkify.operators.deadline import compose, day_deadline, deadline_hours, waits_on
+
+RUN = {"dag_id": "sparkify", "dag_run_id": "scheduled__2026-12-02", "logical_date": "2026-12-02T00:00:00Z"}
+
+
+def test_the_deadline_is_the_days_end_plus_the_hours_and_none_for_history():
+    now = datetime(2026, 12, 3, 5, tzinfo=UTC)
+    assert day_deadline(date(2026, 12, 2), 8, now=now) == datetime(2026, 12, 3, 8, tzinfo=UTC)
+    assert day_deadline(date(2018, 11, 15), 8, now=now) is None  # a backfilled day is history, not late
+    assert day_deadline(date(2026, 12, 2), 4.5, now=now) is None  # created after its deadline
+
+
+def test_a_bad_setting_is_logged_by_name_and_the_default_used(caplog):
+    with caplog.at_level(logging.ERROR):
+        assert deadline_hours("eight") == 8.0
+    assert "Variable sparkify_publish_deadline_hours='eight'" in caplog.text
+    assert deadline_hours("0.25") == 0.25
+
+
+def test_the_alert_says_what_the_day_waits_on():
+    waiting = {"wait_for_events": "deferred", "prepare_warehouse": None, "publish_day": None}
+    assert waits_on(waiting) == "the day's file has not arrived: wait_for_events is deferred"
+    assert waits_on({"wait_for_events": "failed", "publish_day": "upstream_failed"}).startswith("the day's file did not arrive")
+    failed = {"wait_for_events": "success", "validate_staging_events": "failed", "load_users": "upstream_failed",
+              "publish_day": "upstream_failed"}  # fmt: skip
+    assert waits_on(failed).startswith("a check failed: validate_staging_events;")
+    assert waits_on({"wait_for_events": "success", "stage_events": "failed"}) == "a task failed: stage_events"
+    running = {"wait_for_events": "success", "load_songplays": "running", "validate_users": "queued", "publish_day": None}
+    assert waits_on(running) == "still running: load_songplays, publish_day, validate_users"
+    subject, text = compose(RUN, "2026-12-03 08:00:00+00:00", running)
+    assert subject == "[sparkify] 2026-12-02 is not published by its deadline: still running"
+    assert "The day 2026-12-02 (run scheduled__2026-12-02 of sparkify) was not published by 2026-12-03 08:00:00+00:00" in text
+    assert "load_songplays running" in text and "publish_day none" in text
+    # Published before the deadline was handled (the rest of the run still going): no alert.
+    assert compose(RUN, "2026-12-03 08:00:00+00:00", {**running, "publish_day": "success"}) is None
