@@ -12,8 +12,9 @@ from sparkify.warehouse.scripts import run_script, sql_file
 
 
 def older_store_script() -> str:
-    """The store's DDL as it was before the day column got its name (only that name differed)."""
-    script = sql_file("postgres/results_store.sql")
+    """The store's DDL as it was before the day column got its name (only that name differed, and
+    dq.arrivals came later still)."""
+    script = sql_file("postgres/results_store.sql").split("-- When each run's day file arrived")[0]
     index = "validation_results_{} on dq.validation_results ({} desc"
     older = script.replace("    day date not null,", "    logical_date date not null,")
     older = older.replace(index.format("day", "day"), index.format("logical_date", "logical_date"))
@@ -42,6 +43,9 @@ def test_an_older_store_is_renamed_and_keeps_its_rows(socket_warehouse):
             cur.execute("select indexname from pg_indexes where schemaname = 'dq' and indexdef like '%(day DESC, suite)%'")
             assert cur.fetchall() == [("validation_results_day",)]  # renamed, not a second index beside the old one
         assert [(r["day"], r["suite"], r["run_id"]) for r in store.history(conn, days=5)] == [(datetime.date(2018, 11, 5), "users", "r1")]
+        with conn.cursor() as cur:
+            cur.execute("select count(*) from dq.arrivals")  # the table added since: created, empty
+            assert cur.fetchone() == (0,)
         store.ensure(conn, "postgres")  # the renamed store is current: nothing more to do
     finally:
         conn.rollback()
