@@ -89,3 +89,28 @@ def test_data_docs_publish_to_s3_changed_files_only(s3_endpoint, socket_warehous
     suites = len(list((gx_dir() / "expectations").glob("*.json")))  # the session's copy (notebooks add drafts)
     assert 0 <= second["copied"] <= suites + 1 < first["copied"]
     assert s3_endpoint.get_object(Bucket=BUCKET, Key="docs/site/index.html")["Body"].read().decode() == html
+
+
+def test_the_arrival_trigger_waits_for_an_s3_key_and_reports_its_last_modified(s3_endpoint):
+    """wait_for_events' trigger on the S3 lake, as the triggerer runs it (its event loop, the lake
+    read in threads): a key that is put 1.5 s into the wait ends it with S3's LastModified."""
+    import asyncio
+    import threading
+    from datetime import UTC, datetime, timedelta
+
+    from sparkify.operators.arrival import LakeFileTrigger
+
+    key = "log_data/2026/12/2026-12-02-events.json"
+    trigger = LakeFileTrigger(lake_root=f"s3://{BUCKET}/arrivals", key=key, aws_conn_id="aws_default",
+                              deadline=(datetime.now(UTC) + timedelta(seconds=60)).isoformat(), poke_interval=0.25)  # fmt: skip
+    put = threading.Timer(1.5, lambda: s3_endpoint.put_object(Bucket=BUCKET, Key=f"arrivals/{key}", Body=b"{}\n"))
+
+    async def first_event():
+        put.start()
+        return await anext(trigger.run())
+
+    started = datetime.now(UTC)
+    event = asyncio.run(first_event()).payload
+    head = s3_endpoint.head_object(Bucket=BUCKET, Key=f"arrivals/{key}")
+    assert event["status"] == "arrived" and datetime.fromisoformat(event["modified"]) == head["LastModified"]
+    assert (datetime.now(UTC) - started).total_seconds() >= 1.5  # it waited for the key, looking again

@@ -32,16 +32,21 @@ USER = "admin"
 
 
 def fernet_key(home: Path) -> str:
-    """The home's Fernet key (home/fernet.key, made once): every component encrypts and decrypts
-    with it. Left to Airflow, each component started at once into a new home wrote its own
-    airflow.cfg key or read none, and the triggerer could not read what the scheduler encrypted
-    (a deadline's callback)."""
+    """The home's Fernet key (home/fernet.key), which every component gets: left to Airflow, the
+    components started at once into a new home each wrote its own airflow.cfg key or read none,
+    and the triggerer could not read what the scheduler encrypted (a deadline's callback). A home
+    made before keeps the key its airflow.cfg already holds, so its stored secrets stay readable."""
+    import configparser
+
     from cryptography.fernet import Fernet
 
     path = home / "fernet.key"
     if not path.exists():
+        cfg = configparser.ConfigParser(interpolation=None)
+        cfg.read(home / "airflow.cfg")
+        existing = cfg.get("core", "fernet_key", fallback="").strip()
         home.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(Fernet.generate_key())
+        path.write_text(existing or Fernet.generate_key().decode())
         path.chmod(0o600)
     return path.read_text().strip()
 

@@ -57,19 +57,36 @@ class DayEndDeadline(BaseDeadlineReference):
     required_kwargs = {"dag_id", "run_id"}
 
     def _evaluate_with(self, *, session, dag_id: str, run_id: str, **kwargs: Any) -> datetime | None:
-        # Runs in the scheduler when it creates the run: Airflow's core models, not the task SDK.
+        # Runs in the scheduler (or `airflow backfill create`) while it creates the run: Airflow's
+        # core models on the caller's session, not the task SDK.
         from airflow.models.dagrun import DagRun
-        from airflow.models.variable import Variable
         from sqlalchemy import select
 
         logical_date = session.scalar(select(DagRun.logical_date).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
         if logical_date is None:
             return None
-        hours = deadline_hours(Variable.get(PUBLISH_DEADLINE_VARIABLE, default_var=PUBLISH_DEADLINE_DEFAULT))
+        hours = deadline_hours(_variable(session))
         deadline = day_deadline(logical_date.astimezone(UTC).date(), hours, now=datetime.now(UTC))
         if deadline is None:
             log.info("Run %s of %s: its day's deadline has passed already; no deadline alert for it.", run_id, dag_id)
         return deadline
+
+
+def _variable(session) -> str:
+    """The Variable as the scheduler sees it: the environment (AIRFLOW_VAR_...), else the metadata
+    database, read on the caller's session. Variable.get would open and close the thread's own
+    session, the one the scheduler or `airflow backfill create` is creating the run on. Other
+    secrets backends are not asked."""
+    import os
+
+    from airflow.models.variable import Variable
+    from sqlalchemy import select
+
+    value = os.environ.get(f"AIRFLOW_VAR_{PUBLISH_DEADLINE_VARIABLE.upper()}")
+    if value is not None:
+        return value
+    stored = session.scalar(select(Variable).where(Variable.key == PUBLISH_DEADLINE_VARIABLE))
+    return stored.val if stored is not None else PUBLISH_DEADLINE_DEFAULT
 
 
 def waits_on(states: dict[str, str | None]) -> str | None:
