@@ -5,15 +5,17 @@ critical failure (``sparkify.operators.alerts``: connections ``sparkify_smtp`` a
 
 This is Airflow's own deadline machinery: the DAG carries a ``DeadlineAlert`` whose reference,
 ``DayEndDeadline``, the scheduler evaluates when it creates a run (the class is registered by
-the project's Airflow plugin, as custom references must be). The scheduler watches the deadline,
-a run that succeeds before it removes it, and a missed one runs ``alert_unpublished_day`` in the
-triggerer. There it reads the run's task states through the execution API.
+the project's Airflow plugin, as custom references must be). The scheduler watches the deadline;
+a run that succeeds before it drops it; a missed one runs ``alert_unpublished_day`` in the
+triggerer, which reads the run's task states through the execution API.
 
 * A run whose deadline has already passed when it is created (a backfill of a lake's history, a
   rerun of an old day) has none: the day is not late now, it is history.
 * A value of the Variable that is not a number >= 0 is logged by the scheduler, naming it, and
   the default is used: a bad setting must not stop runs from being created.
-* Under ``make run`` (``dag.test``) there is no scheduler, so no deadline is watched.
+* The Variable is read from the environment or the metadata database (see ``_variable``).
+* Under ``make run`` (``dag.test``) there is no scheduler: the runner drops the deadline
+  (``sparkify.local.runner``).
 """
 
 from __future__ import annotations
