@@ -381,13 +381,13 @@ def test_a_day_past_its_publish_deadline_alerts_by_mail_saying_it_waits_for_its_
     late = [m for m in airflow_ui["mails"] if "is not published by its deadline" in m["Subject"]]
     # One deadline alert: the day whose file never came. The 2018 days were created past their
     # deadline (history: none), and today's was published before its own.
-    assert [m["Subject"] for m in late] == [f"[sparkify] {day} is not published by its deadline: the day's file has not arrived"]
+    assert [m["Subject"] for m in late] == [f"[sparkify] {day} is not published by its deadline: its file has not arrived"]
     assert late[0]["To"] == "oncall@sparkify.test"
     body = next(part for part in late[0].walk() if part.get_content_type() == "text/html").get_payload(decode=True).decode()
     assert f"The day {day} (run {run_id} of sparkify) was not published by " in body
     # The scheduler handled the deadline (10 s after the run was created) while the file was still
     # awaited: the alert says so, and that wait ended later, at its own deadline.
-    assert "It waits on the day&#x27;s file has not arrived: wait_for_events is deferred." in body, body
+    assert "It waits because its file has not arrived: wait_for_events is deferred." in body, body
     assert "wait_for_events deferred" in body and "publish_day failed" not in body
 
 

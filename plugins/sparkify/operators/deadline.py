@@ -91,23 +91,24 @@ def _variable(session) -> str:
     return stored.val if stored is not None else PUBLISH_DEADLINE_DEFAULT
 
 
-def waits_on(states: dict[str, str | None]) -> str | None:
-    """What an unpublished day waits on, from its task states; None once the day is published."""
+def waits_on(states: dict[str, str | None]) -> tuple[str, str] | None:
+    """What an unpublished day waits on, from its task states, in brief and in detail; None once
+    the day is published."""
     if states.get(PUBLISH_TASK) == "success":
         return None
     arrival = states.get(ARRIVAL_TASK)
     if arrival == "failed":
-        return f"the day's file did not arrive: {ARRIVAL_TASK} failed when its own wait ended"
+        return "its file did not arrive", f"{ARRIVAL_TASK} failed when its own wait ended"
     if arrival != "success":
-        return f"the day's file has not arrived: {ARRIVAL_TASK} is {arrival or 'not started'}"
+        return "its file has not arrived", f"{ARRIVAL_TASK} is {arrival or 'not started'}"
     failed = sorted(task for task, state in states.items() if state == "failed")
+    checks = [task for task in failed if task.startswith("validate_")]
+    if checks:
+        return "a check failed", f"{', '.join(checks)}; the day stays unpublished until it is fixed and run again"
     if failed:
-        checks = [task for task in failed if task.startswith("validate_")]
-        if checks:
-            return f"a check failed: {', '.join(checks)}; the day stays unpublished until it is fixed and run again"
-        return f"a task failed: {', '.join(failed)}"
+        return "a task failed", ", ".join(failed)
     unfinished = sorted(task for task, state in states.items() if state not in FINISHED)
-    return f"still running: {', '.join(unfinished) or PUBLISH_TASK}"
+    return "it is still running", ", ".join(unfinished) or PUBLISH_TASK
 
 
 def compose(run: dict[str, Any], deadline: str, states: dict[str, str | None]) -> tuple[str, str] | None:
@@ -115,15 +116,15 @@ def compose(run: dict[str, Any], deadline: str, states: dict[str, str | None]) -
     reason = waits_on(states)
     if reason is None:
         return None
+    brief, detail = reason
     day = str(run.get("logical_date") or "")[:10]
-    subject = f"[sparkify] {day} is not published by its deadline: {reason.split(':')[0]}"
     lines = [
         f"The day {day} (run {run.get('dag_run_id')} of {run.get('dag_id')}) was not published by {deadline}"
         f" ({PUBLISH_DEADLINE_VARIABLE} after the day's end).",
-        f"It waits on {reason}.",
+        f"It waits because {brief}: {detail}.",
         "Task states: " + ", ".join(f"{task} {state or 'none'}" for task, state in sorted(states.items())),
     ]
-    return subject, "\n".join(lines)
+    return f"[sparkify] {day} is not published by its deadline: {brief}", "\n".join(lines)
 
 
 def _alert(context: dict[str, Any]) -> str:

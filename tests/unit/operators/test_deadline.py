@@ -27,17 +27,19 @@ def test_a_bad_setting_is_logged_by_name_and_the_default_used(caplog):
 
 def test_the_alert_says_what_the_day_waits_on():
     waiting = {"wait_for_events": "deferred", "prepare_warehouse": None, "publish_day": None}
-    assert waits_on(waiting) == "the day's file has not arrived: wait_for_events is deferred"
-    assert waits_on({"wait_for_events": "failed", "publish_day": "upstream_failed"}).startswith("the day's file did not arrive")
+    assert waits_on(waiting) == ("its file has not arrived", "wait_for_events is deferred")
+    assert waits_on({"wait_for_events": "failed", "publish_day": "upstream_failed"})[0] == "its file did not arrive"
     failed = {"wait_for_events": "success", "validate_staging_events": "failed", "load_users": "upstream_failed",
               "publish_day": "upstream_failed"}  # fmt: skip
-    assert waits_on(failed).startswith("a check failed: validate_staging_events;")
-    assert waits_on({"wait_for_events": "success", "stage_events": "failed"}) == "a task failed: stage_events"
+    brief, detail = waits_on(failed)
+    assert brief == "a check failed" and detail.startswith("validate_staging_events;")
+    assert waits_on({"wait_for_events": "success", "stage_events": "failed"}) == ("a task failed", "stage_events")
     running = {"wait_for_events": "success", "load_songplays": "running", "validate_users": "queued", "publish_day": None}
-    assert waits_on(running) == "still running: load_songplays, publish_day, validate_users"
+    assert waits_on(running) == ("it is still running", "load_songplays, publish_day, validate_users")
     subject, text = compose(RUN, "2026-12-03 08:00:00+00:00", running)
-    assert subject == "[sparkify] 2026-12-02 is not published by its deadline: still running"
+    assert subject == "[sparkify] 2026-12-02 is not published by its deadline: it is still running"
     assert "The day 2026-12-02 (run scheduled__2026-12-02 of sparkify) was not published by 2026-12-03 08:00:00+00:00" in text
+    assert "It waits because it is still running: load_songplays, publish_day, validate_users." in text
     assert "load_songplays running" in text and "publish_day none" in text
     # Published before the deadline was handled (the rest of the run still going): no alert.
     assert compose(RUN, "2026-12-03 08:00:00+00:00", {**running, "publish_day": "success"}) is None
