@@ -95,7 +95,7 @@ def sparkify():
     # The day's file may arrive late: wait for it, deferred (Airflow's triggerer), until the
     # interval's end plus the Variable sparkify_arrival_wait_hours (default 6).
     wait_for_events = WaitForLakeFileOperator(task_id="wait_for_events", key=EVENTS_KEY)
-    prepare = PrepareWarehouseOperator(task_id="prepare_warehouse", arrival_task="wait_for_events")
+    prepare = PrepareWarehouseOperator(task_id="prepare_warehouse", arrival_task=wait_for_events.task_id)
 
     stage_events = StageJsonOperator(
         task_id="stage_events",

@@ -113,7 +113,7 @@ class WaitForLakeFileOperator(BaseOperator):
         self.poke_interval = poke_interval
         self.day = day
 
-    def _deadline(self, context) -> tuple[datetime, datetime]:
+    def _deadline(self) -> tuple[datetime, datetime]:
         """The end of the run's day and the deadline after it."""
         end = day_end(self.day)
         return end, end + timedelta(hours=wait_hours(self.wait_hours))
@@ -122,7 +122,7 @@ class WaitForLakeFileOperator(BaseOperator):
         from sparkify.lake import open_lake
 
         lake = open_lake(self.lake_root, aws_conn_id=self.aws_conn_id)
-        end, deadline = self._deadline(context)
+        end, deadline = self._deadline()
         modified = lake.modified(self.key)
         if modified is not None:
             return self._arrived(lake.name(self.key), modified, end)
@@ -140,7 +140,7 @@ class WaitForLakeFileOperator(BaseOperator):
         from sparkify.lake import open_lake
 
         name = open_lake(self.lake_root, aws_conn_id=self.aws_conn_id).name(self.key)
-        end, deadline = self._deadline(context)
+        end, deadline = self._deadline()
         if event["status"] != "arrived":
             waited = (datetime.fromisoformat(event["checked"]) - datetime.fromisoformat(since)).total_seconds()
             raise AirflowSensorTimeout(self._late(name, end, deadline, waited=waited))

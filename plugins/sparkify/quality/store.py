@@ -115,14 +115,8 @@ def save_arrival(conn, run_id: str, day: str, arrival: dict[str, Any]) -> None:
 
 def lateness_per_day(conn, days: list) -> dict:
     """Each day's arrival lateness in seconds (the newest run's), for the quality page's trend."""
-    if not days:
-        return {}
-    with conn.cursor() as cur:
-        cur.execute(
-            "select day, lateness_seconds from dq.arrivals where day between %(first)s and %(last)s order by day, stored_at",
-            {"first": min(days), "last": max(days)},
-        )
-        return dict(cur.fetchall())  # ordered by stored_at: the newest row of a day wins
+    # Ordered by stored_at: the newest row of a day wins.
+    return _per_day(conn, "select day, lateness_seconds from dq.arrivals where {days} order by day, stored_at", days)
 
 
 def run_results(conn, dialect: str, run_id: str | None, *, limit: int) -> list[dict[str, Any]]:
@@ -204,11 +198,13 @@ def history(conn, *, days: int) -> list[dict[str, Any]]:
 
 def quarantined_per_day(conn, days: list) -> dict:
     """Lines quarantined per published day (public.quarantine), for the quality page's trend."""
+    return _per_day(conn, "select day, count(*) from public.quarantine where {days} group by day", days)
+
+
+def _per_day(conn, sql: str, days: list) -> dict:
+    """{day: value} of a two-column query over the span of ``days`` (``{days}`` in ``sql``)."""
     if not days:
         return {}
     with conn.cursor() as cur:
-        cur.execute(
-            "select day, count(*) from public.quarantine where day between %(first)s and %(last)s group by day",
-            {"first": min(days), "last": max(days)},
-        )
+        cur.execute(sql.format(days="day between %(first)s and %(last)s"), {"first": min(days), "last": max(days)})
         return dict(cur.fetchall())
