@@ -18,8 +18,10 @@ One run = one UTC day (the run's logical date, `ds`), written, audited, then pub
    reason). `validate_quarantine` checks every line is accounted for
    and the quarantined share is under the threshold; each staging table is validated too.
 3. Loads write the run's audit copies of `songs`, `artists`, `users`, `songplays` (the day) and
-   `time` (the day); each is validated right after, and `referential_integrity` checks the
-   fact against every dimension.
+   `time` (the day); each is validated right after (and its per-day metrics kept in
+   `dq.day_metrics`), `referential_integrity` checks the fact against every dimension, and
+   `validate_history` compares the day's metrics with the days published before it (ranges from
+   that history, settings in `gx/history.toml`; warnings unless configured critical).
 4. `publish_day` (only when every critical check passed) moves the audit copies into the
    published tables in one transaction and drops the run's schema. `publish_data_docs` runs
    whatever happened (trigger rule `all_done`); `end` marks a published day.
@@ -52,6 +54,7 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 from sparkify.names import TABLES
 from sparkify.operators import (
     GxValidationOperator,
+    HistoryValidationOperator,
     LoadTableOperator,
     PrepareWarehouseOperator,
     PublishDataDocsOperator,
@@ -123,6 +126,9 @@ def sparkify():
     loads = {t: LoadTableOperator(task_id=f"load_{t}", table=t) for t in TABLES}
     checks = {t: GxValidationOperator(task_id=f"validate_{t}", suite=t) for t in loads}
     validate_integrity = GxValidationOperator(task_id="validate_referential_integrity", suite="referential_integrity")
+    # The day's metrics (stored by the table validations) against the days published before it:
+    # ranges from the results store, settings in gx/history.toml.
+    validate_history = HistoryValidationOperator(task_id="validate_history")
 
     publish_day = PublishDayOperator(task_id="publish_day")
     publish_docs = PublishDataDocsOperator(task_id="publish_data_docs")
@@ -140,8 +146,10 @@ def sparkify():
     [checks["songs"], checks["artists"], validate_staging_events] >> loads["songplays"]
     checks["songplays"] >> loads["time"]
     [checks["users"], checks["time"], checks["songs"], checks["artists"]] >> validate_integrity
+    [validate_staging_events, *checks.values()] >> validate_history
 
-    validations = [validate_quarantine, validate_staging_events, validate_staging_songs, *checks.values(), validate_integrity]
+    validations = [validate_quarantine, validate_staging_events, validate_staging_songs, *checks.values(), validate_integrity,
+                   validate_history]  # fmt: skip
     validations >> publish_day >> end
     [*validations, publish_day] >> publish_docs
 

@@ -51,3 +51,25 @@ create table if not exists dq.arrivals (
     stored_at timestamp not null default (now() at time zone 'utc'),
     primary key (run_id)
 );
+
+-- Each run's per-day metrics of its validated tables (sparkify/quality/metrics.py), written by the
+-- table's validation task in the transaction of its result row, pass or fail. validate_history
+-- compares the day's checked metrics with the days published before it (gx/history.toml) and
+-- records the outcome on the row: status 'ok', 'anomaly' or 'not enough history', the expected
+-- range and the number of baseline days; status stays null for a metric that is not checked.
+create table if not exists dq.day_metrics (
+    run_id varchar(250) not null,
+    day date not null,
+    table_name varchar(128) not null,
+    metric varchar(128) not null,
+    value double precision,  -- null for a share of an empty table
+    failed_critical boolean not null,  -- the table's validation failed a critical check
+    status varchar(32),
+    expected_min double precision,
+    expected_max double precision,
+    baseline_days integer,
+    stored_at timestamp not null default (now() at time zone 'utc'),
+    primary key (run_id, table_name, metric)
+);
+
+create index if not exists day_metrics_day on dq.day_metrics (table_name, metric, day desc);

@@ -233,27 +233,111 @@ def _day_records(rng: random.Random, day: date, n_events: int, users: list[User]
     sessions[0] = session
 
 
+ANOMALIES = {
+    # kind: (default size, what it does to the day)
+    "drop": (0.4, "the day's volume falls by SIZE (0.4: 40% fewer events, as when one of two app servers stops logging)"),
+    "spike": (1.0, "the day's volume grows by SIZE (1.0: twice the events)"),
+    "shift": (0.5, "the volume grows by SIZE from this day on (a level shift)"),
+    "free": (1.0, "every event of the day is at level free"),
+    "field": (0.04, "a new top-level field 'platform' in a SIZE share of the day's lines"),
+    "bad": (0.05, "a SIZE share of the day's lines is not JSON (quarantined; over the threshold, the day fails)"),
+}
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    day: date
+    kind: str
+    size: float
+
+    @classmethod
+    def parse(cls, text: str) -> Anomaly:
+        """DAY:KIND[:SIZE], e.g. 2018-11-20:drop:0.4."""
+        parts = text.split(":")
+        if len(parts) not in (2, 3) or parts[1] not in ANOMALIES:
+            raise ValueError(f"--anomaly {text!r}: expected DAY:KIND[:SIZE] with KIND one of {', '.join(ANOMALIES)}.")
+        try:
+            day = date.fromisoformat(parts[0])
+            size = float(parts[2]) if len(parts) == 3 else ANOMALIES[parts[1]][0]
+        except ValueError:
+            raise ValueError(f"--anomaly {text!r}: DAY is YYYY-MM-DD and SIZE a number.") from None
+        return cls(day, parts[1], size)
+
+
+def day_volume(day: date, events: int, *, weekly: float, noise: float, anomalies: list[Anomaly], rng: random.Random) -> int:
+    """The day's event count: ``events``, less ``weekly`` on Saturdays and Sundays, times a noise
+    factor in [1 - noise, 1 + noise], times the day's drop or spike and any earlier level shift."""
+    factor = 1.0 - weekly if day.weekday() >= 5 else 1.0
+    if noise:
+        factor *= 1.0 + rng.uniform(-noise, noise)
+    for anomaly in anomalies:
+        if anomaly.kind == "drop" and anomaly.day == day:
+            factor *= 1.0 - anomaly.size
+        elif anomaly.kind == "spike" and anomaly.day == day:
+            factor *= 1.0 + anomaly.size
+        elif anomaly.kind == "shift" and anomaly.day <= day:
+            factor *= 1.0 + anomaly.size
+    return max(1, round(events * factor))
+
+
+def _alter_lines(path: Path, anomalies: list[Anomaly], rng: random.Random) -> None:
+    """The day's free, field and bad anomalies, applied to its written file line by line."""
+    if not anomalies:
+        return
+    lines = path.read_text(encoding="utf-8").splitlines()
+    out = []
+    for line in lines:
+        record = json.loads(line)
+        broken = False
+        for anomaly in anomalies:
+            if anomaly.kind == "free" and record.get("level") is not None:
+                record["level"] = "free"
+            elif anomaly.kind == "field" and rng.random() < anomaly.size:
+                record["platform"] = rng.choice(("ios", "android", "web"))
+            elif anomaly.kind == "bad" and rng.random() < anomaly.size:
+                broken = True
+        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        out.append(text[: len(text) // 2] if broken else text)
+    path.write_text("".join(line + "\n" for line in out), encoding="utf-8")
+
+
 def generate(
     out: Path | str, *, seed: int = 42, songs: int = 200, users: int = 50, days: int = 30,
-    events: int = 300, start: str = "2018-11-01",
+    events: int = 300, start: str = "2018-11-01", weekly: float = 0.0, noise: float = 0.0,
+    anomalies: list[Anomaly] | None = None,
 ) -> dict:  # fmt: skip
-    """Write a lake under ``out``; returns what was written (files and counts)."""
+    """Write a lake under ``out``; returns what was written (files and counts).
+
+    ``events`` per day, unless a history shape is asked for: ``weekly`` (the share fewer events
+    on weekends), ``noise`` (each day's volume varies by up to that share) and ``anomalies`` on
+    chosen days (see ANOMALIES). These draw from their own random stream, so a lake without them
+    is the same as before they existed."""
     out = Path(out)
     rng = random.Random(seed)
+    shape = random.Random(seed + 1_000_003)
+    anomalies = list(anomalies or [])
     first = date.fromisoformat(start)
+    last = first + timedelta(days=days - 1)
+    for anomaly in anomalies:
+        if not first <= anomaly.day <= last:
+            raise ValueError(f"--anomaly {anomaly.day}:{anomaly.kind}: the day is outside the generated {first}..{last}.")
     start_ms = int(datetime(first.year, first.month, first.day, tzinfo=UTC).timestamp() * 1000)
     song_list = write_songs(out, rng, songs)
     user_list = make_users(rng, users, start_ms, start_ms + days * 86_400_000)
     (out / "log_json_path.json").write_text(json.dumps(JSONPATHS, indent=4))
     session = 0
-    written: dict[str, Any] = {"songs": songs, "days": [], "events": 0}
+    written: dict[str, Any] = {"songs": songs, "days": [], "events": 0, "events_per_day": {}}
     for n in range(days):
         day = first + timedelta(days=n)
         folder = out / "log_data" / f"{day:%Y}" / f"{day:%m}"
         folder.mkdir(parents=True, exist_ok=True)
-        session = write_day(folder / f"{day.isoformat()}-events.json", rng, day, events, user_list, song_list, session)
+        count = day_volume(day, events, weekly=weekly, noise=noise, anomalies=anomalies, rng=shape)
+        path = folder / f"{day.isoformat()}-events.json"
+        session = write_day(path, rng, day, count, user_list, song_list, session)
+        _alter_lines(path, [a for a in anomalies if a.day == day and a.kind in ("free", "field", "bad")], shape)
         written["days"].append(day.isoformat())
-        written["events"] += events
+        written["events"] += count
+        written["events_per_day"][day.isoformat()] = count
     return written
 
 
@@ -265,9 +349,14 @@ def add_arguments(parser) -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--events", type=int, default=300, help="events per day")
     parser.add_argument("--start", default="2018-11-01", help="first day, YYYY-MM-DD")
+    parser.add_argument("--weekly", type=float, default=0.0, help="share fewer events on Saturdays and Sundays (0.3: 30%% fewer)")
+    parser.add_argument("--noise", type=float, default=0.0, help="each day's volume varies by up to this share (0.05)")
+    kinds = "; ".join(f"{kind}: {text}" for kind, (_, text) in ANOMALIES.items()).replace("%", "%%")
+    parser.add_argument("--anomaly", action="append", default=[], metavar="DAY:KIND[:SIZE]", help=f"an anomaly on a day ({kinds})")
 
 
 def generate_from_args(args) -> None:
-    result = generate(args.out, seed=args.seed, songs=args.songs, users=args.users, days=args.days,
-                      events=args.events, start=args.start)  # fmt: skip
+    result = generate(args.out, seed=args.seed, songs=args.songs, users=args.users, days=args.days, events=args.events,
+                      start=args.start, weekly=args.weekly, noise=args.noise,
+                      anomalies=[Anomaly.parse(text) for text in args.anomaly])  # fmt: skip
     print(f"Wrote {result['songs']} songs and {result['events']} events over {len(result['days'])} day(s) to {args.out}")

@@ -39,34 +39,15 @@ def summarise(results: list[dict[str, Any]], counts: dict[str, Any]) -> dict[str
     """The run summary of DESIGN.md: staged rows, final table counts, every validation."""
     staged_events = 0
     staged_songs = 0
-    validations = []
+    validations: list[dict[str, Any]] = []
     for day in results:
         xcom = day["xcom"]
         staged_events += (xcom.get("stage_events", {}).get("return_value") or {}).get("loaded", 0)
         # Each day stages only the song files new or changed since the published catalog: the sum is the run's.
         staged_songs += (xcom.get("stage_songs", {}).get("return_value") or {}).get("loaded", 0)
-        for task_id, state in sorted(day["tasks"].items()):
-            if not task_id.startswith("validate_"):
-                continue
-            summary = xcom.get(task_id, {}).get("summary") or {}
-            # A validation that never started (upstream_failed, skipped) is "not run", with no
-            # success either way; one that ran has its task state and its outcome.
-            ran = bool(summary) or state in ("success", "failed")
-            validations.append(
-                {
-                    "date": day["date"],
-                    "suite": summary.get("suite", task_id.removeprefix("validate_")),
-                    "task_id": task_id,
-                    "state": state if ran else NOT_RUN,
-                    "success": (bool(summary.get("success")) and state == "success") if ran else None,
-                    "failed_critical": summary.get("failed_critical"),
-                    "failed_warning": summary.get("failed_warning"),
-                    "data_docs": summary.get("data_docs"),
-                    # The task's extra link, as Airflow stored it when the task ended.
-                    "link": xcom.get(task_id, {}).get("_link_DataDocsLink"),
-                    "message": summary.get("message") or "",
-                }
-            )
+        validations.extend(
+            _validation(day, task_id, state) for task_id, state in sorted(day["tasks"].items()) if task_id.startswith("validate_")
+        )
     tables = {t: counts[t] for t in TABLES}
     return {
         "staged": {"events": staged_events, "songs": staged_songs},
@@ -93,6 +74,49 @@ def summarise(results: list[dict[str, Any]], counts: dict[str, Any]) -> dict[str
         "root_causes": root_causes(results),
         "validations": validations,
     }
+
+
+def _validation(day: dict[str, Any], task_id: str, state: str) -> dict[str, Any]:
+    """One validation task of a day in the run summary."""
+    xcom = day["xcom"]
+    summary = xcom.get(task_id, {}).get("summary") or {}
+    # A validation that never started (upstream_failed, skipped) is "not run", with no
+    # success either way; one that ran has its task state and its outcome.
+    ran = bool(summary) or state in ("success", "failed")
+    return {
+        "date": day["date"],
+        "suite": summary.get("suite", task_id.removeprefix("validate_")),
+        "task_id": task_id,
+        "state": state if ran else NOT_RUN,
+        "success": (bool(summary.get("success")) and state == "success") if ran else None,
+        "failed_critical": summary.get("failed_critical"),
+        "failed_warning": summary.get("failed_warning"),
+        "data_docs": summary.get("data_docs"),
+        # The task's extra link, as Airflow stored it when the task ended.
+        "link": xcom.get(task_id, {}).get("_link_DataDocsLink"),
+        "message": summary.get("message") or "",
+        "warnings": warnings(summary),
+        # History checks without a range (quality.history): metric and reason.
+        "not_checked": summary.get("not_checked") or [],
+    }
+
+
+def warnings(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """A validation's failed warning-level expectations: the expectation, its column, the observed
+    value and the expected range (the bounds it ran with), and its description."""
+    out = []
+    for failure in summary.get("failures") or []:
+        if failure.get("severity") != "warning":
+            continue
+        kwargs = failure.get("kwargs") or {}
+        values = failure.get("values") or []
+        observed = failure.get("observed")
+        if observed is None and values:
+            observed = values[0] if len(values) == 1 else values
+        expected = {k: kwargs[k] for k in ("min_value", "max_value", "mostly", "value_set") if k in kwargs}
+        out.append({"expectation": failure.get("expectation"), "column": kwargs.get("column"), "observed": observed,
+                    "expected": expected, "description": failure.get("description") or ""})  # fmt: skip
+    return out
 
 
 def root_causes(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -152,5 +176,14 @@ def print_summary(summary: dict[str, Any], path: Path) -> None:
     for v in summary["validations"]:
         if v["success"] is False:
             say(f"  FAILED {v['date']} {v['suite']} ({v['state']}) {v['data_docs'] or ''}")
+        for w in v.get("warnings") or []:
+            said = w["description"] or w["expectation"]
+            if v["suite"] != "history":  # a history check's description already names the value and the range
+                said += f" (column {w['column']}: observed {w['observed']!r}, expected {w['expected']})"
+            say(f"  warning {v['date']} {v['suite']}: {said}")
+    unchecked = sorted({v["date"] for v in summary["validations"] for item in v.get("not_checked") or []
+                        if item["reason"].startswith("not enough history")})  # fmt: skip
+    if unchecked:
+        say(f"History checks: not enough history yet on {len(unchecked)} day(s), {unchecked[0]} to {unchecked[-1]} (gx/history.toml)")
     say(f"Data Docs: {docs_location(os.environ.get('AIRFLOW_VAR_SPARKIFY_DOCS'))}/index.html")
     say(f"Summary: {path}  ({summary['seconds']}s)")

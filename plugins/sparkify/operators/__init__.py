@@ -5,11 +5,12 @@ from sparkify.operators.links import DataDocsLink
 from sparkify.operators.load import LoadTableOperator, PrepareWarehouseOperator
 from sparkify.operators.publish import PublishDataDocsOperator, PublishDayOperator
 from sparkify.operators.stage import StageJsonOperator
-from sparkify.operators.validate import GxValidationOperator
+from sparkify.operators.validate import GxValidationOperator, HistoryValidationOperator
 
 __all__ = [
     "DataDocsLink",
     "GxValidationOperator",
+    "HistoryValidationOperator",
     "LoadTableOperator",
     "PrepareWarehouseOperator",
     "PublishDataDocsOperator",

@@ -90,6 +90,7 @@ class GxValidationOperator(BaseOperator):
 
         run_name = context["run_id"]
         parameters = {k: numeric_parameter(k, v) for k, v in self.expectation_parameters.items()}
+        parameters.update(self.run_parameters(context))
         self._lineage_record: dict[str, Any] | None = None
         summary, record = validate(
             self.suite,
@@ -99,10 +100,13 @@ class GxValidationOperator(BaseOperator):
             schema=run_schema(self.day),
             expectation_parameters=parameters,
             day=self.day,
+            adjust=self.adjust_result,
         )
         # The shared store gets the row first, pass or fail, in its own transaction: every machine
         # (publish_data_docs on any worker, the API server, notebooks) reads results from there.
-        store.save(self.conn_id, record)
+        # A table's per-day metrics (quality.metrics) are written in that transaction.
+        store.save(self.conn_id, record, schema=run_schema(self.day), checks=self.checks_to_store())
+        summary.update(self.summary_extras())
         self._lineage_record = record  # for the OpenLineage facets, pass or fail
         summary["day"] = self.day
         summary["message"] = failure_message(summary) if not summary["success"] else ""
@@ -111,14 +115,7 @@ class GxValidationOperator(BaseOperator):
         # The extra link (links.DataDocsLink), computed as the task ends: the page in the Airflow UI.
         self.docs_page_url = docs_page_url(summary["page"]) if summary.get("page") else ""
         if not summary["success"] or summary["failed_warning"]:
-            from sparkify.operators.alerts import notify
-
-            # The page in the Airflow UI when the API server's base URL is known, else where it is published.
-            url = self.docs_page_url
-            link = url if url.startswith("http") else summary.get("data_docs")
-            sent = notify(summary, link=link, critical=not summary["success"], context=context)
-            if sent:
-                self.log.info("Alert sent: %s", ", ".join(sent))
+            self._alert(summary, context)
         if not summary["success"]:
             raise AirflowFailException(summary["message"])
         self.log.info(
@@ -128,6 +125,30 @@ class GxValidationOperator(BaseOperator):
             summary["failed_warning"],
             summary["data_docs"],
         )
+
+    def _alert(self, summary: dict[str, Any], context) -> None:
+        from sparkify.operators.alerts import notify
+
+        # The page in the Airflow UI when the API server's base URL is known, else where it is published.
+        url = self.docs_page_url or ""
+        link = url if url.startswith("http") else summary.get("data_docs")
+        sent = notify(summary, link=link, critical=not summary["success"], context=context)
+        if sent:
+            self.log.info("Alert sent: %s", ", ".join(sent))
+
+    # Hooks of a suite whose parameters come from the warehouse (HistoryValidationOperator).
+    def run_parameters(self, context) -> dict[str, Any]:
+        """Suite parameters computed when the task runs (none here)."""
+        return {}
+
+    def adjust_result(self, validation) -> None:
+        """Change the GX result before it is summarised, stored and rendered (nothing here)."""
+
+    def checks_to_store(self) -> dict | None:
+        return None
+
+    def summary_extras(self) -> dict[str, Any]:
+        return {}
 
     def get_openlineage_facets_on_complete(self, task_instance):
         """OpenLineage (also on failure): the validated table, carrying the dataQualityAssertions and
@@ -141,3 +162,66 @@ class GxValidationOperator(BaseOperator):
         facets = lineage.validation_facets(lineage.stored_result(record), row_count=record.get("row_count")) if record else None
         name = record["table_name"] if record else suite_table(self.suite)
         return OperatorLineage(inputs=[lineage.table(self.conn_id, run_schema(self.day), name, input_facets=facets)])
+
+
+class HistoryValidationOperator(GxValidationOperator):
+    """validate_history: the day's metrics (dq.day_metrics, stored by the table validations)
+    against the days published before it, with the settings of gx/history.toml.
+
+    Each checked metric's range comes from quality.history and reaches the committed suite
+    ``history`` as its run-time parameters; the run's values are written to the run schema's
+    one-row table ``day_metrics``, which the suite validates. A metric without enough history is
+    reported as not checked (never as passed). A value outside its range fails its expectation at
+    the metric's severity (gx/history.toml): a warning reports, a critical one blocks publishing.
+    Each metric's outcome is stored on its dq.day_metrics row with the validation's row.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(suite="history", **kwargs)
+
+    def run_parameters(self, context) -> dict[str, Any]:
+        from datetime import date
+
+        from sparkify.names import run_schema
+        from sparkify.quality import history, metrics, store
+        from sparkify.settings import gx_dir
+        from sparkify.warehouse.connection import transaction
+
+        settings = history.load(gx_dir())
+        day = date.fromisoformat(self.day)
+        with transaction(self.conn_id) as (conn, _):
+            observed = store.run_metrics(conn, context["run_id"])
+            missing = [metric for metric in settings.metrics if metric not in observed]
+            if missing:
+                raise ValueError(
+                    f"validate_history: run {context['run_id']} stored no value of {', '.join(missing)} (gx/{history.FILE}); "
+                    "each is written by its table's validation task (sparkify/quality/metrics.py names the metrics)."
+                )
+            past = store.metric_history(conn, day, list(settings.metrics))
+            metrics.write_day_metrics(conn, run_schema(self.day), {metric: observed[metric] for metric in settings.metrics})
+        self._settings = settings
+        self._checks = {
+            metric: history.bounds(metric, day, past[metric], settings) if observed[metric] is not None
+            else history.Bounds(metric, False, note="no value (its table is empty)")
+            for metric in settings.metrics
+        }  # fmt: skip
+        self._observed = observed
+        return history.expectation_parameters(self._checks, observed)
+
+    def adjust_result(self, validation) -> None:
+        from sparkify.quality import history
+
+        self._statuses = history.mark(validation, self._checks, self._settings, self._observed)
+
+    def checks_to_store(self) -> dict | None:
+        return {metric: (self._checks[metric], status) for metric, status in self._statuses.items()}
+
+    def summary_extras(self) -> dict[str, Any]:
+        not_checked = [
+            {"metric": metric, "reason": self._checks[metric].note}
+            for metric, status in self._statuses.items()
+            if status not in ("ok", "anomaly")
+        ]
+        for item in not_checked:
+            self.log.info("History check %s: %s", item["metric"], item["reason"])
+        return {"not_checked": not_checked}

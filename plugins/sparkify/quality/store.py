@@ -33,7 +33,7 @@ def ensure(conn, dialect: str) -> None:
 
 
 # The store's tables, and columns of an older store still to be renamed, in one catalog query.
-STORE_TABLES = ("validation_results", "docs_publish_lock", "redaction_key", "arrivals")
+STORE_TABLES = ("validation_results", "docs_publish_lock", "redaction_key", "arrivals", "day_metrics")
 OLD_COLUMNS = {"logical_date": "day"}  # a store created before 2026-12-02 named the day logical_date
 _STORE_STATE = (
     "select (select count(*) from information_schema.tables where table_schema = 'dq' "
@@ -88,14 +88,66 @@ def redaction_key(conn_id: str) -> bytes:
     return _redaction_keys[conn_id]
 
 
-def save(conn_id: str, record: dict[str, Any]) -> None:
+def save(conn_id: str, record: dict[str, Any], *, schema: str | None = None, checks: dict | None = None) -> None:
     """Write one validation's row (replacing an earlier attempt's), committed on its own. The
     store exists: prepare_warehouse, upstream of every validation, ensures it (checking here
-    again took a catalog query per validation)."""
+    again took a catalog query per validation).
+
+    In the same transaction: with ``schema`` (the run's), a table suite's per-day metrics
+    (quality.metrics, computed there); with ``checks`` (the history suite's {metric: (Bounds,
+    status)}), the outcome of each checked metric on its dq.day_metrics row."""
+    from sparkify.quality import metrics
     from sparkify.warehouse.connection import transaction
 
     with transaction(conn_id) as (conn, dialect):
         run_script(conn, sql_file("store_result.sql", json_value=_JSON_IN[dialect]), record)
+        if schema and record["suite"] in metrics.TABLE_METRICS:
+            metrics.save(conn, record, metrics.compute(conn, schema, record["table_name"]))
+        if checks:
+            _save_checks(conn, record["run_id"], checks)
+
+
+def _save_checks(conn, run_id: str, checks: dict) -> None:
+    rows = []
+    for metric, (check, status) in checks.items():
+        table, name = metric.split(".", 1)
+        rows.append({"run_id": run_id, "table": table, "metric": name, "status": status, "low": check.minimum,
+                     "high": check.maximum, "days": len(check.days)})  # fmt: skip
+    with conn.cursor() as cur:
+        cur.executemany(
+            "update dq.day_metrics set status = %(status)s, expected_min = %(low)s, expected_max = %(high)s, baseline_days = %(days)s "
+            "where run_id = %(run_id)s and table_name = %(table)s and metric = %(metric)s",
+            rows,
+        )
+
+
+def run_metrics(conn, run_id: str) -> dict[str, float | None]:
+    """One run's stored per-day metrics: {"table.metric": value}."""
+    with conn.cursor() as cur:
+        cur.execute("select table_name, metric, value from dq.day_metrics where run_id = %(run_id)s", {"run_id": run_id})
+        return {f"{table}.{metric}": value for table, metric, value in cur}
+
+
+def metric_history(conn, day, metric_names: list[str]) -> dict[str, list[tuple[Any, float]]]:
+    """Baseline candidates of each metric before ``day``: {metric: [(day, value)]} of days whose
+    newest qualifying run published (no critical failure in any of its validations) and whose
+    value was not flagged as an anomaly; quality.history keeps the last days of these."""
+    if not metric_names:
+        return {}
+    names = ", ".join("%(m" + str(n) + ")s" for n in range(len(metric_names)))
+    with conn.cursor() as cur:
+        cur.execute(
+            "select m.day, m.table_name, m.metric, m.value from dq.day_metrics as m "
+            f"where m.day < cast(%(day)s as date) and m.table_name || '.' || m.metric in ({names}) "
+            "and not m.failed_critical and (m.status is null or m.status <> 'anomaly') and m.value is not null "
+            "and not exists (select 1 from dq.validation_results as r where r.run_id = m.run_id and r.failed_critical > 0) "
+            "order by m.day, m.stored_at",
+            {"day": str(day), **{f"m{n}": name for n, name in enumerate(metric_names)}},
+        )
+        newest: dict[str, dict[Any, float]] = {name: {} for name in metric_names}
+        for row_day, table, metric, value in cur:
+            newest[f"{table}.{metric}"][row_day] = value  # ordered by stored_at: the newest run wins
+    return {name: sorted(values.items()) for name, values in newest.items()}
 
 
 def save_arrival(conn, run_id: str, day: str, arrival: dict[str, Any]) -> None:

@@ -1,0 +1,250 @@
+"""History-aware checks: each day's metrics against a baseline of the days published before it.
+
+Settings come from one committed file, gx/history.toml (window, minimum, k, seasonality, severity
+per metric), reviewed like code; nothing here reads a Variable. The bounds are robust:
+
+    centre ± k × max(1.4826 × MAD, min_spread × |centre|)
+
+where the centre is the baseline's median and MAD the median absolute deviation from it (1.4826 ×
+MAD estimates the standard deviation of normal data). Median and MAD, unlike mean and standard
+deviation, are moved little by a few odd days that slipped into the baseline, and need no
+distribution beyond "most days are alike"; with k = 3.5 this is Iglewicz and Hoaglin's modified
+z-score rule. The floor keeps a metric that never moved (a MAD of 0) from flagging any change;
+a count (rows, distinct users) also gets at least √centre, the noise of a Poisson count, so that
+a small count is not flagged for a difference of one or two.
+With weekday seasonality the centre is the median of the baseline's days of the same weekday,
+and the spread is the MAD of every baseline day's distance from its own weekday's median.
+
+The baseline of a day is the last ``window_days`` days before it that were published (no
+critical check failed in their newest run) and whose value of that metric was not flagged as an
+anomaly; the day under test is never in its own baseline.
+
+Pure: no database and no GX; quality.store reads the rows and the operator runs the suite.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+FILE = "history.toml"
+SEVERITIES = ("warning", "critical")
+SEASONALITIES = ("none", "weekday")
+NOT_ENOUGH = "not enough history"
+MAD_TO_SIGMA = 1.4826
+COUNTS = ("rows", "distinct_users")  # metrics that count things
+
+
+@dataclass(frozen=True)
+class Settings:
+    window_days: int = 28
+    min_days: int = 7
+    k: float = 3.5
+    min_spread: float = 0.02
+    seasonality: str = "none"
+    min_weekday_days: int = 2
+    # "table.metric" -> severity: the metrics checked, in the file's order.
+    metrics: dict[str, str] = field(default_factory=dict)
+
+
+def load(gx_root: Path) -> Settings:
+    """gx/history.toml, checked: a bad value names the file, the key and what it may be."""
+    path = Path(gx_root) / FILE
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"{path}: missing; it holds the history checks' settings (window, minimum, k, seasonality, severity).") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ValueError(f"{path}: not valid TOML: {error}") from None
+    baseline = data.get("baseline", {})
+    known = {"window_days", "min_days", "k", "min_spread", "seasonality", "min_weekday_days"}
+    unknown = sorted(set(baseline) - known) + sorted(f"[{key}]" for key in set(data) - {"baseline", "severity"})
+    if unknown:
+        raise ValueError(
+            f"{path}: unknown setting(s) {', '.join(unknown)}; [baseline] takes {', '.join(sorted(known))}, and [severity] metric = level."
+        )
+
+    def number(key: str, kind: type, low: float):
+        default = getattr(Settings, key)
+        value = baseline.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)) or value < low:
+            raise ValueError(
+                f"{path}: [baseline] {key} = {value!r}; it must be {'a whole number' if kind is int else 'a number'} of at least {low}."
+            )
+        return kind(value)
+
+    seasonality = baseline.get("seasonality", Settings.seasonality)
+    if seasonality not in SEASONALITIES:
+        raise ValueError(f"{path}: [baseline] seasonality = {seasonality!r}; it must be one of {', '.join(SEASONALITIES)}.")
+    metrics = {}
+    for name, severity in data.get("severity", {}).items():
+        if severity not in SEVERITIES:
+            raise ValueError(f"{path}: [severity] {name!r} = {severity!r}; it must be one of {', '.join(SEVERITIES)}.")
+        metrics[name] = severity
+    settings = Settings(
+        window_days=number("window_days", int, 1), min_days=number("min_days", int, 1), k=number("k", float, 0),
+        min_spread=number("min_spread", float, 0), seasonality=seasonality, min_weekday_days=number("min_weekday_days", int, 1),
+        metrics=metrics,
+    )  # fmt: skip
+    return settings
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The outcome of one metric's baseline: a range, or why there is none."""
+
+    metric: str
+    enough: bool
+    minimum: float | None = None
+    maximum: float | None = None
+    centre: float | None = None
+    spread: float | None = None
+    days: tuple[date, ...] = ()
+    needed: int = 0
+    note: str = ""
+
+    def describe(self, settings: Settings, observed: float | None = None) -> str:
+        """The value, the range and its baseline in words (the expectation's text on its Data Docs page)."""
+        if not self.enough:
+            return f"{self.metric} = {_number(observed)}: {self.note}; not checked"
+        method = f"median ± {settings.k:g} × 1.4826 × MAD of {len(self.days)} published day(s)"
+        if settings.seasonality == "weekday":
+            method = f"same-weekday median ± {settings.k:g} × 1.4826 × MAD of {len(self.days)} published day(s)"
+        return (
+            f"{self.metric} = {_number(observed)}, expected between {_number(self.minimum)} and {_number(self.maximum)} ({method}, "
+            f"{self.days[0]:%Y-%m-%d} to {self.days[-1]:%Y-%m-%d}; centre {_number(self.centre)})"
+        )
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "no value"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.4g}"
+
+
+def bounds(metric: str, day: date, history: list[tuple[date, float]], settings: Settings) -> Bounds:
+    """The expected range of ``metric`` on ``day`` from ``history`` (baseline candidates: (day,
+    value) of published, unflagged days; the caller has left out failed and flagged days)."""
+    candidates = sorted({d: v for d, v in history if d < day and v is not None}.items())
+    baseline = candidates[-settings.window_days :]
+    days = tuple(d for d, _ in baseline)
+    if len(baseline) < settings.min_days:
+        note = f"{NOT_ENOUGH} ({len(baseline)} of {settings.min_days} days)"
+        return Bounds(metric, False, days=days, needed=settings.min_days, note=note)
+    values = [v for _, v in baseline]
+    if settings.seasonality == "weekday":
+        by_weekday: dict[int, list[float]] = {}
+        for d, v in baseline:
+            by_weekday.setdefault(d.weekday(), []).append(v)
+        same = by_weekday.get(day.weekday(), [])
+        if len(same) < settings.min_weekday_days:
+            note = f"{NOT_ENOUGH} ({len(same)} of {settings.min_weekday_days} days on a {day:%A})"
+            return Bounds(metric, False, days=days, needed=settings.min_weekday_days, note=note)
+        centre = statistics.median(same)
+        medians = {weekday: statistics.median(group) for weekday, group in by_weekday.items()}
+        deviations = [abs(v - medians[d.weekday()]) for d, v in baseline]
+    else:
+        centre = statistics.median(values)
+        deviations = [abs(v - centre) for v in values]
+    spread = max(MAD_TO_SIGMA * statistics.median(deviations), settings.min_spread * abs(centre))
+    if is_count(metric):  # a count's day-to-day noise is at least a Poisson count's
+        spread = max(spread, math.sqrt(max(centre, 0.0)))
+    low, high = centre - settings.k * spread, centre + settings.k * spread
+    if min(values) >= 0:  # counts and shares are never negative
+        low = max(low, 0.0)
+    return Bounds(metric, True, minimum=low, maximum=high, centre=centre, spread=spread, days=days, needed=settings.min_days)
+
+
+def is_count(metric: str) -> bool:
+    """Whether a metric counts things (rows, distinct users) rather than measuring a share or ratio."""
+    return metric.rsplit(".", 1)[-1] in COUNTS
+
+
+def parameter_names(metric: str) -> tuple[str, str]:
+    """The suite parameters of a metric's range: ("<table>_<metric>_min", "..._max")."""
+    stem = metric.replace(".", "_")
+    return f"{stem}_min", f"{stem}_max"
+
+
+def expectation_parameters(checks: dict[str, Bounds], observed: dict[str, float | None]) -> dict[str, Any]:
+    """The history suite's run-time parameters. A metric without enough history gets its own value
+    as both bounds (so GX evaluates it); its result is then marked not checked (see mark)."""
+    parameters: dict[str, Any] = {}
+    for metric, check in checks.items():
+        low, high = parameter_names(metric)
+        if check.enough:
+            parameters[low], parameters[high] = check.minimum, check.maximum
+        else:
+            value = observed.get(metric)
+            parameters[low] = parameters[high] = value if value is not None else 0.0
+    return parameters
+
+
+def metric_of(config) -> str | None:
+    """The metric an expectation of the history suite checks (its meta "metric")."""
+    return (config.meta or {}).get("metric") if config is not None else None
+
+
+def mark(validation, checks: dict[str, Bounds], settings: Settings, observed: dict[str, float | None]) -> dict[str, str]:
+    """Write each metric's range and baseline into its result's description (shown on its Data
+    Docs page), and turn a result without a range into an unchecked one: not failed and not counted
+    as passed, its reason as the result's exception (GX's mark of "could not be evaluated"), its
+    bounds the suite's parameter names again. The statistics then count only the checked expectations.
+
+    Returns each metric's status: "ok", "anomaly", or why it was not checked ("not enough
+    history", "no value")."""
+    statuses: dict[str, str] = {}
+    for item in validation.results:
+        metric = metric_of(item.expectation_config)
+        check = checks.get(metric) if metric else None
+        if metric is None or check is None:
+            continue
+        item.expectation_config.description = check.describe(settings, observed.get(metric))
+        if check.enough:
+            statuses[metric] = "ok" if item.success else "anomaly"
+            continue
+        statuses[metric] = NOT_ENOUGH if check.note.startswith(NOT_ENOUGH) else "no value"
+        item.success = True  # nothing was compared: not a failure; the exception says why
+        # Data Docs show the "traceback" under the message; it must be text.
+        why = f"Not evaluated: {check.note}. The range is computed from the published days before this one (gx/{FILE})."
+        item.exception_info = {"raised_exception": True, "exception_message": check.note, "exception_traceback": why}
+        # Its kwargs name the parameters again, as the suite does: no range was applied.
+        low, high = parameter_names(metric)
+        item.expectation_config.kwargs.update(min_value={"$PARAMETER": low}, max_value={"$PARAMETER": high})
+    unchecked = sum(1 for status in statuses.values() if status not in ("ok", "anomaly"))
+    if unchecked:
+        stats = validation.statistics
+        evaluated = stats["evaluated_expectations"] - unchecked
+        successful = stats["successful_expectations"] - unchecked
+        stats.update(evaluated_expectations=evaluated, successful_expectations=successful,
+                     success_percent=(100.0 * successful / evaluated) if evaluated else None)  # fmt: skip
+    return statuses
+
+
+def check_suite(suite: dict, settings: Settings, *, path: str) -> None:
+    """The history suite checks exactly the metrics gx/history.toml lists; ValueError naming both
+    files otherwise."""
+    in_suite = [(item.get("meta") or {}).get("metric") for item in suite.get("expectations", [])]
+    missing = [metric for metric in settings.metrics if metric not in in_suite]
+    extra = [str(metric) for metric in in_suite if metric not in settings.metrics]
+    if missing or extra:
+        problems = ([f"no expectation for {', '.join(missing)}"] if missing else []) + (
+            [f"expectation(s) for {', '.join(extra)} not listed in [severity]"] if extra else []
+        )
+        raise ValueError(
+            f'{path} and {FILE} disagree: {"; ".join(problems)}. Each metric of [severity] has one expectation (meta "metric").'
+        )
+
+
+def apply_severity(suite: dict, settings: Settings, *, path: str) -> dict:
+    """The history suite with each expectation's severity set from gx/history.toml (the one place
+    it is configured; the process's private copy of gx/ gets this, see quality.checkpoint)."""
+    check_suite(suite, settings, path=path)
+    for item in suite["expectations"]:
+        item["severity"] = settings.metrics[item["meta"]["metric"]]
+    return suite

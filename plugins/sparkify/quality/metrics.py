@@ -1,0 +1,98 @@
+"""Per-day metrics of the validated tables: what the history-aware checks compare with the past.
+
+Each table's metrics are one query on the run's audit copy, portable between PostgreSQL and
+Redshift (aggregates and CASE only). The table's validation task writes them to
+``dq.day_metrics`` in the transaction of its result row (quality.store.save), pass or fail: a day
+that failed a critical check keeps its metrics, marked ``failed_critical``, and the baselines
+leave it out (quality.history).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _share(condition: str) -> str:
+    """The share of the table's rows meeting ``condition`` (null for an empty table)."""
+    return f"avg(case when {condition} then 1.0 else 0.0 end)"
+
+
+def _null_share(column: str) -> str:
+    return _share(f"{column} is null")
+
+
+# table -> {metric: SQL expression over the run's copy of the table}. Names are code, never input.
+TABLE_METRICS: dict[str, dict[str, str]] = {
+    "staging_events": {
+        "rows": "count(*)",
+        "null_share_user_id": _share("coalesce(user_id, '') = ''"),  # logged-out lines carry ""
+        "null_share_ts": _null_share("ts"),
+    },
+    "songplays": {
+        "rows": "count(*)",
+        "distinct_users": "count(distinct user_id)",
+        "paid_share": _share("level = 'paid'"),
+        "matched_song_share": _share("song_id is not null"),
+        "plays_per_session": "cast(count(*) as double precision) / nullif(count(distinct session_id), 0)",
+        "null_share_user_id": _null_share("user_id"),
+        "null_share_song_id": _null_share("song_id"),
+        "null_share_artist_id": _null_share("artist_id"),
+        "null_share_start_time": _null_share("start_time"),
+    },
+    "users": {"rows": "count(*)", "paid_share": _share("level = 'paid'"), "null_share_user_id": _null_share("user_id")},
+    "time": {"rows": "count(*)", "null_share_start_time": _null_share("start_time")},
+    "songs": {"rows": "count(*)", "null_share_song_id": _null_share("song_id"), "null_share_artist_id": _null_share("artist_id")},
+    "artists": {"rows": "count(*)", "null_share_artist_id": _null_share("artist_id")},
+}
+
+
+def column(table: str, metric: str) -> str:
+    """The column of a metric in the run's one-row ``day_metrics`` table (the history suite's)."""
+    return f"{table}_{metric}"
+
+
+def compute(conn, schema: str, table: str) -> dict[str, float | None]:
+    """The metrics of the run's copy of ``table`` (schema ``schema``), in one query."""
+    from sparkify.names import check_run_schema
+
+    check_run_schema(schema)
+    expressions = TABLE_METRICS[table]
+    select = ", ".join(f"cast({expression} as double precision)" for expression in expressions.values())
+    with conn.cursor() as cur:
+        cur.execute(f"select {select} from {schema}.{table}")
+        row = cur.fetchone()
+    return {name: (float(value) if value is not None else None) for name, value in zip(expressions, row, strict=True)}
+
+
+def save(conn, record: dict[str, Any], metrics: dict[str, float | None]) -> None:
+    """Write one table's metrics of a run (replacing an earlier attempt's) on the caller's transaction."""
+    table = record["table_name"]
+    rows = [
+        {"run_id": record["run_id"], "day": record["day"], "table_name": table, "metric": name, "value": value,
+         "failed_critical": bool(record["failed_critical"])}
+        for name, value in metrics.items()
+    ]  # fmt: skip
+    with conn.cursor() as cur:
+        cur.execute(
+            "delete from dq.day_metrics where run_id = %(run_id)s and table_name = %(table)s", {"run_id": record["run_id"], "table": table}
+        )
+        cur.executemany(
+            "insert into dq.day_metrics (run_id, day, table_name, metric, value, failed_critical) "
+            "values (%(run_id)s, cast(%(day)s as date), %(table_name)s, %(metric)s, %(value)s, %(failed_critical)s)",
+            rows,
+        )
+
+
+def write_day_metrics(conn, schema: str, values: dict[str, float | None]) -> None:
+    """The run's one-row table ``day_metrics`` (schema ``schema``) that the history suite
+    validates: a column per metric ("songplays.rows" -> songplays_rows), made again on a retry."""
+    from sparkify.names import check_run_schema
+
+    check_run_schema(schema)
+    columns = [column(*metric.split(".", 1)) for metric in values]
+    with conn.cursor() as cur:
+        cur.execute(f"drop table if exists {schema}.day_metrics")
+        cur.execute(f"create table {schema}.day_metrics ({', '.join(f'{name} double precision' for name in columns)})")
+        binds = ", ".join(f"%(v{n})s" for n in range(len(columns)))
+        cur.execute(f"insert into {schema}.day_metrics ({', '.join(columns)}) values ({binds})",
+                    {f"v{n}": value for n, value in enumerate(values.values())})  # fmt: skip
