@@ -44,6 +44,7 @@ CLUSTER_FILES = {"test_celery_cluster.py"}
 COST = {
     "test_sample_month.py": 800,
     "test_faults.py": 390,
+    "test_history_checks.py": 200,
     "test_bad_input.py": 390,
     "test_celery_cluster.py": 200,
     "test_bench.py": 200,

@@ -303,7 +303,7 @@ def test_lake_values_show_as_text_and_never_run_in_a_sandboxed_page(page, airflo
 
 
 def test_the_data_quality_page_shows_days_by_suites(page, airflow_ui):
-    """Browse -> Data quality: the two triggered days by the nine suites, from the shared results
+    """Browse -> Data quality: the two triggered days by the ten suites, from the shared results
     store; the failed check's cell is a critical failure linked to its Data Docs page and task."""
     from sparkify.quality.page import STATES
 
@@ -314,7 +314,7 @@ def test_the_data_quality_page_shows_days_by_suites(page, airflow_ui):
     for day in (DAY, PAYLOAD_DAY):
         frame.locator(f"#grid tr:has(th:text-is('{day}'))").wait_for()
     headers = [h.strip() for h in frame.locator("#grid thead th").all_inner_texts()][1:]
-    assert len(headers) == 9 and "staging_events" in headers
+    assert len(headers) == 10 and "staging_events" in headers
     row = frame.locator(f"#grid tr:has(th:text-is('{DAY}'))")
     cell = row.locator("td").nth(headers.index("staging_events"))
     assert STATES["critical"] in cell.get_attribute("style") and "critical" in cell.get_attribute("title")

@@ -459,8 +459,8 @@ class Bench:
         self.fill_store(sample, runs=days)
 
         def build(days: int) -> str:
-            records, quarantined, lateness = page.query_history("sparkify_warehouse", days)
-            return page.render(records, quarantined, base="", days=days, lateness=lateness)
+            records, quarantined, lateness, checks = page.query_history("sparkify_warehouse", days)
+            return page.render(records, quarantined, base="", days=days, lateness=lateness, checks=checks)
 
         default = _timed(lambda: build(30), self.args.repeats)
         every = _timed(lambda: build(days), self.args.repeats)

@@ -109,8 +109,10 @@ def warnings(summary: dict[str, Any]) -> list[dict[str, Any]]:
         if failure.get("severity") != "warning":
             continue
         kwargs = failure.get("kwargs") or {}
-        values = failure.get("values") or []
+        values = [value for value in failure.get("values") or [] if value is not None]
         observed = failure.get("observed")
+        if observed is None and failure.get("unexpected_count") is not None and failure.get("element_count"):
+            observed = f"{failure['unexpected_count']} unexpected of {failure['element_count']}"
         if observed is None and values:
             observed = values[0] if len(values) == 1 else values
         expected = {k: kwargs[k] for k in ("min_value", "max_value", "mostly", "value_set") if k in kwargs}
@@ -176,11 +178,16 @@ def print_summary(summary: dict[str, Any], path: Path) -> None:
     for v in summary["validations"]:
         if v["success"] is False:
             say(f"  FAILED {v['date']} {v['suite']} ({v['state']}) {v['data_docs'] or ''}")
-        for w in v.get("warnings") or []:
-            said = w["description"] or w["expectation"]
-            if v["suite"] != "history":  # a history check's description already names the value and the range
-                said += f" (column {w['column']}: observed {w['observed']!r}, expected {w['expected']})"
-            say(f"  warning {v['date']} {v['suite']}: {said}")
+        if v["suite"] == "history":  # each out-of-range metric: its value, range and baseline
+            for w in v.get("warnings") or []:
+                say(f"  warning {v['date']} history: {w['description']}")
+    # Fixed-rule warnings repeat day after day: one line per expectation, with its days.
+    repeated: dict[tuple[str, str], list[str]] = {}
+    for v in summary["validations"]:
+        for w in v.get("warnings") or [] if v["suite"] != "history" else []:
+            repeated.setdefault((v["suite"], w["description"] or f"{w['expectation']} on {w['column']}"), []).append(v["date"])
+    for (suite, said), dates in repeated.items():
+        say(f"  warning {suite}: {said} on {len(dates)} day(s), {dates[0]} to {dates[-1]}")
     unchecked = sorted({v["date"] for v in summary["validations"] for item in v.get("not_checked") or []
                         if item["reason"].startswith("not enough history")})  # fmt: skip
     if unchecked:

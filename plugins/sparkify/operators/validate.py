@@ -201,7 +201,8 @@ class HistoryValidationOperator(GxValidationOperator):
             metrics.write_day_metrics(conn, run_schema(self.day), {metric: observed[metric] for metric in settings.metrics})
         self._settings = settings
         self._checks = {
-            metric: history.bounds(metric, day, past[metric], settings) if observed[metric] is not None
+            metric: history.bounds(metric, day, past[metric], settings, rows=observed.get(f"{metric.split('.')[0]}.rows"))
+            if observed[metric] is not None
             else history.Bounds(metric, False, note="no value (its table is empty)")
             for metric in settings.metrics
         }  # fmt: skip

@@ -11,9 +11,13 @@ deviation, are moved little by a few odd days that slipped into the baseline, an
 distribution beyond "most days are alike"; with k = 3.5 this is Iglewicz and Hoaglin's modified
 z-score rule. The floor keeps a metric that never moved (a MAD of 0) from flagging any change;
 a count (rows, distinct users) also gets at least √centre, the noise of a Poisson count, so that
-a small count is not flagged for a difference of one or two.
-With weekday seasonality the centre is the median of the baseline's days of the same weekday,
-and the spread is the MAD of every baseline day's distance from its own weekday's median.
+a small count is not flagged for a difference of one or two, and a share of n rows at least
+√(p(1 − p) / n), a binomial share's.
+Weekday seasonality applies to counts (a weekly pattern is one of volume; shares and ratios are
+compared with the whole baseline, which their few same-weekday days would only make noisier).
+With it, a count's centre is the median of the baseline's days of the same weekday,
+and the spread is the median distance of each baseline day from the median of the other days
+of its weekday (times 1.4826), floored as above.
 
 The baseline of a day is the last ``window_days`` days before it that were published (no
 critical check failed in their newest run) and whose value of that metric was not flagged as an
@@ -107,13 +111,14 @@ class Bounds:
     days: tuple[date, ...] = ()
     needed: int = 0
     note: str = ""
+    seasonal: bool = False  # centred on the same weekday's median
 
     def describe(self, settings: Settings, observed: float | None = None) -> str:
         """The value, the range and its baseline in words (the expectation's text on its Data Docs page)."""
         if not self.enough:
             return f"{self.metric} = {_number(observed)}: {self.note}; not checked"
         method = f"median ± {settings.k:g} × 1.4826 × MAD of {len(self.days)} published day(s)"
-        if settings.seasonality == "weekday":
+        if self.seasonal:
             method = f"same-weekday median ± {settings.k:g} × 1.4826 × MAD of {len(self.days)} published day(s)"
         return (
             f"{self.metric} = {_number(observed)}, expected between {_number(self.minimum)} and {_number(self.maximum)} ({method}, "
@@ -127,9 +132,10 @@ def _number(value: float | None) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.4g}"
 
 
-def bounds(metric: str, day: date, history: list[tuple[date, float]], settings: Settings) -> Bounds:
+def bounds(metric: str, day: date, history: list[tuple[date, float]], settings: Settings, *, rows: float | None = None) -> Bounds:
     """The expected range of ``metric`` on ``day`` from ``history`` (baseline candidates: (day,
-    value) of published, unflagged days; the caller has left out failed and flagged days)."""
+    value) of published, unflagged days; the caller has left out failed and flagged days).
+    ``rows``: the day's rows of the table a share is of (its spread is at least a binomial's)."""
     candidates = sorted({d: v for d, v in history if d < day and v is not None}.items())
     baseline = candidates[-settings.window_days :]
     days = tuple(d for d, _ in baseline)
@@ -137,7 +143,8 @@ def bounds(metric: str, day: date, history: list[tuple[date, float]], settings: 
         note = f"{NOT_ENOUGH} ({len(baseline)} of {settings.min_days} days)"
         return Bounds(metric, False, days=days, needed=settings.min_days, note=note)
     values = [v for _, v in baseline]
-    if settings.seasonality == "weekday":
+    seasonal = settings.seasonality == "weekday" and is_count(metric)
+    if seasonal:
         by_weekday: dict[int, list[float]] = {}
         for d, v in baseline:
             by_weekday.setdefault(d.weekday(), []).append(v)
@@ -146,18 +153,31 @@ def bounds(metric: str, day: date, history: list[tuple[date, float]], settings: 
             note = f"{NOT_ENOUGH} ({len(same)} of {settings.min_weekday_days} days on a {day:%A})"
             return Bounds(metric, False, days=days, needed=settings.min_weekday_days, note=note)
         centre = statistics.median(same)
-        medians = {weekday: statistics.median(group) for weekday, group in by_weekday.items()}
-        deviations = [abs(v - medians[d.weekday()]) for d, v in baseline]
+        # Each day's distance from the median of the *other* days of its weekday: how far a
+        # same-weekday median predicts a day it has not seen (a day's distance from a median it is
+        # part of shrinks with few weeks, and the range would be too narrow).
+        deviations = []
+        for d, v in baseline:
+            others = [u for e, u in baseline if e.weekday() == d.weekday() and e != d]
+            if others:
+                deviations.append(abs(v - statistics.median(others)))
+        if not deviations:
+            deviations = [0.0]
     else:
         centre = statistics.median(values)
         deviations = [abs(v - centre) for v in values]
     spread = max(MAD_TO_SIGMA * statistics.median(deviations), settings.min_spread * abs(centre))
     if is_count(metric):  # a count's day-to-day noise is at least a Poisson count's
         spread = max(spread, math.sqrt(max(centre, 0.0)))
+    elif metric.endswith("_share") and rows:  # a share of n rows varies at least as n coin tosses do
+        p = min(max(centre, 0.0), 1.0)
+        spread = max(spread, math.sqrt(p * (1.0 - p) / rows))
     low, high = centre - settings.k * spread, centre + settings.k * spread
     if min(values) >= 0:  # counts and shares are never negative
         low = max(low, 0.0)
-    return Bounds(metric, True, minimum=low, maximum=high, centre=centre, spread=spread, days=days, needed=settings.min_days)
+    return Bounds(
+        metric, True, minimum=low, maximum=high, centre=centre, spread=spread, days=days, needed=settings.min_days, seasonal=seasonal
+    )
 
 
 def is_count(metric: str) -> bool:

@@ -65,13 +65,17 @@ def compute(conn, schema: str, table: str) -> dict[str, float | None]:
 
 
 def save(conn, record: dict[str, Any], metrics: dict[str, float | None]) -> None:
-    """Write one table's metrics of a run (replacing an earlier attempt's) on the caller's transaction."""
+    """Write one table's metrics of a run (replacing an earlier attempt's) on the caller's
+    transaction, marked failed_critical when any validation of the run stored so far failed a
+    critical check (mark_failed marks those stored before such a failure)."""
     table = record["table_name"]
+    with conn.cursor() as cur:
+        cur.execute("select count(*) from dq.validation_results where run_id = %(run_id)s and failed_critical > 0", record)
+        failed = cur.fetchone()[0] > 0
     rows = [
-        {"run_id": record["run_id"], "day": record["day"], "table_name": table, "metric": name, "value": value,
-         "failed_critical": bool(record["failed_critical"])}
+        {"run_id": record["run_id"], "day": record["day"], "table_name": table, "metric": name, "value": value, "failed_critical": failed}
         for name, value in metrics.items()
-    ]  # fmt: skip
+    ]
     with conn.cursor() as cur:
         cur.execute(
             "delete from dq.day_metrics where run_id = %(run_id)s and table_name = %(table)s", {"run_id": record["run_id"], "table": table}
@@ -96,3 +100,9 @@ def write_day_metrics(conn, schema: str, values: dict[str, float | None]) -> Non
         binds = ", ".join(f"%(v{n})s" for n in range(len(columns)))
         cur.execute(f"insert into {schema}.day_metrics ({', '.join(columns)}) values ({binds})",
                     {f"v{n}": value for n, value in enumerate(values.values())})  # fmt: skip
+
+
+def mark_failed(conn, run_id: str) -> None:
+    """Mark every metric the run has stored as belonging to a day that failed a critical check."""
+    with conn.cursor() as cur:
+        cur.execute("update dq.day_metrics set failed_critical = true where run_id = %(run_id)s", {"run_id": run_id})

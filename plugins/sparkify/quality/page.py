@@ -1,8 +1,9 @@
 """The "Data quality" page of the Airflow UI (a FastAPI app of the Airflow plugin, shown by an
 external view): days x suites, each cell passed / warning / critical failure / not run, linked to
 its Data Docs page and its task instance; per-table trends of rows, unexpected values, quarantined
-lines and validation time over the same days, and when each day's file arrived (hours after the
-day's end, from dq.arrivals).
+lines and validation time over the same days, when each day's file arrived (hours after the
+day's end, from dq.arrivals), and each history check's value against its expected band with its
+anomalies linked to their pages (dq.day_metrics).
 
 It reads the shared results store (quality.store) and public.quarantine through the warehouse
 connection: no second copy of the data. Same login as the UI, and only for a user who may read
@@ -60,10 +61,11 @@ def sparkline(values: list[float | None], *, width: int = 220, height: int = 36)
 
 
 def render(records: list[dict[str, Any]], quarantined: dict, *, base: str, days: int, suites: list[str] | None = None,
-           lateness: dict | None = None) -> str:  # fmt: skip
+           lateness: dict | None = None, checks: dict | None = None) -> str:  # fmt: skip
     """The page's HTML from the store's records (pure: no database here); ``suites`` are the
     columns (every suite of the project, so that a suite that did not run shows as such);
-    ``lateness`` is each day's arrival lateness in seconds."""
+    ``lateness`` is each day's arrival lateness in seconds; ``checks`` the history checks
+    (store.checked_metrics)."""
     day_list = sorted({r["day"] for r in records})
     suites = sorted(set(suites or []) | {r["suite"] for r in records})
     head = "".join(f"<th>{_e(s)}</th>" for s in suites)
@@ -87,6 +89,7 @@ suite on that day. {legend}</p>
 <table id="grid"><thead><tr><th>day</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>
 <h2>Trends per table (oldest to newest)</h2>
 <table id="trends"><tbody>{"".join(trends)}</tbody></table>
+{_history_table(checks or {}, records, day_list, base)}
 </body></html>"""
 
 
@@ -142,6 +145,56 @@ def _arrival_row(lateness: dict, day_list: list) -> list[str]:
     return [f"<tr><th>arrival</th>{_trend_cell(label, values)}</tr>"]
 
 
+def _history_table(checks: dict, records: list[dict[str, Any]], day_list: list, base: str) -> str:
+    """The history checks (validate_history): per metric, the expected band (grey) and the value
+    (blue), oldest to newest; an anomaly is a red dot linked to that day's history page."""
+    if not checks:
+        return ""
+    pages = {r["day"]: r["page"] for r in records if r["suite"] == "history" and r["page"]}
+    rows = []
+    for metric in sorted(checks):
+        by_day = checks[metric]
+        links = {day: f"{base}{DOCS_URL_PREFIX}/{_e(pages[day])}" for day in day_list if day in pages}
+        anomalies = [day for day in day_list if by_day.get(day, (None,) * 4)[3] == "anomaly"]
+        said = ", ".join(str(day) for day in anomalies) or "none"
+        rows.append(f"<tr><th>{_e(metric)}</th><td><div class='label'>value and expected range; anomalies: {_e(said)}</div>"
+                    f"{band_chart(by_day, day_list, links)}</td></tr>")  # fmt: skip
+    return f'<h2>History checks (oldest to newest)</h2>\n<table id="history"><tbody>{"".join(rows)}</tbody></table>'
+
+
+def band_chart(by_day: dict, day_list: list, links: dict, *, width: int = 440, height: int = 48) -> str:
+    """An inline SVG of one metric: the range as a band, the value as a line, anomalies as
+    linked red dots (an SVG link is not a script: the page's CSP allows it)."""
+    numbers = [x for day in day_list for x in by_day.get(day, (None, None, None, None))[:3] if x is not None]
+    if not numbers:
+        return f'<svg width="{width}" height="{height}" role="img" aria-label="no data"></svg>'
+    low, high = min(numbers), max(numbers)
+    span = (high - low) or 1
+    step = width / max(len(day_list) - 1, 1)
+
+    def y(value: float) -> str:
+        return f"{height - 3 - (value - low) / span * (height - 6):.1f}"
+
+    ranged = [(i, by_day[d][1], by_day[d][2]) for i, d in enumerate(day_list) if d in by_day and by_day[d][1] is not None]
+    band = " ".join(
+        [f"{i * step:.1f},{y(top)}" for i, _, top in ranged] + [f"{i * step:.1f},{y(bottom)}" for i, bottom, _ in reversed(ranged)]
+    )
+    line = " ".join(f"{i * step:.1f},{y(by_day[d][0])}" for i, d in enumerate(day_list) if d in by_day and by_day[d][0] is not None)
+    dots = []
+    for i, day in enumerate(day_list):
+        value, minimum, maximum, status = by_day.get(day, (None, None, None, None))
+        if status != "anomaly" or value is None:
+            continue
+        title = f"{day}: {value:,.4g} outside {minimum:,.4g} to {maximum:,.4g}"
+        dot = f'<circle cx="{i * step:.1f}" cy="{y(value)}" r="3.5" fill="#c62828"><title>{_e(title)}</title></circle>'
+        dots.append(f'<a href="{links[day]}" target="_blank">{dot}</a>' if day in links else dot)
+    return (
+        f'<svg width="{width}" height="{height}" role="img" aria-label="min {_e(low)}, max {_e(high)}">'
+        + (f'<polygon fill="#cfd8dc" points="{band}"/>' if ranged else "")
+        + f'<polyline fill="none" stroke="#1565c0" stroke-width="1.5" points="{line}"/>{"".join(dots)}</svg>'
+    )
+
+
 def _trend_cell(label: str, values: list[float | None]) -> str:
     return f"<td><div class='label'>{_e(label)}</div>{sparkline(values)}<div class='last'>{_e(_last(values))}</div></td>"
 
@@ -158,9 +211,9 @@ def _last(values: list) -> str:
     return f"{last:,.0f}" if float(last).is_integer() else f"{last:,.3f}"
 
 
-def query_history(conn_id: str, days: int) -> tuple[list[dict[str, Any]], dict, dict]:
-    """The store's records of the last ``days`` days, lines quarantined per day, and each day's
-    arrival lateness in seconds."""
+def query_history(conn_id: str, days: int) -> tuple[list[dict[str, Any]], dict, dict, dict]:
+    """The store's records of the last ``days`` days, lines quarantined per day, each day's
+    arrival lateness in seconds, and the history checks' values and ranges."""
     from sparkify.quality import store
     from sparkify.warehouse.connection import transaction
 
@@ -170,7 +223,8 @@ def query_history(conn_id: str, days: int) -> tuple[list[dict[str, Any]], dict, 
         day_list = sorted({r["day"] for r in records})
         quarantined = store.quarantined_per_day(conn, day_list)
         lateness = store.lateness_per_day(conn, day_list)
-    return records, {day: int(count) for day, count in quarantined.items() if isinstance(day, date)}, lateness
+        checks = store.checked_metrics(conn, day_list)
+    return records, {day: int(count) for day, count in quarantined.items() if isinstance(day, date)}, lateness, checks
 
 
 def create_app() -> FastAPI:
@@ -196,12 +250,13 @@ def create_app() -> FastAPI:
         # may read that DAG's task instances, and nothing is read from the warehouse otherwise.
         if not await run_in_threadpool(readable_dags, user.user, {DAG_ID}):
             raise forbidden(user.user, "its data quality page", {DAG_ID})
-        records, quarantined, lateness = await run_in_threadpool(query_history, WAREHOUSE_CONN_ID, days)
+        records, quarantined, lateness, checks = await run_in_threadpool(query_history, WAREHOUSE_CONN_ID, days)
         from airflow.configuration import conf
 
         base = (conf.get("api", "base_url", fallback="") or "").rstrip("/")
         from sparkify.names import suites
 
-        return HTMLResponse(render(records, quarantined, base=base, days=days, suites=list(suites()), lateness=lateness))
+        page = render(records, quarantined, base=base, days=days, suites=list(suites()), lateness=lateness, checks=checks)
+        return HTMLResponse(page)
 
     return app

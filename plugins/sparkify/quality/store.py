@@ -103,6 +103,8 @@ def save(conn_id: str, record: dict[str, Any], *, schema: str | None = None, che
         run_script(conn, sql_file("store_result.sql", json_value=_JSON_IN[dialect]), record)
         if schema and record["suite"] in metrics.TABLE_METRICS:
             metrics.save(conn, record, metrics.compute(conn, schema, record["table_name"]))
+        if record["failed_critical"]:
+            metrics.mark_failed(conn, record["run_id"])
         if checks:
             _save_checks(conn, record["run_id"], checks)
 
@@ -260,3 +262,20 @@ def _per_day(conn, sql: str, days: list) -> dict:
     with conn.cursor() as cur:
         cur.execute(sql.format(days="day between %(first)s and %(last)s"), {"first": min(days), "last": max(days)})
         return dict(cur.fetchall())
+
+
+def checked_metrics(conn, days: list) -> dict[str, dict[Any, tuple]]:
+    """The history checks over the span of ``days``: {"table.metric": {day: (value, expected_min,
+    expected_max, status)}}, the newest run's of each day, for the quality page's bands."""
+    if not days:
+        return {}
+    with conn.cursor() as cur:
+        cur.execute(
+            "select day, table_name, metric, value, expected_min, expected_max, status from dq.day_metrics "
+            "where status is not null and day between %(first)s and %(last)s order by day, stored_at",
+            {"first": min(days), "last": max(days)},
+        )
+        out: dict[str, dict[Any, tuple]] = {}
+        for day, table, metric, value, low, high, status in cur:
+            out.setdefault(f"{table}.{metric}", {})[day] = (value, low, high, status)  # the newest run wins
+    return out

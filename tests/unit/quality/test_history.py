@@ -125,3 +125,14 @@ def test_parameters_give_an_unchecked_metric_its_own_value():
     parameters = history.expectation_parameters(checks, {"songplays.rows": 100.0, "songplays.paid_share": 0.25})
     assert parameters == {"songplays_rows_min": 80.0, "songplays_rows_max": 120.0, "songplays_paid_share_min": 0.25,
                           "songplays_paid_share_max": 0.25}  # fmt: skip
+
+
+def test_a_share_gets_at_least_a_binomial_spread_and_no_weekday_centre():
+    settings = history.Settings(seasonality="weekday")
+    past = days(21, lambda d: 0.1 if d.weekday() >= 5 else 0.3)  # a share with a weekly shape still uses the whole baseline
+    check = history.bounds("songplays.paid_share", START + timedelta(days=21), past, settings, rows=400)
+    assert not check.seasonal and check.centre == 0.3
+    assert check.spread == pytest.approx(max(1.4826 * 0.0, (0.3 * 0.7 / 400) ** 0.5, 0.02 * 0.3))
+    assert "same-weekday" not in check.describe(settings, 0.3)
+    rows = history.bounds("songplays.rows", START + timedelta(days=21), days(21, lambda d: 60.0 if d.weekday() >= 5 else 100.0), settings)
+    assert rows.seasonal and rows.centre == 100.0 and "same-weekday median" in rows.describe(settings, 100.0)

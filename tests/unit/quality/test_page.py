@@ -61,3 +61,25 @@ def test_the_arrival_row_draws_hours_after_the_days_end_with_gaps():
     # Two known days of three: a point each (oldest left), the gap left out; the last value in hours.
     assert 'aria-label="min -0.5, max 1.5"' in row and 'points="0.0,33.0 220.0,3.0"' in row
     assert "<div class='last'>1.500</div>" in row
+
+
+def test_history_checks_draw_the_band_the_value_and_link_each_anomaly_to_its_page():
+    d1, d2, d3 = date(2018, 11, 14), date(2018, 11, 15), date(2018, 11, 16)
+    records = [record(d, "history", page=f"validations/history/run_{d}/t/p.html") for d in (d1, d2, d3)]
+    assert 'id="history"' not in render(records, {}, base="", days=30)  # nothing checked: no section
+    checks = {
+        "songplays.rows": {
+            d1: (100.0, 80.0, 120.0, "ok"),
+            d2: (40.0, 80.0, 120.0, "anomaly"),
+            d3: (101.0, None, None, "not enough history"),
+        }
+    }
+    html = render(records, {}, base="http://airflow.test", days=30, checks=checks)
+    row = re.search(r"<tr><th>songplays.rows</th>(.*?)</tr>", html).group(1)
+    assert "anomalies: 2018-11-15" in row
+    # The band spans the two ranged days (top edge then bottom edge), the value every day.
+    # 440 px wide, 3 days: x 0 and 220; values 40..120 over 48 px: 120 at y 3, 80 at y 24.
+    assert '<polygon fill="#cfd8dc" points="0.0,3.0 220.0,3.0 220.0,24.0 0.0,24.0"/>' in row
+    assert row.count("<circle") == 1
+    link = 'href="http://airflow.test/sparkify-docs/validations/history/run_2018-11-15/t/p.html"'
+    assert link in row and "2018-11-15: 40 outside 80 to 120" in row

@@ -1,0 +1,153 @@
+"""History-aware checks through the real DAG: a generated 36-day lake with a weekly pattern and
+anomalies injected on chosen days, run day by day (make run's runner, one job, so that each day's
+baseline is every day before it). gx/history.toml is the committed one with weekday seasonality
+on and the paid share made critical."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from datetime import date, timedelta
+
+import pytest
+
+from sparkify.local.generator import Anomaly, generate
+from sparkify.quality import history
+from tests.integration.helpers import execute, reset_warehouse, use_warehouse
+from tests.session import ROOT, SESSION_DIR
+
+HOME = SESSION_DIR / "history"
+FIRST, LAST = "2018-11-01", "2018-12-06"
+FAILED_DAY = "2018-11-24"  # 5% of its lines broken (over the 1% quarantine threshold) and three times the volume
+DROP, SPIKE, FREE = "2018-11-28", "2018-11-30", "2018-12-04"
+ANOMALIES = [f"{FAILED_DAY}:bad:0.05", f"{FAILED_DAY}:spike:2", f"{DROP}:drop:0.4", f"{SPIKE}:spike:1.0", f"{FREE}:free"]
+
+
+@pytest.fixture(scope="module")
+def month(socket_warehouse):
+    shutil.rmtree(HOME, ignore_errors=True)
+    lake = HOME / "lake"
+    generate(lake, seed=29, songs=60, users=80, days=36, events=1500, start=FIRST, weekly=0.35, noise=0.05,
+             anomalies=[Anomaly.parse(text) for text in ANOMALIES])  # fmt: skip
+    gx_root = HOME / "gx"
+    shutil.copytree(os.environ["SPARKIFY_GX_DIR"], gx_root)
+    settings = (gx_root / history.FILE).read_text()
+    settings = settings.replace('seasonality = "none"', 'seasonality = "weekday"')
+    settings = settings.replace('"songplays.paid_share" = "warning"', '"songplays.paid_share" = "critical"')
+    (gx_root / history.FILE).write_text(settings)
+    reset_warehouse(socket_warehouse)
+    use_warehouse(socket_warehouse)
+    env = dict(os.environ, SPARKIFY_GX_DIR=str(gx_root), AIRFLOW_HOME=str(HOME / "airflow"), SPARKIFY_BUILD_DIR=str(HOME / "build"),
+               AIRFLOW_VAR_SPARKIFY_DOCS=str(HOME / "docs"))  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "sparkify.local.cli", "run", "--lake", str(lake), "--start", FIRST, "--end", LAST, "--jobs", "1"],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    summary = json.loads((HOME / "build" / "run-summary.json").read_text())
+    rows = execute(
+        socket_warehouse,
+        "select cast(day as text), table_name || '.' || metric, value, status, expected_min, expected_max, baseline_days, failed_critical "
+        "from dq.day_metrics order by day, table_name, metric",
+    )
+    names = ("value", "status", "low", "high", "days", "failed")
+    metrics = {(day, metric): dict(zip(names, rest, strict=True)) for day, metric, *rest in rows}
+    return done, summary, metrics
+
+
+def history_validation(summary, day):
+    (found,) = [v for v in summary["validations"] if v["date"] == day and v["suite"] == "history"]
+    return found
+
+
+def test_the_first_days_say_not_enough_history_and_are_not_passed(month):
+    done, summary, metrics = month
+    first = history_validation(summary, "2018-11-04")
+    assert {item["reason"] for item in first["not_checked"]} == {"not enough history (3 of 7 days)"}
+    assert len(first["not_checked"]) == 6 and first["warnings"] == []
+    # With weekday seasonality a day also needs two earlier days of its weekday: 2018-11-08 has one.
+    assert {item["reason"] for item in history_validation(summary, "2018-11-08")["not_checked"]} == {
+        "not enough history (1 of 2 days on a Thursday)"
+    }
+    assert all(metrics[(f"2018-11-{d:02d}", "songplays.rows")]["status"] == "not enough history" for d in range(1, 15))
+    assert metrics[("2018-11-15", "songplays.rows")]["status"] == "ok"
+    assert "History checks: not enough history yet on 14 day(s), 2018-11-01 to 2018-11-14" in done.stdout
+    # Its Data Docs page says so, and does not count it as evaluated.
+    page = (HOME / "docs" / first["data_docs"].split("/docs/", 1)[1]).read_text()
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    assert "songplays.rows = " in text and "not enough history (3 of 7 days); not checked" in text
+    assert "Evaluated Expectations 0" in text
+
+
+def test_a_40_percent_drop_and_a_spike_are_warnings_naming_the_range(month):
+    done, summary, metrics = month
+    for day, word in ((DROP, "drop"), (SPIKE, "spike")):
+        checked = history_validation(summary, day)
+        assert checked["success"] is True and checked["state"] == "success", word  # a warning: the day publishes
+        flagged = {w["column"]: w for w in checked["warnings"]}
+        assert {"songplays_rows", "staging_events_rows"} <= set(flagged), (word, checked["warnings"])
+        rows = metrics[(day, "songplays.rows")]
+        assert rows["status"] == "anomaly" and not rows["low"] <= rows["value"] <= rows["high"]
+        said = flagged["songplays_rows"]["description"]
+        assert said.startswith(f"songplays.rows = {rows['value']:,.0f}, expected between {rows['low']:,.0f} and {rows['high']:,.0f}")
+        assert "same-weekday median ± 3.5 × 1.4826 × MAD of" in said
+        assert flagged["songplays_rows"]["expected"] == {"min_value": pytest.approx(rows["low"]), "max_value": pytest.approx(rows["high"])}
+        assert f"warning {day} history: songplays.rows = " in done.stdout
+    published = {r["date"] for r in summary["runs"] if r["published"]}
+    assert DROP in published and SPIKE in published
+
+
+def test_a_failed_day_keeps_its_metrics_marked_and_stays_out_of_later_baselines(month):
+    _, summary, metrics = month
+    states = {v["suite"]: v["state"] for v in summary["validations"] if v["date"] == FAILED_DAY}
+    assert states["quarantine"] == "failed" and states["history"] == "not run"
+    failed = metrics[(FAILED_DAY, "staging_events.rows")]
+    assert failed["failed"] is True and failed["status"] is None  # kept, marked, never checked
+    # The next day's baseline has one day more than the day before the failure's, not two.
+    before, after = metrics[("2018-11-23", "staging_events.rows")], metrics[("2018-11-25", "staging_events.rows")]
+    assert before["status"] == "ok" and after["status"] == "ok"
+    assert after["days"] == before["days"] + 1
+    # Its triple volume is not in the range of the days after it.
+    assert after["high"] < failed["value"] / 2
+
+
+def test_a_critical_metric_out_of_range_blocks_publishing(month, socket_warehouse):
+    done, summary, metrics = month
+    assert done.returncode == 1
+    checked = history_validation(summary, FREE)
+    assert checked["state"] == "failed" and checked["success"] is False
+    assert metrics[(FREE, "songplays.paid_share")]["value"] == 0.0 and metrics[(FREE, "songplays.paid_share")]["status"] == "anomaly"
+    assert "songplays.paid_share = 0, expected between" in checked["message"]
+    assert [r["published"] for r in summary["runs"] if r["date"] == FREE] == [False]
+    assert execute(socket_warehouse, "select count(*) from songplays where start_time::date = %s", (FREE,)) == [(0,)]
+    # The day after it publishes again.
+    assert [r["published"] for r in summary["runs"] if r["date"] == LAST] == [True]
+
+
+def test_weekday_seasonality_raises_no_false_alarm_and_without_it_the_weekends_are_flagged(month):
+    _, _, metrics = month
+    injected = {FAILED_DAY, DROP, SPIKE, FREE}
+    false_alarms = sorted((day, metric) for (day, metric), row in metrics.items() if row["status"] == "anomaly" and day not in injected)
+    assert false_alarms == []
+    # The same stored history, ranged without seasonality: the quiet weekends fall outside.
+    series = sorted((date.fromisoformat(day), row["value"]) for (day, metric), row in metrics.items()
+                    if metric == "songplays.rows" and not row["failed"] and day not in injected)  # fmt: skip
+    plain = history.Settings(seasonality="none")
+    flagged = []
+    for n, (day, value) in enumerate(series):
+        check = history.bounds("songplays.rows", day, series[:n], plain)
+        if check.enough and not check.minimum <= value <= check.maximum:
+            flagged.append(day)
+    weekends = [d for d, _ in series if d.weekday() >= 5 and d >= date.fromisoformat(FIRST) + timedelta(days=7)]
+    assert flagged and set(flagged) <= set(weekends) and len(flagged) >= len(weekends) // 2, (flagged, weekends)
+
+
+def test_the_published_tables_hold_every_published_day(month, socket_warehouse):
+    _, summary, _ = month
+    published = sorted(r["date"] for r in summary["runs"] if r["published"])
+    assert len(published) == 34 and FAILED_DAY not in published and FREE not in published
+    days = [d for (d,) in execute(socket_warehouse, "select distinct cast(start_time::date as text) from songplays order by 1")]
+    assert days == published
