@@ -1,7 +1,7 @@
 """History-aware checks through the real DAG: a generated 36-day lake with a weekly pattern and
 anomalies injected on chosen days, run day by day (make run's runner, one job, so that each day's
 baseline is every day before it). gx/history.toml is the committed one with weekday seasonality
-on and the paid share made critical."""
+on and the paid share of the day's users made critical."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def month(socket_warehouse):
     shutil.copytree(os.environ["SPARKIFY_GX_DIR"], gx_root)
     settings = (gx_root / history.FILE).read_text()
     settings = settings.replace('seasonality = "none"', 'seasonality = "weekday"')
-    settings = settings.replace('"songplays.paid_share" = "warning"', '"songplays.paid_share" = "critical"')
+    settings = settings.replace('"users.paid_share" = "warning"', '"users.paid_share" = "critical"')
     (gx_root / history.FILE).write_text(settings)
     reset_warehouse(socket_warehouse)
     use_warehouse(socket_warehouse)
@@ -67,7 +67,7 @@ def test_the_first_days_say_not_enough_history_and_are_not_passed(month):
     done, summary, metrics = month
     first = history_validation(summary, "2018-11-04")
     assert {item["reason"] for item in first["not_checked"]} == {"not enough history (3 of 7 days)"}
-    assert len(first["not_checked"]) == 6 and first["warnings"] == []
+    assert len(first["not_checked"]) == 7 and first["warnings"] == []
     # With weekday seasonality a day also needs two earlier days of its weekday: 2018-11-08 has one.
     assert {item["reason"] for item in history_validation(summary, "2018-11-08")["not_checked"]} == {
         "not enough history (1 of 2 days on a Thursday)"
@@ -119,8 +119,8 @@ def test_a_critical_metric_out_of_range_blocks_publishing(month, socket_warehous
     assert done.returncode == 1
     checked = history_validation(summary, FREE)
     assert checked["state"] == "failed" and checked["success"] is False
-    assert metrics[(FREE, "songplays.paid_share")]["value"] == 0.0 and metrics[(FREE, "songplays.paid_share")]["status"] == "anomaly"
-    assert "songplays.paid_share = 0, expected between" in checked["message"]
+    assert metrics[(FREE, "users.paid_share")]["value"] == 0.0 and metrics[(FREE, "users.paid_share")]["status"] == "anomaly"
+    assert "users.paid_share = 0, expected between" in checked["message"]
     assert [r["published"] for r in summary["runs"] if r["date"] == FREE] == [False]
     assert execute(socket_warehouse, "select count(*) from songplays where start_time::date = %s", (FREE,)) == [(0,)]
     # The day after it publishes again.

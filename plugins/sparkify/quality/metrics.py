@@ -51,15 +51,20 @@ def column(table: str, metric: str) -> str:
     return f"{table}_{metric}"
 
 
-def compute(conn, schema: str, table: str) -> dict[str, float | None]:
-    """The metrics of the run's copy of ``table`` (schema ``schema``), in one query."""
+def query(schema: str, table: str) -> str:
+    """The one query of a table's metrics on the run's copy (checked by tools/redshift_check.py)."""
     from sparkify.names import check_run_schema
 
     check_run_schema(schema)
+    select = ", ".join(f"cast({expression} as double precision)" for expression in TABLE_METRICS[table].values())
+    return f"select {select} from {schema}.{table}"
+
+
+def compute(conn, schema: str, table: str) -> dict[str, float | None]:
+    """The metrics of the run's copy of ``table`` (schema ``schema``), in one query."""
     expressions = TABLE_METRICS[table]
-    select = ", ".join(f"cast({expression} as double precision)" for expression in expressions.values())
     with conn.cursor() as cur:
-        cur.execute(f"select {select} from {schema}.{table}")
+        cur.execute(query(schema, table))
         row = cur.fetchone()
     return {name: (float(value) if value is not None else None) for name, value in zip(expressions, row, strict=True)}
 

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from sparkify.local.generator import EVENT_FIELDS, generate
 
 
@@ -55,3 +57,34 @@ def test_quirks_of_the_real_sample_are_present(tmp_path):
     assert any(s["artist_location"] == "" for s in songs)
     assert any(not s["artist_name"].isascii() or not s["title"].isascii() for s in songs)
     assert all(isinstance(e["ts"], int) and isinstance(e["userId"], str) for e in events)
+
+
+def test_a_history_shape_draws_weekends_noise_and_anomalies_and_leaves_the_base_lake_alone(tmp_path):
+    from sparkify.local.generator import Anomaly, generate
+
+    plain = generate(tmp_path / "plain", seed=3, songs=5, users=5, days=3, events=40)
+    again = generate(tmp_path / "again", seed=3, songs=5, users=5, days=3, events=40, weekly=0.0, noise=0.0, anomalies=[])
+    first = "log_data/2018/11/2018-11-01-events.json"
+    assert (tmp_path / "plain" / first).read_bytes() == (tmp_path / "again" / first).read_bytes() and plain == again
+    anomalies = [Anomaly.parse(t) for t in ("2018-11-05:drop", "2018-11-06:spike:1.0", "2018-11-08:shift:0.5", "2018-11-07:free",
+                                             "2018-11-09:field:0.5", "2018-11-10:bad:0.2")]  # fmt: skip
+    shaped = generate(tmp_path / "shaped", seed=3, songs=5, users=5, days=10, events=200, weekly=0.5, anomalies=anomalies)
+    per_day = shaped["events_per_day"]
+    # 2018-11-03 and -04 are a weekend: half; the drop 40% fewer; the spike twice; the shift lasts.
+    assert [per_day[f"2018-11-{d:02d}"] for d in (2, 3, 4, 5, 6, 8, 9)] == [200, 100, 100, 120, 400, 300, 300]
+    lines = lambda day: (tmp_path / "shaped" / f"log_data/2018/11/2018-11-{day:02d}-events.json").read_text().splitlines()  # noqa: E731
+    assert all(json.loads(line)["level"] == "free" for line in lines(7))
+    with_field = sum("platform" in json.loads(line) for line in lines(9))
+    assert 0.3 * 300 < with_field < 0.7 * 300
+    broken = 0
+    for line in lines(10):
+        try:
+            json.loads(line)
+        except ValueError:
+            broken += 1
+    assert per_day["2018-11-10"] == len(lines(10)) == 150  # a Saturday, after the shift
+    assert 0.1 * 150 < broken < 0.3 * 150
+    with pytest.raises(ValueError, match=r"--anomaly '2018-11-05:melt': expected DAY:KIND\[:SIZE\] with KIND one of drop, spike"):
+        Anomaly.parse("2018-11-05:melt")
+    with pytest.raises(ValueError, match=r"outside the generated 2018-11-01..2018-11-02"):
+        generate(tmp_path / "x", days=2, events=5, songs=2, users=2, anomalies=[Anomaly.parse("2018-12-01:drop")])
