@@ -21,7 +21,8 @@ of its weekday (times 1.4826), floored as above.
 
 The baseline of a day is the last ``window_days`` days before it that were published (no
 critical check failed in their newest run) and whose value of that metric was not flagged as an
-anomaly; the day under test is never in its own baseline.
+anomaly (unless most of the last ``min_days`` were: a level shift, see baseline_candidates); the
+day under test is never in its own baseline.
 
 Pure: no database and no GX; quality.store reads the rows and the operator runs the suite.
 """
@@ -132,15 +133,16 @@ def _number(value: float | None) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.4g}"
 
 
-def bounds(metric: str, day: date, history: list[tuple[date, float]], settings: Settings, *, rows: float | None = None) -> Bounds:
-    """The expected range of ``metric`` on ``day`` from ``history`` (baseline candidates: (day,
-    value) of published, unflagged days; the caller has left out failed and flagged days).
-    ``rows``: the day's rows of the table a share is of (its spread is at least a binomial's)."""
-    candidates = sorted({d: v for d, v in history if d < day and v is not None}.items())
+def bounds(metric: str, day: date, history: list[tuple], settings: Settings, *, rows: float | None = None) -> Bounds:
+    """The expected range of ``metric`` on ``day`` from ``history``: (day, value) or (day, value,
+    flagged) of published days (the caller has left out failed days). ``rows``: the day's rows of
+    the table a share is of (its spread is at least a binomial's)."""
+    candidates, shift = baseline_candidates(history, day, settings)
     baseline = candidates[-settings.window_days :]
     days = tuple(d for d, _ in baseline)
     if len(baseline) < settings.min_days:
-        note = f"{NOT_ENOUGH} ({len(baseline)} of {settings.min_days} days)"
+        since = f" since the level shift of {shift:%Y-%m-%d}" if shift else ""
+        note = f"{NOT_ENOUGH}{since} ({len(baseline)} of {settings.min_days} days)"
         return Bounds(metric, False, days=days, needed=settings.min_days, note=note)
     values = [v for _, v in baseline]
     seasonal = settings.seasonality == "weekday" and is_count(metric)
@@ -183,6 +185,37 @@ def bounds(metric: str, day: date, history: list[tuple[date, float]], settings: 
 def is_count(metric: str) -> bool:
     """Whether a metric counts things (rows, distinct users) rather than measuring a share or ratio."""
     return metric.rsplit(".", 1)[-1] in COUNTS
+
+
+def baseline_candidates(history: list[tuple], day: date, settings: Settings) -> tuple[list[tuple[date, float]], date | None]:
+    """The days before ``day`` a baseline may use, oldest first, and the day a level shift began
+    (None without one). Values flagged as anomalies are left out: an incident must not widen
+    the range that judges the days after it. Unless they are most of the last ``min_days`` days:
+    then the level has shifted (the sample month's plays double in its second week), the days
+    before the first of them no longer describe it, and the baseline starts there again (so a
+    shift is flagged for a few days, then "not enough history" until the new level has its days)."""
+    rows = sorted({item[0]: item for item in history if item[0] < day and item[1] is not None}.values())
+
+    def flagged(item: tuple) -> bool:
+        return len(item) > 2 and bool(item[2])
+
+    # The latest shift: a run of full min_days windows in which most values were flagged; it starts
+    # at the first flagged day of the run's first window, and its flagged days are the new level.
+    start: date | None = None
+    level: set[date] = set()
+    previous = False
+    for end in range(settings.min_days, len(rows) + 1):
+        window = rows[end - settings.min_days : end]
+        marked = [item[0] for item in window if flagged(item)]
+        majority = len(marked) * 2 > len(window)
+        if majority and not previous:
+            start, level = marked[0], set()
+        if majority:
+            level.update(marked)
+        previous = majority
+    if start is not None:
+        rows = [item for item in rows if item[0] >= start]
+    return [(item[0], item[1]) for item in rows if not flagged(item) or item[0] in level], start
 
 
 def parameter_names(metric: str) -> tuple[str, str]:

@@ -130,26 +130,27 @@ def run_metrics(conn, run_id: str) -> dict[str, float | None]:
         return {f"{table}.{metric}": value for table, metric, value in cur}
 
 
-def metric_history(conn, day, metric_names: list[str]) -> dict[str, list[tuple[Any, float]]]:
-    """Baseline candidates of each metric before ``day``: {metric: [(day, value)]} of days whose
-    newest qualifying run published (no critical failure in any of its validations) and whose
-    value was not flagged as an anomaly; quality.history keeps the last days of these."""
+def metric_history(conn, day, metric_names: list[str]) -> dict[str, list[tuple[Any, float, bool]]]:
+    """Baseline candidates of each metric before ``day``: {metric: [(day, value, flagged)]} of
+    days whose newest qualifying run published (no critical failure in any of its validations),
+    flagged when the history check called that value an anomaly; quality.history chooses among
+    these."""
     if not metric_names:
         return {}
     names = ", ".join("%(m" + str(n) + ")s" for n in range(len(metric_names)))
     with conn.cursor() as cur:
         cur.execute(
-            "select m.day, m.table_name, m.metric, m.value from dq.day_metrics as m "
+            "select m.day, m.table_name, m.metric, m.value, m.status from dq.day_metrics as m "
             f"where m.day < cast(%(day)s as date) and m.table_name || '.' || m.metric in ({names}) "
-            "and not m.failed_critical and (m.status is null or m.status <> 'anomaly') and m.value is not null "
+            "and not m.failed_critical and m.value is not null "
             "and not exists (select 1 from dq.validation_results as r where r.run_id = m.run_id and r.failed_critical > 0) "
             "order by m.day, m.stored_at",
             {"day": str(day), **{f"m{n}": name for n, name in enumerate(metric_names)}},
         )
-        newest: dict[str, dict[Any, float]] = {name: {} for name in metric_names}
-        for row_day, table, metric, value in cur:
-            newest[f"{table}.{metric}"][row_day] = value  # ordered by stored_at: the newest run wins
-    return {name: sorted(values.items()) for name, values in newest.items()}
+        newest: dict[str, dict[Any, tuple[float, bool]]] = {name: {} for name in metric_names}
+        for row_day, table, metric, value, status in cur:
+            newest[f"{table}.{metric}"][row_day] = (value, status == "anomaly")  # ordered by stored_at: the newest run wins
+    return {name: [(d, v, flagged) for d, (v, flagged) in sorted(values.items())] for name, values in newest.items()}
 
 
 def save_arrival(conn, run_id: str, day: str, arrival: dict[str, Any]) -> None:

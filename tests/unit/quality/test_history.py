@@ -136,3 +136,22 @@ def test_a_share_gets_at_least_a_binomial_spread_and_no_weekday_centre():
     assert "same-weekday" not in check.describe(settings, 0.3)
     rows = history.bounds("songplays.rows", START + timedelta(days=21), days(21, lambda d: 60.0 if d.weekday() >= 5 else 100.0), settings)
     assert rows.seasonal and rows.centre == 100.0 and "same-weekday median" in rows.describe(settings, 100.0)
+
+
+def test_flagged_values_stay_out_of_the_baseline_until_they_are_the_new_level():
+    settings = history.Settings(window_days=28, min_days=7)
+    past = [(START + timedelta(days=i), 100.0, False) for i in range(10)]
+    past += [(START + timedelta(days=10), 300.0, True)]  # one incident: left out
+    check = history.bounds("songplays.rows", START + timedelta(days=11), past, settings)
+    assert len(check.days) == 10 and START + timedelta(days=10) not in check.days
+    # Four of the last seven flagged, all high: a level shift. The baseline starts again at it.
+    past += [(START + timedelta(days=11 + i), 300.0, True) for i in range(3)]
+    shifted = history.bounds("songplays.rows", START + timedelta(days=14), past, settings)
+    assert not shifted.enough and shifted.note == "not enough history since the level shift of 2018-11-11 (4 of 7 days)"
+    past += [(START + timedelta(days=14 + i), 300.0, False) for i in range(3)]
+    settled = history.bounds("songplays.rows", START + timedelta(days=17), past, settings)
+    assert settled.enough and settled.centre == 300.0 and settled.days[0] == START + timedelta(days=10)
+    # Later, with the shift's days out of the last seven, the old level stays out of the baseline.
+    past += [(START + timedelta(days=17 + i), 300.0, False) for i in range(10)]
+    later = history.bounds("songplays.rows", START + timedelta(days=27), past, settings)
+    assert later.centre == 300.0 and later.days[0] == START + timedelta(days=10)
