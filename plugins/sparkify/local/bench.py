@@ -31,7 +31,10 @@ LOADS = ("songs", "artists", "users", "songplays", "time")  # the DAG's order: d
 TARGETS = {"stage_ratio": 2.0, "stage_peak_rss_mb": 300, "s3_stage_ratio": 1.5, "s3_stage_peak_rss_mb": 300, "validation_ratio": 1.5,
            "history_ratio": 1.2, "catalog_ratio": 1.2, "day_overhead_ratio": 1.5,
            "docs_ratio": 1.5, "quality_page_seconds": 1.0, "scheduler_day_seconds": 30,
-           "gx_task_ratio": 3.0, "scheduler_overhead_ratio": 1.3}  # fmt: skip
+           "gx_task_ratio": 3.0, "scheduler_overhead_ratio": 1.3, "anomaly_missed": 0, "anomaly_false_alarms": 1}  # fmt: skip
+# anomaly_detection: five anomalies of different kinds on a 60-day lake (day: kind). "field" is a
+# new top-level JSON field, which no history check sees until the lake's schema drift is checked.
+ANOMALY_DAYS = {"2018-11-20": "drop", "2018-11-27": "spike", "2018-12-04": "free", "2018-12-11": "shift", "2018-12-20": "field"}
 # Copies of a stored run's rows (the bench fills the results store with them); the run id is the
 # prefix, plus the copy's number when the suffix says so, and each copy sits n days earlier.
 _COLUMNS = ("day, suite, table_name, success, gx_success, evaluated, failed_critical, failed_warning, unexpected_count, "
@@ -380,6 +383,48 @@ class Bench:
                             overhead_gx_seconds=_median(gx_work),
                             gx_only_ratio=round((noop_day + _median(gx_work)) / noop_day, 2))  # fmt: skip
 
+    def measure_anomalies(self) -> None:
+        """anomaly_detection: a 60-day lake (1,500 events a day, ±5% noise) with five anomalies
+        of different kinds (ANOMALY_DAYS), day by day through the DAG with the committed
+        gx/history.toml; how many injected days the history checks flag, and how many normal days
+        they flag. A level shift's own detection window (its first min_days days) belongs to it.
+        history_check_seconds: validate_history's median task time per day."""
+        from sparkify.local import runner
+        from sparkify.local.generator import Anomaly, generate
+        from sparkify.quality import history
+        from sparkify.settings import gx_dir
+
+        days = [date(2018, 11, 1) + timedelta(days=n) for n in range(60)]
+        lake = Path(self.args.lakes) / "anomaly-60"
+        if not (lake / "log_json_path.json").exists():
+            partial = lake.with_name(lake.name + ".partial")
+            shutil.rmtree(partial, ignore_errors=True)
+            generate(partial, seed=60, songs=60, users=80, days=len(days), events=1500, noise=0.05, start=days[0].isoformat(),
+                     anomalies=[Anomaly.parse(f"{day}:{kind}") for day, kind in ANOMALY_DAYS.items()])  # fmt: skip
+            partial.rename(lake)
+        os.environ["AIRFLOW_VAR_SPARKIFY_LAKE"] = str(lake)
+        self.reset()
+        conn = self.connect()
+        with conn.cursor() as cur:  # no history from the other steps: prepare_warehouse makes the store again
+            cur.execute("drop schema if exists dq cascade")
+        conn.commit()
+        conn.close()
+        results = runner.run_days(days, log_file=self.work / "anomaly.log", quiet=True)
+        os.environ["AIRFLOW_VAR_SPARKIFY_LAKE"] = str(self.lake)
+        flagged = sorted({str(day) for (day,) in self.store_rows("select distinct day from dq.day_metrics where status = 'anomaly'")})
+        checked = {str(day) for (day,) in self.store_rows("select distinct day from dq.day_metrics where status in ('ok', 'anomaly')")}
+        shift = date.fromisoformat(next(day for day, kind in ANOMALY_DAYS.items() if kind == "shift"))
+        window = {str(shift + timedelta(days=n)) for n in range(history.load(gx_dir()).min_days)}
+        detected = [day for day in ANOMALY_DAYS if day in flagged]
+        false_alarms = [day for day in flagged if day not in ANOMALY_DAYS and day not in window]
+        seconds = [r["durations"]["validate_history"] for r in results if r["durations"].get("validate_history")]
+        self.results.update(
+            anomaly_missed=len(ANOMALY_DAYS) - len(detected), anomaly_false_alarms=len(false_alarms),
+            anomaly_detection={"injected": ANOMALY_DAYS, "detected": detected, "false_alarms": false_alarms,
+                               "normal_days_checked": len(checked - set(ANOMALY_DAYS) - window), "flagged_days": flagged},
+            history_check_seconds=_median(seconds),
+        )  # fmt: skip
+
     def gx_seconds(self, result: dict) -> float:
         """GX's own work in one day of the DAG: its validations (the duration each store row keeps:
         the checkpoint's validation and any failed expectations detailed again) and Data Docs'
@@ -487,7 +532,7 @@ class Bench:
         self.prepare()
         steps = [("staging", self.measure_staging), ("validation", self.measure_validation_and_history),
                  ("dag", self.measure_dag), ("docs", self.measure_docs), ("overhead", self.measure_day_overhead),
-                 ("scheduler", self.measure_scheduler)]  # fmt: skip
+                 ("scheduler", self.measure_scheduler), ("anomaly", self.measure_anomalies)]  # fmt: skip
         for name, step in steps:
             if self.args.only and name not in self.args.only:
                 continue
@@ -592,6 +637,11 @@ def print_table(results: dict) -> None:
         "scheduler_overhead_ratio": lambda: "the larger; " + "; ".join(
             f"{name}: the DAG's day {f['day_seconds']} s / the no-op graph's {f['noop_day_seconds']} s"
             for name, f in r["scheduler"].items() if "day_seconds" in f),
+        "anomaly_missed": lambda: (f"anomaly_detection: {len(r['anomaly_detection']['detected'])} of {len(ANOMALY_DAYS)} injected "
+                                   f"anomalies flagged ({', '.join(f'{d} {k}' for d, k in ANOMALY_DAYS.items())}); "
+                                   f"validate_history {r['history_check_seconds']} s a day"),
+        "anomaly_false_alarms": lambda: (f"normal days flagged of {r['anomaly_detection']['normal_days_checked']} checked: "
+                                         f"{', '.join(r['anomaly_detection']['false_alarms']) or 'none'}"),
         "dag_day_seconds": lambda: f"a full DAG run of a bench day, catalog unchanged (first run: {r['dag_day_first_seconds']} s)",
         "dag_overhead_seconds": lambda: "one full DAG run, a 10-event day",
         "day_overhead_ratio": lambda: (f"a 300-event day through the DAG {r['overhead_day_seconds']} s / the same graph of no-op tasks "
@@ -623,9 +673,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--overhead-days", type=int, default=4, help="demo-sized days for day_overhead_ratio (the first is left out)")
     parser.add_argument("--small-catalog", type=int, default=1000, help="songs of the small catalog (catalog_ratio)")
     parser.add_argument(
-        "--only", nargs="+", choices=("staging", "validation", "dag", "docs", "overhead", "scheduler"), help="these steps only"
+        "--only", nargs="+", choices=("staging", "validation", "dag", "docs", "overhead", "scheduler", "anomaly"), help="these steps only"
     )
-    parser.add_argument("--tiny", action="store_true", help="a seconds-long run of every step but the scheduler's (for make test)")
+    parser.add_argument(
+        "--tiny", action="store_true", help="a seconds-long run of every step but the scheduler's and the anomalies' (for make test)"
+    )
     parser.add_argument("--out", default=None, help="JSON output (default build/bench.json)")
     parser.add_argument("--lakes", default=str(project_root() / ".lakes"), help="where generated lakes are cached")
     parser.add_argument("--pgdata", default=str(project_root() / ".warehouse" / "bench-pg"), help="the bench's own embedded server")
@@ -634,6 +686,7 @@ def main(argv: list[str] | None = None) -> int:
         args.songs, args.days, args.events, args.repeats, args.docs_results, args.quality_days = 30, 2, 200, 1, 40, 20
         args.small_catalog = 10
         # The scheduler step starts Airflow twice (minutes); make test runs both executors in its own tests.
+        # The anomaly step runs 60 days (minutes); make test runs a 36-day history in test_history_checks.py.
         args.only = args.only or ["staging", "validation", "dag", "docs", "overhead"]
         args.overhead_days = 2
     build = Path(os.environ.setdefault("SPARKIFY_BUILD_DIR", str(project_root() / "build")))
