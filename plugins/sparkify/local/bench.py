@@ -49,6 +49,11 @@ _COPY_RUNS = (
 )
 
 
+def table_suites() -> tuple[str, ...]:
+    """Every committed suite but the history suite."""
+    return tuple(suite for suite in suites() if suite != "history")
+
+
 def _median(values: list[float]) -> float:
     return round(statistics.median(values), 3)
 
@@ -235,7 +240,9 @@ class Bench:
         from sparkify.quality.checkpoint import validate
 
         parameters = {"file_lines": self.args.events, "max_quarantine_rate": 0.01}
-        for suite in suites():
+        # The fixed-rule suites, which handwritten_checks.sql mirrors; the history suite's ranges
+        # come from its task (HistoryValidationOperator), measured by the anomaly step.
+        for suite in table_suites():
             summary, _ = validate(suite, run_name=f"bench-{day}", conn_id="sparkify_warehouse", docs_location=str(self.work),
                                   schema=run_schema(day), expectation_parameters=parameters)  # fmt: skip
             if not summary["success"]:
@@ -622,7 +629,8 @@ def print_table(results: dict) -> None:
         "stage_peak_rss_mb": lambda: "peak RSS (VmHWM) of the staging process",
         "s3_stage_ratio": lambda: f"staging from S3 (moto server) {r['s3_stage_seconds']} s / from the local folder {r['stage_seconds']} s",
         "s3_stage_peak_rss_mb": lambda: "peak RSS (VmHWM) of the S3 staging process",
-        "validation_ratio": lambda: f"GX {r['validation_gx_seconds']} s / hand SQL {r['validation_sql_seconds']} s, {len(suites())} suites",
+        "validation_ratio": lambda: (f"GX {r['validation_gx_seconds']} s / hand SQL {r['validation_sql_seconds']} s, "
+                                     f"{len(table_suites())} suites"),
         "history_ratio": lambda: f"GX, last day with {r['scale']['days']} days loaded / day 1 with 1 loaded",
         "catalog_ratio": lambda: (f"DAG day with {r['catalog_songs']['large']} songs {r['dag_day_seconds']} s / with "
                                   f"{r['catalog_songs']['small']} songs {r['dag_day_small_catalog_seconds']} s (catalog published)"),

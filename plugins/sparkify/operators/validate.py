@@ -192,8 +192,10 @@ class HistoryValidationOperator(GxValidationOperator):
         with transaction(self.conn_id) as (conn, _):
             observed = store.run_metrics(conn, context["run_id"])
             missing = [metric for metric in settings.metrics if metric not in observed]
-            if missing:
-                raise ValueError(
+            if missing:  # a configuration error: no retry would find them
+                from airflow.sdk.exceptions import AirflowFailException
+
+                raise AirflowFailException(
                     f"validate_history: run {context['run_id']} stored no value of {', '.join(missing)} (gx/{history.FILE}); "
                     "each is written by its table's validation task (sparkify/quality/metrics.py names the metrics)."
                 )
