@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from datetime import datetime
 from pathlib import Path
@@ -24,14 +25,28 @@ from sparkify.local.celery_shape import free_port
 from sparkify.settings import DAG_ID, project_root
 
 
-def api(base: str, token: str, path: str, body: dict | None = None):
+def api(base: str, token: str, path: str, body: dict | None = None, *, timeout: float = 30, attempts: int = 3):
+    """One REST call. A read (no body) that times out is asked again, up to ``attempts`` times: the
+    API server also serves every task's execution API, and on a busy machine one answer can take
+    longer than ``timeout``. A write is sent once (a second trigger would be refused as a duplicate)."""
     request = urllib.request.Request(
         f"{base}/api/v2{path}",
         data=json.dumps(body).encode() if body is not None else None,
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
+    tries = attempts if body is None else 1
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return json.loads(response.read())
+        except (TimeoutError, urllib.error.URLError) as error:
+            timed_out = isinstance(error, TimeoutError) or isinstance(getattr(error, "reason", None), TimeoutError)
+            if isinstance(error, urllib.error.HTTPError) or not timed_out:
+                raise
+            if attempt == tries:
+                raise TimeoutError(f"{base}/api/v2{path} gave no answer in {timeout:.0f} s, {tries} time(s)") from error
 
 
 class RunningAirflow:
