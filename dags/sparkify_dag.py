@@ -17,6 +17,9 @@ One run = one UTC day (the run's logical date, `ds`), written, audited, then pub
    catalog. Lines that cannot be staged go to the run's `quarantine` table (file, line, text,
    reason). `validate_quarantine` checks every line is accounted for
    and the quarantined share is under the threshold; each staging table is validated too.
+   Staging also counts the top-level JSON fields it read (`dq.lake_fields`);
+   `validate_lake_fields` names each field new since the published days, or gone from them
+   (a warning: the JSONPaths columns stay the contract).
 3. Loads write the run's audit copies of `songs`, `artists`, `users`, `songplays` (the day) and
    `time` (the day); each is validated right after (and its per-day metrics kept in
    `dq.day_metrics`), `referential_integrity` checks the fact against every dimension, and
@@ -55,6 +58,7 @@ from sparkify.names import TABLES
 from sparkify.operators import (
     GxValidationOperator,
     HistoryValidationOperator,
+    LakeFieldsValidationOperator,
     LoadTableOperator,
     PrepareWarehouseOperator,
     PublishDataDocsOperator,
@@ -129,6 +133,8 @@ def sparkify():
     # The day's metrics (stored by the table validations) against the days published before it:
     # ranges from the results store, settings in gx/history.toml.
     validate_history = HistoryValidationOperator(task_id="validate_history")
+    # Schema drift: the lake's top-level JSON fields (counted by staging) against the published days'.
+    validate_lake_fields = LakeFieldsValidationOperator(task_id="validate_lake_fields")
 
     publish_day = PublishDayOperator(task_id="publish_day")
     publish_docs = PublishDataDocsOperator(task_id="publish_data_docs")
@@ -138,6 +144,7 @@ def sparkify():
     stage_events >> validate_staging_events
     stage_songs >> validate_staging_songs
     [stage_events, stage_songs] >> validate_quarantine
+    [stage_events, stage_songs] >> validate_lake_fields
     [validate_staging_songs, validate_quarantine] >> loads["songs"]
     [validate_staging_songs, validate_quarantine] >> loads["artists"]
     [validate_staging_events, validate_quarantine] >> loads["users"]
@@ -149,7 +156,7 @@ def sparkify():
     [validate_staging_events, *checks.values()] >> validate_history
 
     validations = [validate_quarantine, validate_staging_events, validate_staging_songs, *checks.values(), validate_integrity,
-                   validate_history]  # fmt: skip
+                   validate_history, validate_lake_fields]  # fmt: skip
     validations >> publish_day >> end
     [*validations, publish_day] >> publish_docs
 

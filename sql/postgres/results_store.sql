@@ -73,3 +73,19 @@ create table if not exists dq.day_metrics (
 );
 
 create index if not exists day_metrics_day on dq.day_metrics (table_name, metric, day desc);
+
+-- The top-level JSON fields of the lake records a run staged (stage_events, stage_songs), each
+-- with the number of records carrying it: validate_lake_fields compares a day's fields with the
+-- days published before it (schema drift).
+create table if not exists dq.lake_fields (
+    run_id varchar(250) not null,
+    day date not null,
+    source varchar(16) not null,  -- events or songs (staging_events, staging_songs)
+    field varchar(256) not null,
+    records integer not null,  -- records (event lines, song objects) with this field
+    total_records integer not null,  -- JSON objects read by the staging task
+    stored_at timestamp not null default (now() at time zone 'utc'),
+    primary key (run_id, source, field)
+);
+
+create index if not exists lake_fields_day on dq.lake_fields (source, day desc);

@@ -1,7 +1,8 @@
 """History-aware checks through the real DAG: a generated 36-day lake with a weekly pattern and
 anomalies injected on chosen days, run day by day (make run's runner, one job, so that each day's
 baseline is every day before it). gx/history.toml is the committed one with weekday seasonality
-on and the paid share of the day's users made critical."""
+on and the paid share of the day's users made critical; then one weekend is run again with the
+committed settings (no seasonality)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,11 @@ HOME = SESSION_DIR / "history"
 FIRST, LAST = "2018-11-01", "2018-12-06"
 FAILED_DAY = "2018-11-24"  # 5% of its lines broken (over the 1% quarantine threshold) and three times the volume
 DROP, SPIKE, FREE = "2018-11-28", "2018-11-30", "2018-12-04"
-ANOMALIES = [f"{FAILED_DAY}:bad:0.05", f"{FAILED_DAY}:spike:2", f"{DROP}:drop:0.4", f"{SPIKE}:spike:1.0", f"{FREE}:free"]
+FIELD = "2018-11-26"  # a new top-level field 'platform' in 4% of the lines
+LOST = "2018-12-05"  # sessionId, a field of the JSONPaths contract, in no line
+WEEKEND = ("2018-12-01", "2018-12-02")
+ANOMALIES = [f"{FAILED_DAY}:bad:0.05", f"{FAILED_DAY}:spike:2", f"{DROP}:drop:0.4", f"{SPIKE}:spike:1.0", f"{FREE}:free",
+             f"{FIELD}:field:0.04", f"{LOST}:lose"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -58,9 +63,22 @@ def month(socket_warehouse):
     return done, summary, metrics
 
 
-def history_validation(summary, day):
-    (found,) = [v for v in summary["validations"] if v["date"] == day and v["suite"] == "history"]
+def history_validation(summary, day, suite="history"):
+    (found,) = [v for v in summary["validations"] if v["date"] == day and v["suite"] == suite]
     return found
+
+
+@pytest.fixture(scope="module")
+def plain_weekend(month):
+    """The last weekend before the critical failure run again through the DAG with the committed
+    settings, whose seasonality is none: make run's output and summary."""
+    env = dict(os.environ, AIRFLOW_HOME=str(HOME / "airflow"), SPARKIFY_BUILD_DIR=str(HOME / "build-plain"),
+               AIRFLOW_VAR_SPARKIFY_DOCS=str(HOME / "docs"))  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "sparkify.local.cli", "run", "--lake", str(HOME / "lake"), "--start", WEEKEND[0], "--end", WEEKEND[1],
+         "--jobs", "1"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    return done, json.loads((HOME / "build-plain" / "run-summary.json").read_text())
 
 
 def test_the_first_days_say_not_enough_history_and_are_not_passed(month):
@@ -127,9 +145,9 @@ def test_a_critical_metric_out_of_range_blocks_publishing(month, socket_warehous
     assert [r["published"] for r in summary["runs"] if r["date"] == LAST] == [True]
 
 
-def test_weekday_seasonality_raises_no_false_alarm_and_without_it_the_weekends_are_flagged(month):
+def test_weekday_seasonality_raises_no_false_alarm_and_without_it_the_weekends_are_flagged(month, plain_weekend):
     _, _, metrics = month
-    injected = {FAILED_DAY, DROP, SPIKE, FREE}
+    injected = {FAILED_DAY, DROP, SPIKE, FREE, LOST}
     false_alarms = sorted((day, metric) for (day, metric), row in metrics.items() if row["status"] == "anomaly" and day not in injected)
     assert false_alarms == []
     # The same stored history, ranged without seasonality: the quiet weekends fall outside.
@@ -143,11 +161,55 @@ def test_weekday_seasonality_raises_no_false_alarm_and_without_it_the_weekends_a
             flagged.append(day)
     weekends = [d for d, _ in series if d.weekday() >= 5 and d >= date.fromisoformat(FIRST) + timedelta(days=7)]
     assert flagged and set(flagged) <= set(weekends) and len(flagged) >= len(weekends) // 2, (flagged, weekends)
+    # Through the DAG: the weekend run again with the committed settings (no seasonality) is low.
+    done, summary = plain_weekend
+    assert done.returncode == 0, done.stdout[-3000:]
+    for day in WEEKEND:
+        checked = history_validation(summary, day)
+        said = {w["column"]: w["description"] for w in checked["warnings"]}
+        assert checked["success"] is True and "songplays_rows" in said, (day, checked["warnings"])
+        low = re.search(r"songplays.rows = ([\d,]+), expected between ([\d,]+) and", said["songplays_rows"])
+        assert low and int(low[1].replace(",", "")) < int(low[2].replace(",", "")), said["songplays_rows"]
+        assert " (median ± 3.5 × 1.4826 × MAD of " in said["songplays_rows"]  # not the same-weekday median
+        assert f"warning {day} history: songplays.rows = " in done.stdout
 
 
 def test_the_published_tables_hold_every_published_day(month, socket_warehouse):
     _, summary, _ = month
     published = sorted(r["date"] for r in summary["runs"] if r["published"])
-    assert len(published) == 34 and FAILED_DAY not in published and FREE not in published
+    assert len(published) == 33 and not {FAILED_DAY, FREE, LOST} & set(published)
     days = [d for (d,) in execute(socket_warehouse, "select distinct cast(start_time::date as text) from songplays order by 1")]
     assert days == published
+
+
+def test_a_new_field_is_named_with_its_count_and_the_day_publishes(month):
+    done, summary, _ = month
+    lines = [json.loads(line) for line in (HOME / "lake" / "log_data" / "2018" / "11" / f"{FIELD}-events.json").read_text().splitlines()]
+    with_field = sum("platform" in line for line in lines)
+    checked = history_validation(summary, FIELD, "lake_fields")
+    assert checked["success"] is True and [w["observed"] for w in checked["warnings"]] == [["platform"]]
+    said = checked["warnings"][0]["description"]
+    assert said.startswith(f"Fields of events in the lake: new field 'platform' in {with_field:,} of {len(lines):,} lines (in none of the ")
+    assert f"warning {FIELD} lake_fields: Fields of events in the lake: new field 'platform' in {with_field:,}" in done.stdout
+    assert [r["published"] for r in summary["runs"] if r["date"] == FIELD] == [True]
+    # Published, the field is known: the next day (without it) warns of nothing.
+    assert history_validation(summary, "2018-11-27", "lake_fields")["warnings"] == []
+    # Too early for a baseline, the check says so instead of passing.
+    early = history_validation(summary, "2018-11-04", "lake_fields")
+    assert {item["reason"] for item in early["not_checked"]} == {
+        "not enough history (3 of 7 days)",
+        "no song file new or changed: nothing staged to compare",
+    }
+
+
+def test_a_contract_field_gone_is_critical_through_the_not_null_checks_and_named_by_the_drift_check(month, socket_warehouse):
+    _, summary, _ = month
+    staged = history_validation(summary, LOST, "staging_events")
+    assert staged["state"] == "failed" and "expect_column_values_to_not_be_null(column='session_id')" in staged["message"]
+    drifted = history_validation(summary, LOST, "lake_fields")
+    assert drifted["state"] == "success" and [w["observed"] for w in drifted["warnings"]] == [["sessionId"]]
+    assert drifted["warnings"][0]["description"].startswith("Fields of events in the lake: field 'sessionId' gone: in 0 of ")
+    assert [r["published"] for r in summary["runs"] if r["date"] == LOST] == [False]
+    # The census of the day is stored with its run: every field but sessionId, on every line.
+    stored = dict(execute(socket_warehouse, "select field, records from dq.lake_fields where day = %s and source = 'events'", (LOST,)))
+    assert "sessionId" not in stored and len(set(stored.values())) == 1 and "ts" in stored

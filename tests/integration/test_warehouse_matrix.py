@@ -94,7 +94,7 @@ def test_sql_paths_then_a_broken_day(server):
         assert code == 0 and checksums(server) == loaded
     else:
         code, summary = run_pipeline(server, SAMPLE_LAKE, BAD_DAY, BAD_DAY, fresh=True, tag=f"pg{server.major}-clean-day")
-        assert code == 0 and all(v["success"] for v in summary["validations"]) and len(summary["validations"]) == 10
+        assert code == 0 and all(v["success"] for v in summary["validations"]) and len(summary["validations"]) == 11
     before = checksums(server)
 
     lake = sample_with_a_bad_level(SESSION_DIR / "lake-bad-level", BAD_DAY)

@@ -10,7 +10,7 @@ from tests.session import ROOT
 
 def test_suites_are_the_committed_checkpoints():
     assert suites() == tuple(sorted(p.stem for p in (ROOT / "gx" / "checkpoints").glob("*.json")))
-    assert len(suites()) == 10 and {"referential_integrity", "history"} <= set(suites())
+    assert len(suites()) == 11 and {"referential_integrity", "history", "lake_fields"} <= set(suites())
 
 
 def test_the_star_schema_and_what_a_run_publishes():

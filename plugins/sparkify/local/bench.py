@@ -393,9 +393,10 @@ class Bench:
     def measure_anomalies(self) -> None:
         """anomaly_detection: a 60-day lake (1,500 events a day, ±5% noise) with five anomalies
         of different kinds (ANOMALY_DAYS), day by day through the DAG with the committed
-        gx/history.toml; how many injected days the history checks flag, and how many normal days
-        they flag. A level shift's own detection window (its first min_days days) belongs to it.
-        history_check_seconds: validate_history's median task time per day."""
+        gx/history.toml; how many injected days the history checks (validate_history's metrics,
+        validate_lake_fields' fields) flag, and how many normal days they flag. A level shift's own
+        detection window (its first min_days days) belongs to it. history_check_seconds and
+        lake_fields_check_seconds: the two tasks' median task times per day."""
         from sparkify.local import runner
         from sparkify.local.generator import Anomaly, generate
         from sparkify.quality import history
@@ -418,18 +419,23 @@ class Bench:
         conn.close()
         results = runner.run_days(days, log_file=self.work / "anomaly.log", quiet=True)
         os.environ["AIRFLOW_VAR_SPARKIFY_LAKE"] = str(self.lake)
-        flagged = sorted({str(day) for (day,) in self.store_rows("select distinct day from dq.day_metrics where status = 'anomaly'")})
+        # Flagged: a metric out of its range, or a field new or gone (a failed warning of lake_fields).
+        flagged = sorted({str(day) for (day,) in self.store_rows(
+            "select day from dq.day_metrics where status = 'anomaly' "
+            "union select day from dq.validation_results where suite = 'lake_fields' and failed_warning > 0"
+        )})  # fmt: skip
         checked = {str(day) for (day,) in self.store_rows("select distinct day from dq.day_metrics where status in ('ok', 'anomaly')")}
         shift = date.fromisoformat(next(day for day, kind in ANOMALY_DAYS.items() if kind == "shift"))
         window = {str(shift + timedelta(days=n)) for n in range(history.load(gx_dir()).min_days)}
         detected = [day for day in ANOMALY_DAYS if day in flagged]
         false_alarms = [day for day in flagged if day not in ANOMALY_DAYS and day not in window]
         seconds = [r["durations"]["validate_history"] for r in results if r["durations"].get("validate_history")]
+        drift_seconds = [r["durations"]["validate_lake_fields"] for r in results if r["durations"].get("validate_lake_fields")]
         self.results.update(
             anomaly_missed=len(ANOMALY_DAYS) - len(detected), anomaly_false_alarms=len(false_alarms),
             anomaly_detection={"injected": ANOMALY_DAYS, "detected": detected, "false_alarms": false_alarms,
                                "normal_days_checked": len(checked - set(ANOMALY_DAYS) - window), "flagged_days": flagged},
-            history_check_seconds=_median(seconds),
+            history_check_seconds=_median(seconds), lake_fields_check_seconds=_median(drift_seconds),
         )  # fmt: skip
 
     def gx_seconds(self, result: dict) -> float:
@@ -647,7 +653,8 @@ def print_table(results: dict) -> None:
             for name, f in r["scheduler"].items() if "day_seconds" in f),
         "anomaly_missed": lambda: (f"anomaly_detection: {len(r['anomaly_detection']['detected'])} of {len(ANOMALY_DAYS)} injected "
                                    f"anomalies flagged ({', '.join(f'{d} {k}' for d, k in ANOMALY_DAYS.items())}); "
-                                   f"validate_history {r['history_check_seconds']} s a day"),
+                                   f"validate_history {r['history_check_seconds']} s, "
+                                   f"validate_lake_fields {r['lake_fields_check_seconds']} s a day"),
         "anomaly_false_alarms": lambda: (f"normal days flagged of {r['anomaly_detection']['normal_days_checked']} checked: "
                                          f"{', '.join(r['anomaly_detection']['false_alarms']) or 'none'}"),
         "dag_day_seconds": lambda: f"a full DAG run of a bench day, catalog unchanged (first run: {r['dag_day_first_seconds']} s)",

@@ -240,8 +240,11 @@ ANOMALIES = {
     "shift": (0.5, "the volume grows by SIZE from this day on (a level shift)"),
     "free": (1.0, "every event of the day is at level free"),
     "field": (0.04, "a new top-level field 'platform' in a SIZE share of the day's lines"),
+    "lose": (1.0, "the field sessionId (in the JSONPaths contract) left out of a SIZE share of the day's lines"),
     "bad": (0.05, "a SIZE share of the day's lines is not JSON (quarantined; over the threshold, the day fails)"),
 }
+
+LINE_KINDS = ("free", "field", "lose", "bad")  # applied to the day's written lines (_alter_lines)
 
 
 @dataclass(frozen=True)
@@ -281,7 +284,7 @@ def day_volume(day: date, events: int, *, weekly: float, noise: float, anomalies
 
 
 def _alter_lines(path: Path, anomalies: list[Anomaly], rng: random.Random) -> None:
-    """The day's free, field and bad anomalies, applied to its written file line by line."""
+    """The day's free, field, lose and bad anomalies, applied to its written file line by line."""
     if not anomalies:
         return
     lines = path.read_text(encoding="utf-8").splitlines()
@@ -294,6 +297,8 @@ def _alter_lines(path: Path, anomalies: list[Anomaly], rng: random.Random) -> No
                 record["level"] = "free"
             elif anomaly.kind == "field" and rng.random() < anomaly.size:
                 record["platform"] = rng.choice(("ios", "android", "web"))
+            elif anomaly.kind == "lose" and rng.random() < anomaly.size:
+                record.pop("sessionId", None)
             elif anomaly.kind == "bad" and rng.random() < anomaly.size:
                 broken = True
         text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
@@ -334,7 +339,7 @@ def generate(
         count = day_volume(day, events, weekly=weekly, noise=noise, anomalies=anomalies, rng=shape)
         path = folder / f"{day.isoformat()}-events.json"
         session = write_day(path, rng, day, count, user_list, song_list, session)
-        _alter_lines(path, [a for a in anomalies if a.day == day and a.kind in ("free", "field", "bad")], shape)
+        _alter_lines(path, [a for a in anomalies if a.day == day and a.kind in LINE_KINDS], shape)
         written["days"].append(day.isoformat())
         written["events"] += count
         written["events_per_day"][day.isoformat()] = count

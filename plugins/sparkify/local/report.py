@@ -76,6 +76,10 @@ def summarise(results: list[dict[str, Any]], counts: dict[str, Any]) -> dict[str
     }
 
 
+# Suites whose warnings are about one day against the days before it (each is printed).
+HISTORY_SUITES = ("history", "lake_fields")
+
+
 def _validation(day: dict[str, Any], task_id: str, state: str) -> dict[str, Any]:
     """One validation task of a day in the run summary."""
     xcom = day["xcom"]
@@ -178,13 +182,13 @@ def print_summary(summary: dict[str, Any], path: Path) -> None:
     for v in summary["validations"]:
         if v["success"] is False:
             say(f"  FAILED {v['date']} {v['suite']} ({v['state']}) {v['data_docs'] or ''}")
-        if v["suite"] == "history":  # each out-of-range metric: its value, range and baseline
+        if v["suite"] in HISTORY_SUITES:  # each out-of-range metric, new or gone field: what, and against which days
             for w in v.get("warnings") or []:
-                say(f"  warning {v['date']} history: {w['description']}")
+                say(f"  warning {v['date']} {v['suite']}: {w['description']}")
     # Fixed-rule warnings repeat day after day: one line per expectation, with its days.
     repeated: dict[tuple[str, str], list[str]] = {}
     for v in summary["validations"]:
-        for w in v.get("warnings") or [] if v["suite"] != "history" else []:
+        for w in v.get("warnings") or [] if v["suite"] not in HISTORY_SUITES else []:
             repeated.setdefault((v["suite"], w["description"] or f"{w['expectation']} on {w['column']}"), []).append(v["date"])
     for (suite, said), dates in repeated.items():
         say(f"  warning {suite}: {said} on {len(dates)} day(s), {dates[0]} to {dates[-1]}")

@@ -5,12 +5,13 @@ from sparkify.operators.links import DataDocsLink
 from sparkify.operators.load import LoadTableOperator, PrepareWarehouseOperator
 from sparkify.operators.publish import PublishDataDocsOperator, PublishDayOperator
 from sparkify.operators.stage import StageJsonOperator
-from sparkify.operators.validate import GxValidationOperator, HistoryValidationOperator
+from sparkify.operators.validate import GxValidationOperator, HistoryValidationOperator, LakeFieldsValidationOperator
 
 __all__ = [
     "DataDocsLink",
     "GxValidationOperator",
     "HistoryValidationOperator",
+    "LakeFieldsValidationOperator",
     "LoadTableOperator",
     "PrepareWarehouseOperator",
     "PublishDataDocsOperator",

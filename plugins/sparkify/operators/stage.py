@@ -68,7 +68,9 @@ class StageJsonOperator(BaseOperator):
 
         from sparkify.lake import open_lake
         from sparkify.names import run_schema
+        from sparkify.quality import store
         from sparkify.staging import StageRequest, stage
+        from sparkify.staging.fields import census
         from sparkify.warehouse.connection import transaction
 
         lake = open_lake(self.lake_root, aws_conn_id=self.aws_conn_id)
@@ -78,22 +80,29 @@ class StageJsonOperator(BaseOperator):
         jsonpaths = self._jsonpaths(lake)
         ndjson = self.record_format == "ndjson"
         skipped = 0
+        source = STAGING_SOURCES[self.table]
         with transaction(self.conn_id, schema=run_schema(self.day)) as (conn, dialect):
             keys = [key for key, _, _ in listed]
             if self.only_changed_files:
                 keys, skipped = self._changed_song_files(conn, dialect, lake, listed)
-            request = StageRequest(
-                table=self.table, lake=lake, key=self.key, keys=keys, ndjson=ndjson, day=self.day, source=STAGING_SOURCES[self.table],
-                jsonpaths_key=self.jsonpaths_key, jsonpaths=jsonpaths, aws_conn_id=self.aws_conn_id,
-                only_keys=self.only_changed_files,
-            )  # fmt: skip
-            counts = stage(conn, dialect, request)
+            # S3 objects are downloaded once, for PostgreSQL's COPY and the field census; Redshift's
+            # COPY reads S3 itself, the census the downloaded copy.
+            with lake.readable(keys) as local:
+                request = StageRequest(
+                    table=self.table, lake=lake if dialect == "redshift" else local, key=self.key, keys=keys, ndjson=ndjson,
+                    day=self.day, source=source, jsonpaths_key=self.jsonpaths_key, jsonpaths=jsonpaths,
+                    aws_conn_id=self.aws_conn_id, only_keys=self.only_changed_files,
+                )  # fmt: skip
+                counts = stage(conn, dialect, request)
+                seen = census(local, keys, ndjson=ndjson)
             if ndjson and counts.lines == 0:
                 # Rolled back with the transaction: the run's schema keeps no half-staged rows.
                 raise AirflowFailException(
                     f"Lake file {lake.name(self.key)} is empty (no non-blank line): nothing to load for {self.day}. "
                     "The published tables are left as they are; re-run the day once the file is complete."
                 )
+            # The day's top-level fields, for the schema-drift check (validate_lake_fields).
+            store.save_lake_fields(conn, context["run_id"], self.day, source, seen)
         self.log.info(
             "Staged %s: %s rows from %s file(s) under %s; %s quarantined",
             self.table, counts.loaded, counts.files, lake.name(self.key), counts.quarantined,
@@ -108,6 +117,7 @@ class StageJsonOperator(BaseOperator):
             "blank_lines": counts.blank_lines,
             "quarantined": counts.quarantined,
             "unchanged_files": skipped,
+            "fields": len(seen.fields),
         }
 
     def get_openlineage_facets_on_complete(self, task_instance):

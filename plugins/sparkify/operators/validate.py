@@ -228,3 +228,54 @@ class HistoryValidationOperator(GxValidationOperator):
         for item in not_checked:
             self.log.info("History check %s: %s", item["metric"], item["reason"])
         return {"not_checked": not_checked}
+
+
+class LakeFieldsValidationOperator(GxValidationOperator):
+    """validate_lake_fields: schema drift in the lake. The top-level JSON fields that stage_events
+    and stage_songs counted (dq.lake_fields) against those of the published days before
+    (quality.drift; window and minimum from gx/history.toml): each new field by name and count,
+    each field gone. The run's fields go to the run schema's table ``lake_fields``, which the
+    committed suite ``lake_fields`` validates with the baseline's field sets as parameters."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(suite="lake_fields", **kwargs)
+
+    def run_parameters(self, context) -> dict[str, Any]:
+        from datetime import date
+
+        from sparkify.names import run_schema
+        from sparkify.quality import drift, history, store
+        from sparkify.settings import gx_dir
+        from sparkify.warehouse.connection import transaction
+
+        settings = history.load(gx_dir())
+        day = date.fromisoformat(self.day)
+        with transaction(self.conn_id) as (conn, _):
+            today = store.run_lake_fields(conn, context["run_id"])
+            self._checks = {
+                source: drift.check(source, today.get(source), store.lake_field_history(conn, day, source, limit=settings.window_days),
+                                    settings)
+                for source in drift.SOURCES
+            }  # fmt: skip
+            drift.write_run_table(conn, run_schema(self.day), self._checks)
+        return drift.expectation_parameters(self._checks)
+
+    def adjust_result(self, validation) -> None:
+        from sparkify.quality import drift
+
+        self._statuses = drift.mark(validation, self._checks)
+
+    def summary_extras(self) -> dict[str, Any]:
+        not_checked = [
+            {"metric": f"{source} fields", "reason": self._checks[source].note}
+            for source in dict.fromkeys(key.split(".")[0] for key, status in self._statuses.items() if status not in ("ok", "drift"))
+        ]
+        for item in not_checked:
+            self.log.info("Lake fields of %s: %s", item["metric"], item["reason"])
+        drifted = {
+            "new_fields": [{"source": source, "field": name, "records": count, "of": check.total}
+                           for source, check in self._checks.items() for name, count in check.new],
+            "gone_fields": [{"source": source, "field": name, "of": check.total}
+                            for source, check in self._checks.items() for name in check.gone],
+        }  # fmt: skip
+        return {"not_checked": not_checked, **drifted}

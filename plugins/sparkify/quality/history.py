@@ -262,21 +262,31 @@ def mark(validation, checks: dict[str, Bounds], settings: Settings, observed: di
             statuses[metric] = "ok" if item.success else "anomaly"
             continue
         statuses[metric] = NOT_ENOUGH if check.note.startswith(NOT_ENOUGH) else "no value"
-        item.success = True  # nothing was compared: not a failure; the exception says why
-        # Data Docs show the "traceback" under the message; it must be text.
-        why = f"Not evaluated: {check.note}. The range is computed from the published days before this one (gx/{FILE})."
-        item.exception_info = {"raised_exception": True, "exception_message": check.note, "exception_traceback": why}
+        not_evaluated(item, check.note, "The range is computed from the published days before this one")
         # Its kwargs name the parameters again, as the suite does: no range was applied.
         low, high = parameter_names(metric)
         item.expectation_config.kwargs.update(min_value={"$PARAMETER": low}, max_value={"$PARAMETER": high})
-    unchecked = sum(1 for status in statuses.values() if status not in ("ok", "anomaly"))
-    if unchecked:
-        stats = validation.statistics
-        evaluated = stats["evaluated_expectations"] - unchecked
-        successful = stats["successful_expectations"] - unchecked
-        stats.update(evaluated_expectations=evaluated, successful_expectations=successful,
-                     success_percent=(100.0 * successful / evaluated) if evaluated else None)  # fmt: skip
+    uncount(validation, sum(1 for status in statuses.values() if status not in ("ok", "anomaly")))
     return statuses
+
+
+def not_evaluated(item, note: str, basis: str) -> None:
+    """Mark one result as not evaluated: not a failure, its reason as the result's exception
+    (GX's mark of "could not be evaluated"; Data Docs show the "traceback", which must be text)."""
+    item.success = True
+    why = f"Not evaluated: {note}. {basis} (gx/{FILE})."
+    item.exception_info = {"raised_exception": True, "exception_message": note, "exception_traceback": why}
+
+
+def uncount(validation, unchecked: int) -> None:
+    """Leave ``unchecked`` results out of the validation's statistics (evaluated and successful)."""
+    if not unchecked:
+        return
+    stats = validation.statistics
+    evaluated = stats["evaluated_expectations"] - unchecked
+    successful = stats["successful_expectations"] - unchecked
+    stats.update(evaluated_expectations=evaluated, successful_expectations=successful,
+                 success_percent=(100.0 * successful / evaluated) if evaluated else None)  # fmt: skip
 
 
 def check_suite(suite: dict, settings: Settings, *, path: str) -> None:

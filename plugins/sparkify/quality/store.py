@@ -33,7 +33,7 @@ def ensure(conn, dialect: str) -> None:
 
 
 # The store's tables, and columns of an older store still to be renamed, in one catalog query.
-STORE_TABLES = ("validation_results", "docs_publish_lock", "redaction_key", "arrivals", "day_metrics")
+STORE_TABLES = ("validation_results", "docs_publish_lock", "redaction_key", "arrivals", "day_metrics", "lake_fields")
 OLD_COLUMNS = {"logical_date": "day"}  # a store created before 2026-12-02 named the day logical_date
 _STORE_STATE = (
     "select (select count(*) from information_schema.tables where table_schema = 'dq' "
@@ -151,6 +151,53 @@ def metric_history(conn, day, metric_names: list[str]) -> dict[str, list[tuple[A
         for row_day, table, metric, value, status in cur:
             newest[f"{table}.{metric}"][row_day] = (value, status == "anomaly")  # ordered by stored_at: the newest run wins
     return {name: [(d, v, flagged) for d, (v, flagged) in sorted(values.items())] for name, values in newest.items()}
+
+
+def save_lake_fields(conn, run_id: str, day: str, source: str, census) -> None:
+    """The top-level fields a run's staging task read from the lake (staging.fields.Census),
+    replacing an earlier attempt's, on the caller's transaction (the staging one). A census of
+    no records (no song file new or changed) stores nothing."""
+    from sparkify.staging.fields import rows
+
+    with conn.cursor() as cur:
+        cur.execute("delete from dq.lake_fields where run_id = %(run_id)s and source = %(source)s", {"run_id": run_id, "source": source})
+        if census.total:
+            cur.executemany(
+                "insert into dq.lake_fields (run_id, day, source, field, records, total_records) "
+                "values (%(run_id)s, %(day)s, %(source)s, %(field)s, %(records)s, %(total)s)",
+                [{"run_id": run_id, "day": day, "source": source, "field": name, "records": count, "total": total}
+                 for name, count, total in rows(census)],
+            )  # fmt: skip
+
+
+def run_lake_fields(conn, run_id: str) -> dict[str, tuple[int, dict[str, int]]]:
+    """One run's stored fields: {source: (records read, {field: records with it})}."""
+    out: dict[str, tuple[int, dict[str, int]]] = {}
+    with conn.cursor() as cur:
+        cur.execute("select source, field, records, total_records from dq.lake_fields where run_id = %(run_id)s", {"run_id": run_id})
+        for source, name, count, total in cur:
+            out.setdefault(source, (total, {}))[1][name] = count
+    return out
+
+
+def lake_field_history(conn, day, source: str, *, limit: int) -> list[tuple[Any, dict[str, int]]]:
+    """The fields of ``source`` on the last ``limit`` days before ``day`` whose newest run
+    published (no critical failure in any of its validations) and staged records of that source:
+    [(day, {field: records})], oldest first."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "select f.day, f.run_id, f.field, f.records from dq.lake_fields as f "
+            "where f.source = %(source)s and f.day < cast(%(day)s as date) "
+            "and not exists (select 1 from dq.validation_results as r where r.run_id = f.run_id and r.failed_critical > 0) "
+            "order by f.day, f.stored_at",
+            {"source": source, "day": str(day)},
+        )
+        runs: dict[Any, tuple[str, dict[str, int]]] = {}
+        for row_day, run_id, name, count in cur:
+            if row_day not in runs or runs[row_day][0] != run_id:
+                runs[row_day] = (run_id, {})  # ordered by stored_at: the newest run of a day wins
+            runs[row_day][1][name] = count
+    return [(row_day, fields) for row_day, (_, fields) in sorted(runs.items())][-limit:] if limit else []
 
 
 def save_arrival(conn, run_id: str, day: str, arrival: dict[str, Any]) -> None:

@@ -91,7 +91,7 @@ def test_argument_errors_name_the_argument_and_the_choices():
         StageJsonOperator(task_id="x", table="staging_events", key="k", record_format="csv")
     with pytest.raises(
         ValueError,
-        match=r"suite='nope' has no checkpoint gx/checkpoints/nope.json; the suites are artists, history, quarantine, referential",
+        match=r"suite='nope' has no checkpoint gx/checkpoints/nope.json; the suites are artists, history, lake_fields, quarantine",
     ):
         GxValidationOperator(task_id="x", suite="nope")
 

@@ -1,0 +1,168 @@
+"""Schema drift in the lake: a day's top-level JSON fields against the days published before it.
+
+The staging tasks count the fields of the records they read (staging.fields, kept in
+dq.lake_fields). validate_lake_fields then checks, per source (events, songs):
+
+- a **new** field: one that no baseline day carried ("new field 'platform' in 312 of 8,056 lines");
+- a **gone** field: one that every baseline day carried and no record of the day does.
+
+The baseline of events is the last ``window_days`` published days before the day (gx/history.toml,
+as for the metrics), and needs ``min_days`` of them; with fewer the check says "not enough history
+(3 of 7 days)" and is not counted as passed. Song files are staged only when new or changed, so
+the songs' baseline is the last ``window_days`` published runs that staged song files, and one is
+enough; a day that staged none has nothing to compare.
+
+A field the JSONPaths contract maps going missing is also caught, critically, by the not-null
+checks of the tables it feeds; these checks are warnings: they tell what changed in the lake.
+
+Pure: no database and no GX; quality.store reads the rows and the operator runs the suite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sparkify.quality.history import NOT_ENOUGH, Settings, not_evaluated, uncount
+
+SOURCES = {"events": "event_field", "songs": "song_field"}  # source -> the run table's column
+UNITS = {"events": "lines", "songs": "song records"}
+KINDS = ("new", "gone")
+
+
+@dataclass(frozen=True)
+class FieldCheck:
+    """One source's fields of the day against its baseline, or why there is none."""
+
+    source: str
+    enough: bool
+    total: int = 0  # records read today
+    today: dict[str, int] = field(default_factory=dict)  # field -> records with it
+    days: tuple[date, ...] = ()
+    known: frozenset[str] = frozenset()  # on any baseline day
+    usual: frozenset[str] = frozenset()  # on every baseline day
+    note: str = ""
+
+    @property
+    def new(self) -> list[tuple[str, int]]:
+        return [(name, count) for name, count in sorted(self.today.items()) if name not in self.known] if self.enough else []
+
+    @property
+    def gone(self) -> list[str]:
+        return sorted(self.usual - set(self.today)) if self.enough else []
+
+    def baseline(self) -> str:
+        runs = "published day(s)" if self.source == "events" else "published run(s) that staged song files"
+        return f"{len(self.days)} {runs}, {self.days[0]:%Y-%m-%d} to {self.days[-1]:%Y-%m-%d}"
+
+    def describe(self, kind: str) -> str:
+        """What the expectation found, in words (its text on the Data Docs page and in make run)."""
+        where = f"{self.source} in the lake"
+        unit = UNITS[self.source]
+        if not self.enough:
+            return f"Fields of {where}: {self.note}; not checked"
+        if kind == "new":
+            if not self.new:
+                return f"Fields of {where}: no field that the {self.baseline()} did not have"
+            listed = ", ".join(f"'{name}' in {count:,} of {self.total:,} {unit}" for name, count in self.new)
+            return f"Fields of {where}: new field{'s' if len(self.new) > 1 else ''} {listed} (in none of the {self.baseline()})"
+        if not self.gone:
+            return f"Fields of {where}: every field of each of the {self.baseline()} is there"
+        listed = ", ".join(f"'{name}'" for name in self.gone)
+        return (
+            f"Fields of {where}: field{'s' if len(self.gone) > 1 else ''} {listed} gone: in 0 of {self.total:,} {unit}, "
+            f"in each of the {self.baseline()}"
+        )
+
+
+def check(
+    source: str, today: tuple[int, dict[str, int]] | None, history: list[tuple[Any, dict[str, int]]], settings: Settings
+) -> FieldCheck:
+    """The day's fields of ``source`` (records read, {field: records}) against ``history``, the
+    published days before it as store.lake_field_history gives them (oldest first)."""
+    if today is None or not today[0]:
+        nothing = "no song file new or changed: nothing staged to compare" if source == "songs" else "no records staged"
+        return FieldCheck(source, False, note=nothing)
+    total, fields = today
+    baseline = history[-settings.window_days :]
+    needed = settings.min_days if source == "events" else 1
+    if len(baseline) < needed:
+        unit = "days" if source == "events" else "runs that staged song files"
+        return FieldCheck(source, False, total, dict(fields), note=f"{NOT_ENOUGH} ({len(baseline)} of {needed} {unit})")
+    known = frozenset().union(*(set(day_fields) for _, day_fields in baseline))
+    usual = frozenset.intersection(*(frozenset(day_fields) for _, day_fields in baseline))
+    days = tuple(day for day, _ in baseline)
+    return FieldCheck(source, True, total, dict(fields), days, known, usual)
+
+
+def parameter_name(source: str, kind: str) -> str:
+    return f"{'known' if kind == 'new' else 'usual'}_{source}_fields"
+
+
+def expectation_parameters(checks: dict[str, FieldCheck]) -> dict[str, list[str]]:
+    """The lake_fields suite's run-time value sets. A source without a baseline gets its own fields
+    as known and none as usual (so GX evaluates it); its results are then marked not checked."""
+    parameters: dict[str, list[str]] = {}
+    for source, item in checks.items():
+        parameters[parameter_name(source, "new")] = sorted(item.known) if item.enough else sorted(item.today)
+        parameters[parameter_name(source, "gone")] = sorted(item.usual) if item.enough else []
+    return parameters
+
+
+def target(config) -> tuple[str, str] | None:
+    """(source, kind) of an expectation of the lake_fields suite (its meta), or None."""
+    meta = (config.meta or {}) if config is not None else {}
+    return (meta["source"], meta["drift"]) if meta.get("source") in SOURCES and meta.get("drift") in KINDS else None
+
+
+def mark(validation, checks: dict[str, FieldCheck]) -> dict[str, str]:
+    """Write what each expectation found into its description, and turn the results of a source
+    without a baseline into unchecked ones (as quality.history.mark does for a metric): not
+    failed, not counted as passed, the reason as the result's exception.
+
+    Returns {"source.kind": "ok" | "drift" | the reason it was not checked}."""
+    statuses: dict[str, str] = {}
+    unchecked = 0
+    for item in validation.results:
+        found = target(item.expectation_config)
+        if found is None or found[0] not in checks:
+            continue
+        source, kind = found
+        check_ = checks[source]
+        item.expectation_config.description = check_.describe(kind)
+        if check_.enough:
+            statuses[f"{source}.{kind}"] = "ok" if item.success else "drift"
+            # What run summaries show as observed: the new or gone fields by name.
+            item.result["observed_value"] = [name for name, _ in check_.new] if kind == "new" else check_.gone
+            continue
+        statuses[f"{source}.{kind}"] = NOT_ENOUGH if check_.note.startswith(NOT_ENOUGH) else "nothing to compare"
+        unchecked += 1
+        not_evaluated(item, check_.note, "The fields are compared with those of the published days before this one")
+        item.expectation_config.kwargs.update(value_set={"$PARAMETER": parameter_name(source, kind)})
+    uncount(validation, unchecked)
+    return statuses
+
+
+def write_run_table(conn, schema: str, checks: dict[str, FieldCheck]) -> None:
+    """The run's table ``lake_fields`` that the suite validates: one row per source and field
+    (its column event_field or song_field), with the records carrying it and the records read."""
+    from sparkify.names import check_run_schema
+
+    check_run_schema(schema)
+    rows = [
+        {"event_field": name if source == "events" else None, "song_field": name if source == "songs" else None,
+         "records": count, "total": item.total}
+        for source, item in checks.items() for name, count in sorted(item.today.items())
+    ]  # fmt: skip
+    with conn.cursor() as cur:
+        cur.execute(f"drop table if exists {schema}.lake_fields")
+        cur.execute(
+            f"create table {schema}.lake_fields (event_field varchar(256), song_field varchar(256), records integer, total_records integer)"
+        )
+        if rows:
+            cur.executemany(
+                f"insert into {schema}.lake_fields (event_field, song_field, records, total_records) "
+                "values (%(event_field)s, %(song_field)s, %(records)s, %(total)s)",
+                rows,
+            )
