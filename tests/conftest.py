@@ -35,9 +35,9 @@ def tcp_warehouse():
     embedded.stop(server.pgdata)
 
 
-# Tiers, from the folder a test sits in; test_celery_cluster.py is the cluster tier.
+# Tiers, from the folder a test sits in; test_celery_cluster.py and test_cluster_faults.py are the cluster tier.
 TIERS = {"unit": "unit", "dags": "dags", "integration": "integration", "browser": "browser"}
-CLUSTER_FILES = {"test_celery_cluster.py"}
+CLUSTER_FILES = {"test_celery_cluster.py", "test_cluster_faults.py"}
 # Seconds per file on the 2-core machine, summed from make test's --durations (2026-12-01): the heaviest
 # files go first, so
 # that pytest-xdist's file-by-file scheduling (--dist loadfile) does not leave one long file for last.
@@ -47,6 +47,7 @@ COST = {
     "test_history_checks.py": 200,
     "test_bad_input.py": 390,
     "test_celery_cluster.py": 200,
+    "test_cluster_faults.py": 400,
     "test_bench.py": 200,
     "test_shared_results.py": 200,
     "test_warehouse_matrix.py": 170,

@@ -25,12 +25,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_redis(folder: Path) -> tuple[subprocess.Popen, str]:
-    """Debian's redis-server on a free loopback port, nothing persisted; (process, broker URL)."""
+def start_redis(folder: Path, port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """Debian's redis-server on a loopback port (a free one unless given), nothing persisted;
+    (process, broker URL)."""
     binary = shutil.which("redis-server") or "/usr/bin/redis-server"
     if not Path(binary).is_file():
         raise FileNotFoundError("redis-server is not installed: `make system-packages` installs Debian's redis-server (as root).")
-    port = free_port()
+    port = port or free_port()
     folder.mkdir(parents=True, exist_ok=True)
     log = open(folder / "redis.log", "ab")
     process = subprocess.Popen(
