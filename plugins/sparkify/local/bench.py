@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import platform
+import re
 import resource
 import shutil
 import statistics
@@ -32,8 +33,9 @@ TARGETS = {"stage_ratio": 2.0, "stage_peak_rss_mb": 300, "s3_stage_ratio": 1.5, 
            "history_ratio": 1.2, "catalog_ratio": 1.2, "day_overhead_ratio": 1.5,
            "docs_ratio": 1.5, "quality_page_seconds": 1.0, "scheduler_day_seconds": 30,
            "gx_task_ratio": 3.0, "scheduler_overhead_ratio": 1.3, "anomaly_missed": 0, "anomaly_false_alarms": 1}  # fmt: skip
+# Reported, not judged (no target in the issue): backfill_days_per_minute.
 # anomaly_detection: five anomalies of different kinds on a 60-day lake (day: kind). "field" is a
-# new top-level JSON field, which no history check sees until the lake's schema drift is checked.
+# new top-level JSON field: validate_lake_fields names it (no metric of validate_history moves).
 ANOMALY_DAYS = {"2018-11-20": "drop", "2018-11-27": "spike", "2018-12-04": "free", "2018-12-11": "shift", "2018-12-20": "field"}
 # Copies of a stored run's rows (the bench fills the results store with them); the run id is the
 # prefix, plus the copy's number when the suffix says so, and each copy sits n days earlier.
@@ -438,6 +440,112 @@ class Bench:
             history_check_seconds=_median(seconds), lake_fields_check_seconds=_median(drift_seconds),
         )  # fmt: skip
 
+    # 8: a long backfill under the scheduler -----------------------------------------------------
+    def measure_backfill(self) -> None:
+        """backfill_days_per_minute: 60 generated demo-sized days through `airflow backfill create`
+        on `make airflow`'s set-up, LocalExecutor and then CeleryExecutor (two workers), the DAG's
+        own max_active_runs. Each must publish every day, leave the tables make run's runner
+        leaves (checksums), list every result in the Data Docs index, and serve the Data quality
+        page (30 days) in under a second."""
+        import importlib.util
+        import urllib.request
+
+        from sparkify.local import celery_shape, runner
+        from sparkify.local.generator import generate
+        from sparkify.local.scheduler_day import RunningAirflow
+
+        days = [date(2018, 11, 1) + timedelta(days=n) for n in range(self.args.backfill_days)]
+        lake = Path(self.args.lakes) / f"backfill-{len(days)}"
+        if not (lake / "log_json_path.json").exists():
+            partial = lake.with_name(lake.name + ".partial")
+            shutil.rmtree(partial, ignore_errors=True)
+            generate(partial, seed=61, songs=200, users=60, days=len(days), events=300, start=days[0].isoformat())
+            partial.rename(lake)
+        os.environ["AIRFLOW_VAR_SPARKIFY_LAKE"] = str(lake)
+        self.fresh_store()
+        runner.run_days(days, log_file=self.work / "backfill-reference.log", quiet=True)
+        reference = self.checksums()
+        found: dict[str, Any] = {}
+        executors = ["local"]
+        if shutil.which("redis-server") and importlib.util.find_spec("airflow.providers.celery"):
+            executors.append("celery")
+        else:
+            found["celery"] = {"skipped": "no redis-server or Celery provider (make test installs both)"}
+        for executor in executors:
+            self.fresh_store()
+            docs = self.work / f"backfill-docs-{executor}"
+            home = self.work / f"airflow-backfill-{executor}"
+            env = dict(os.environ, AIRFLOW_CONN_SPARKIFY_WAREHOUSE=self.server.connection_json(), AIRFLOW_VAR_SPARKIFY_DOCS=str(docs))
+            if executor == "celery":
+                env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = celery_shape.metadata_url(self.server)
+            airflow = RunningAirflow(lake=str(lake), home=home, env=env, executor=executor)
+            try:
+                started = time.monotonic()
+                created = subprocess.run(
+                    ["airflow", "backfill", "create", "--dag-id", "sparkify", "--from-date", days[0].isoformat(),
+                     "--to-date", days[-1].isoformat()],
+                    env=dict(env, AIRFLOW_HOME=str(home), PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])),
+                    capture_output=True, text=True, timeout=300,
+                )  # fmt: skip
+                if created.returncode != 0:
+                    raise RuntimeError(f"airflow backfill create failed:\n{created.stdout[-2000:]}{created.stderr[-2000:]}")
+                runs = self.wait_for_backfill(airflow, len(days))
+                minutes = (time.monotonic() - started) / 60
+                page_started = time.perf_counter()
+                request = urllib.request.Request(f"{airflow.base}/sparkify-quality/", headers={"Authorization": f"Bearer {airflow.token}"})
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    page = response.read()
+                page_seconds = time.perf_counter() - page_started
+            finally:
+                airflow.stop()
+            listed = re.findall(r"'_table_row_link_path': '(validations/[^']+\.html)'", (docs / "index.html").read_text())
+            found[executor] = {
+                "days": len(days), "minutes": round(minutes, 2), "days_per_minute": round(len(days) / minutes, 2),
+                "published": sum(run["state"] == "success" for run in runs), "equal_to_make_run": self.checksums() == reference,
+                "index_results": len(listed), "expected_results": len(days) * len(suites()),
+                "quality_page_seconds": round(page_seconds, 3), "quality_page_bytes": len(page),
+            }  # fmt: skip
+        os.environ["AIRFLOW_VAR_SPARKIFY_LAKE"] = str(self.lake)
+        measured = [f for f in found.values() if "days_per_minute" in f]
+        self.results.update(backfill_days_per_minute=min(f["days_per_minute"] for f in measured), backfill=found)
+
+    def wait_for_backfill(self, airflow, count: int, timeout: float = 3600) -> list[dict]:
+        """The backfill's runs once all ``count`` have ended (RuntimeError naming any that failed)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            runs = [run for run in airflow.api("/dags/sparkify/dagRuns?limit=1000")["dag_runs"] if run["run_type"] == "backfill"]
+            ended = [run for run in runs if run["state"] in ("success", "failed")]
+            if len(ended) == count:
+                failed = sorted(run["logical_date"][:10] for run in ended if run["state"] != "success")
+                if failed:
+                    raise RuntimeError(f"the backfill's runs of {', '.join(failed)} failed; logs in {airflow.home / 'logs'}")
+                return ended
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(ended)} of {count} backfill runs ended after {timeout:.0f} s")
+            time.sleep(2)
+
+    def fresh_store(self) -> None:
+        """Empty published tables and no results store (prepare_warehouse makes it again)."""
+        self.reset()
+        conn = self.connect()
+        with conn.cursor() as cur:
+            cur.execute("drop schema if exists dq cascade")
+        conn.commit()
+        conn.close()
+
+    def checksums(self) -> dict[str, tuple[int, str]]:
+        """Row count and an order-independent md5 of every published table."""
+        from sparkify.names import TABLES
+
+        conn = self.connect()
+        with conn.cursor() as cur:
+            found = {}
+            for table in TABLES:
+                cur.execute(f"select count(*), md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from {table} as t")
+                found[table] = cur.fetchone()
+        conn.close()
+        return found
+
     def gx_seconds(self, result: dict) -> float:
         """GX's own work in one day of the DAG: its validations (the duration each store row keeps:
         the checkpoint's validation and any failed expectations detailed again) and Data Docs'
@@ -545,7 +653,8 @@ class Bench:
         self.prepare()
         steps = [("staging", self.measure_staging), ("validation", self.measure_validation_and_history),
                  ("dag", self.measure_dag), ("docs", self.measure_docs), ("overhead", self.measure_day_overhead),
-                 ("scheduler", self.measure_scheduler), ("anomaly", self.measure_anomalies)]  # fmt: skip
+                 ("scheduler", self.measure_scheduler), ("anomaly", self.measure_anomalies),
+                 ("backfill", self.measure_backfill)]  # fmt: skip
         for name, step in steps:
             if self.args.only and name not in self.args.only:
                 continue
@@ -665,6 +774,11 @@ def print_table(results: dict) -> None:
                                        + ", ".join(f"{kind} {extra} s" for kind, extra in r["overhead_by_task_kind"].items())
                                        + f"; GX's own validation and rendering take {r['overhead_gx_seconds']} s of the DAG's day "
                                        f"(the no-op day plus that alone: {r['gx_only_ratio']})"),
+        "backfill_days_per_minute": lambda: "the slower executor's; " + "; ".join(
+            f"{name}: {f['published']} of {f['days']} days published in {f['minutes']} min, tables equal make run's: "
+            f"{'yes' if f['equal_to_make_run'] else 'NO'}, index {f['index_results']} of {f['expected_results']} results, "
+            f"quality page {f['quality_page_seconds']} s" if "days" in f else f"{name}: {f['skipped']}"
+            for name, f in r["backfill"].items()),
     }  # fmt: skip
     print(f"\n{'figure':<24} {'value':>9} {'target':>7}  {'met':<4} detail")
     for name, detail in details.items():
@@ -686,12 +800,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs-results", type=int, default=1000)
     parser.add_argument("--quality-days", type=int, default=1000, help="days x suites stored for the quality page figure")
     parser.add_argument("--overhead-days", type=int, default=4, help="demo-sized days for day_overhead_ratio (the first is left out)")
+    parser.add_argument("--backfill-days", type=int, default=60, help="days of the backfill step's lake")
     parser.add_argument("--small-catalog", type=int, default=1000, help="songs of the small catalog (catalog_ratio)")
     parser.add_argument(
-        "--only", nargs="+", choices=("staging", "validation", "dag", "docs", "overhead", "scheduler", "anomaly"), help="these steps only"
+        "--only",
+        nargs="+",
+        choices=("staging", "validation", "dag", "docs", "overhead", "scheduler", "anomaly", "backfill"),
+        help="these steps only",
     )
     parser.add_argument(
-        "--tiny", action="store_true", help="a seconds-long run of every step but the scheduler's and the anomalies' (for make test)"
+        "--tiny",
+        action="store_true",
+        help="a seconds-long run of every step but the scheduler's, the anomalies' and the backfill's (for make test)",
     )
     parser.add_argument("--out", default=None, help="JSON output (default build/bench.json)")
     parser.add_argument("--lakes", default=str(project_root() / ".lakes"), help="where generated lakes are cached")
@@ -702,6 +822,7 @@ def main(argv: list[str] | None = None) -> int:
         args.small_catalog = 10
         # The scheduler step starts Airflow twice (minutes); make test runs both executors in its own tests.
         # The anomaly step runs 60 days (minutes); make test runs a 36-day history in test_history_checks.py.
+        # The backfill step runs 60 days through the scheduler, twice (tens of minutes).
         args.only = args.only or ["staging", "validation", "dag", "docs", "overhead"]
         args.overhead_days = 2
     build = Path(os.environ.setdefault("SPARKIFY_BUILD_DIR", str(project_root() / "build")))

@@ -184,6 +184,32 @@ def _workers_line(processes: dict[str, subprocess.Popen], home: Path) -> str:
     return f", {len(workers)} Celery workers in {home / 'workers'}" if workers else ""
 
 
+def watch(processes: dict[str, subprocess.Popen], env: dict[str, str], home: Path) -> int:
+    """Keep the cluster up the way its machines' service managers would: the broker (Redis) is
+    started again on its port when it exits; a Celery worker that exits stays gone (a lost
+    machine: the others go on, and the scheduler retries its tasks once their heartbeats stop);
+    an Airflow component that exits stops everything (exit status 1)."""
+    from sparkify.local import celery_shape
+
+    lost: set[str] = set()
+    while True:
+        for name, process in list(processes.items()):
+            if process.poll() is None or name in lost:
+                continue
+            if name == "redis":
+                port = int(env["AIRFLOW__CELERY__BROKER_URL"].rsplit(":", 1)[1].split("/")[0])
+                processes[name], _ = celery_shape.start_redis(home / "redis", port=port)
+                print(f"The broker (redis) exited with status {process.returncode}; started again on port {port}.", flush=True)
+            elif name.startswith("worker"):
+                lost.add(name)
+                print(f"Celery {name} exited with status {process.returncode}; the other workers go on "
+                      "(its running tasks are retried once the scheduler misses their heartbeats).", flush=True)  # fmt: skip
+            else:
+                print(f"airflow {name} stopped; see {home / 'logs'}", flush=True)
+                return 1
+        time.sleep(1)
+
+
 def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
@@ -213,11 +239,7 @@ Ctrl-C stops Airflow; `make warehouse-stop` stops the embedded PostgreSQL.
 """,
             flush=True,
         )
-        while all(p.poll() is None for p in processes.values()):
-            time.sleep(1)
-        failed = [name for name, p in processes.items() if p.poll() is not None]
-        print(f"airflow {', '.join(failed)} stopped; see {home / 'logs'}", flush=True)
-        return 1
+        return watch(processes, env, home)
     except KeyboardInterrupt:
         return 0
     finally:
