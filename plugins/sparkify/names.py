@@ -15,6 +15,11 @@ AUDITED = (*TABLES, "quarantine")
 RUN_SCHEMA = re.compile(r"wap_\d{8}")
 
 
+# Suites whose bounds come from the published days at run time (their tasks pass the
+# expectation_parameters): the metric ranges and the lake's known fields.
+HISTORY_SUITES = ("history", "lake_fields")
+
+
 def suites() -> tuple[str, ...]:
     """Suites with a committed checkpoint (gx/checkpoints/<suite>.json): a suite is that file plus a task."""
     from sparkify.settings import gx_dir

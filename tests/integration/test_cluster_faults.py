@@ -125,14 +125,23 @@ def _broker_or_none(home: Path) -> tuple[int, int] | None:
         return None
 
 
-def worker_of(pid: int) -> tuple[str, int]:
-    """The Celery worker a task process belongs to: (its name, its process group). Each worker is
-    started in its own session, so its pool and task processes share its process group."""
-    group = os.getpgid(pid)
-    args = _cmdline(group)
-    name = args[args.index("--celery-hostname") + 1].split("@")[0] if "--celery-hostname" in args else None
-    assert name, f"process {pid} (group {group}) is not a Celery worker's: {args}"
-    return name, group
+def _parent(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat[stat.rindex(")") + 2 :].split()[1])  # the field after the state
+
+
+def worker_of(pid: int) -> tuple[str, set[int]]:
+    """The Celery worker a task process belongs to: (its name, the process groups from the worker
+    down to the task). The worker runs in its own session; the task supervisor may start a group
+    of its own below it, so the chain of parents is walked up to the `--celery-hostname` process."""
+    groups, current = set(), pid
+    while current > 1:
+        groups.add(os.getpgid(current))
+        args = _cmdline(current)
+        if "--celery-hostname" in args:
+            return args[args.index("--celery-hostname") + 1].split("@")[0], groups
+        current = _parent(current)
+    raise AssertionError(f"process {pid} has no Celery worker among its parents (groups {sorted(groups)})")
 
 
 @pytest.fixture(scope="module")
@@ -214,8 +223,9 @@ def test_a_worker_killed_mid_task_is_noticed_and_the_task_is_retried_on_the_surv
     cluster.airflow.trigger(WORKER_DAY, run_id)
     running = cluster.wait_for_task(run_id, "load_users", ("running",))
     _wait_for_statement(warehouse, "insert into users")
-    victim, group = worker_of(running["pid"])
-    os.killpg(group, signal.SIGKILL)  # the worker, its pool and the task: the machine is gone
+    victim, groups = worker_of(running["pid"])
+    for group in groups:  # the worker, its pool and the task: the machine is gone
+        os.killpg(group, signal.SIGKILL)
     killed = time.monotonic()
     # The dead client's session ends once its statement does (released here; a real server notices
     # a lost machine through TCP keepalives), and its transaction rolls back.

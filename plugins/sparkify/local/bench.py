@@ -24,7 +24,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sparkify.names import run_schema, suites
+from sparkify.names import HISTORY_SUITES, run_schema, suites
 from sparkify.settings import project_root
 from sparkify.warehouse.scripts import sql_file
 
@@ -52,8 +52,8 @@ _COPY_RUNS = (
 
 
 def table_suites() -> tuple[str, ...]:
-    """Every committed suite but the history suite."""
-    return tuple(suite for suite in suites() if suite != "history")
+    """The fixed-rule suites: every committed suite but those whose bounds come from the history."""
+    return tuple(suite for suite in suites() if suite not in HISTORY_SUITES)
 
 
 def _median(values: list[float]) -> float:
@@ -242,8 +242,8 @@ class Bench:
         from sparkify.quality.checkpoint import validate
 
         parameters = {"file_lines": self.args.events, "max_quarantine_rate": 0.01}
-        # The fixed-rule suites, which handwritten_checks.sql mirrors; the history suite's ranges
-        # come from its task (HistoryValidationOperator), measured by the anomaly step.
+        # The fixed-rule suites, which handwritten_checks.sql mirrors; the history suites' bounds
+        # come from their tasks (validate_history, validate_lake_fields), measured by the anomaly step.
         for suite in table_suites():
             summary, _ = validate(suite, run_name=f"bench-{day}", conn_id="sparkify_warehouse", docs_location=str(self.work),
                                   schema=run_schema(day), expectation_parameters=parameters)  # fmt: skip
@@ -448,19 +448,11 @@ class Bench:
         leaves (checksums), list every result in the Data Docs index, and serve the Data quality
         page (30 days) in under a second."""
         import importlib.util
-        import urllib.request
 
-        from sparkify.local import celery_shape, runner
-        from sparkify.local.generator import generate
-        from sparkify.local.scheduler_day import RunningAirflow
+        from sparkify.local import runner
 
         days = [date(2018, 11, 1) + timedelta(days=n) for n in range(self.args.backfill_days)]
-        lake = Path(self.args.lakes) / f"backfill-{len(days)}"
-        if not (lake / "log_json_path.json").exists():
-            partial = lake.with_name(lake.name + ".partial")
-            shutil.rmtree(partial, ignore_errors=True)
-            generate(partial, seed=61, songs=200, users=60, days=len(days), events=300, start=days[0].isoformat())
-            partial.rename(lake)
+        lake = self.backfill_lake(days)
         os.environ["AIRFLOW_VAR_SPARKIFY_LAKE"] = str(lake)
         self.fresh_store()
         runner.run_days(days, log_file=self.work / "backfill-reference.log", quiet=True)
@@ -472,42 +464,64 @@ class Bench:
         else:
             found["celery"] = {"skipped": "no redis-server or Celery provider (make test installs both)"}
         for executor in executors:
-            self.fresh_store()
-            docs = self.work / f"backfill-docs-{executor}"
-            home = self.work / f"airflow-backfill-{executor}"
-            env = dict(os.environ, AIRFLOW_CONN_SPARKIFY_WAREHOUSE=self.server.connection_json(), AIRFLOW_VAR_SPARKIFY_DOCS=str(docs))
-            if executor == "celery":
-                env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = celery_shape.metadata_url(self.server)
-            airflow = RunningAirflow(lake=str(lake), home=home, env=env, executor=executor)
-            try:
-                started = time.monotonic()
-                created = subprocess.run(
-                    ["airflow", "backfill", "create", "--dag-id", "sparkify", "--from-date", days[0].isoformat(),
-                     "--to-date", days[-1].isoformat()],
-                    env=dict(env, AIRFLOW_HOME=str(home), PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])),
-                    capture_output=True, text=True, timeout=300,
-                )  # fmt: skip
-                if created.returncode != 0:
-                    raise RuntimeError(f"airflow backfill create failed:\n{created.stdout[-2000:]}{created.stderr[-2000:]}")
-                runs = self.wait_for_backfill(airflow, len(days))
-                minutes = (time.monotonic() - started) / 60
-                page_started = time.perf_counter()
-                request = urllib.request.Request(f"{airflow.base}/sparkify-quality/", headers={"Authorization": f"Bearer {airflow.token}"})
-                with urllib.request.urlopen(request, timeout=60) as response:
-                    page = response.read()
-                page_seconds = time.perf_counter() - page_started
-            finally:
-                airflow.stop()
-            listed = re.findall(r"'_table_row_link_path': '(validations/[^']+\.html)'", (docs / "index.html").read_text())
-            found[executor] = {
-                "days": len(days), "minutes": round(minutes, 2), "days_per_minute": round(len(days) / minutes, 2),
-                "published": sum(run["state"] == "success" for run in runs), "equal_to_make_run": self.checksums() == reference,
-                "index_results": len(listed), "expected_results": len(days) * len(suites()),
-                "quality_page_seconds": round(page_seconds, 3), "quality_page_bytes": len(page),
-            }  # fmt: skip
+            found[executor] = self.backfill_on(executor, lake, days)
+            found[executor]["equal_to_make_run"] = self.checksums() == reference
         os.environ["AIRFLOW_VAR_SPARKIFY_LAKE"] = str(self.lake)
         measured = [f for f in found.values() if "days_per_minute" in f]
         self.results.update(backfill_days_per_minute=min(f["days_per_minute"] for f in measured), backfill=found)
+
+    def backfill_lake(self, days: list[date]) -> Path:
+        """The backfill's generated lake (made once, kept under --lakes)."""
+        from sparkify.local.generator import generate
+
+        lake = Path(self.args.lakes) / f"backfill-{len(days)}"
+        if not (lake / "log_json_path.json").exists():
+            partial = lake.with_name(lake.name + ".partial")
+            shutil.rmtree(partial, ignore_errors=True)
+            generate(partial, seed=61, songs=200, users=60, days=len(days), events=300, start=days[0].isoformat())
+            partial.rename(lake)
+        return lake
+
+    def backfill_on(self, executor: str, lake: Path, days: list[date]) -> dict[str, Any]:
+        """One backfill of ``days`` under a scheduler with ``executor``, on a fresh store."""
+        import urllib.request
+
+        from sparkify.local import celery_shape
+        from sparkify.local.scheduler_day import RunningAirflow
+
+        self.fresh_store()
+        docs = self.work / f"backfill-docs-{executor}"
+        home = self.work / f"airflow-backfill-{executor}"
+        env = dict(os.environ, AIRFLOW_CONN_SPARKIFY_WAREHOUSE=self.server.connection_json(), AIRFLOW_VAR_SPARKIFY_DOCS=str(docs))
+        if executor == "celery":
+            env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = celery_shape.metadata_url(self.server)
+        airflow = RunningAirflow(lake=str(lake), home=home, env=env, executor=executor)
+        try:
+            started = time.monotonic()
+            created = subprocess.run(
+                ["airflow", "backfill", "create", "--dag-id", "sparkify", "--from-date", days[0].isoformat(),
+                 "--to-date", days[-1].isoformat()],
+                env=dict(env, AIRFLOW_HOME=str(home), PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])),
+                capture_output=True, text=True, timeout=300,
+            )  # fmt: skip
+            if created.returncode != 0:
+                raise RuntimeError(f"airflow backfill create failed:\n{created.stdout[-2000:]}{created.stderr[-2000:]}")
+            runs = self.wait_for_backfill(airflow, len(days))
+            minutes = (time.monotonic() - started) / 60
+            page_started = time.perf_counter()
+            request = urllib.request.Request(f"{airflow.base}/sparkify-quality/", headers={"Authorization": f"Bearer {airflow.token}"})
+            with urllib.request.urlopen(request, timeout=60) as response:
+                page = response.read()
+            page_seconds = time.perf_counter() - page_started
+        finally:
+            airflow.stop()
+        listed = re.findall(r"'_table_row_link_path': '(validations/[^']+\.html)'", (docs / "index.html").read_text())
+        return {
+            "days": len(days), "minutes": round(minutes, 2), "days_per_minute": round(len(days) / minutes, 2),
+            "published": sum(run["state"] == "success" for run in runs),
+            "index_results": len(listed), "expected_results": len(days) * len(suites()),
+            "quality_page_seconds": round(page_seconds, 3), "quality_page_bytes": len(page),
+        }  # fmt: skip
 
     def wait_for_backfill(self, airflow, count: int, timeout: float = 3600) -> list[dict]:
         """The backfill's runs once all ``count`` have ended (RuntimeError naming any that failed)."""

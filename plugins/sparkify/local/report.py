@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sparkify.names import TABLES
+from sparkify.names import HISTORY_SUITES, TABLES
 
 NOT_RUN = "not run"  # a validation's state in the run summary when its task never started
 _CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0))}
@@ -74,10 +74,6 @@ def summarise(results: list[dict[str, Any]], counts: dict[str, Any]) -> dict[str
         "root_causes": root_causes(results),
         "validations": validations,
     }
-
-
-# Suites whose warnings are about one day against the days before it (each is printed).
-HISTORY_SUITES = ("history", "lake_fields")
 
 
 def _validation(day: dict[str, Any], task_id: str, state: str) -> dict[str, Any]:
