@@ -22,7 +22,7 @@ from urllib.parse import unquote
 
 from sparkify.names import check_run_schema
 from sparkify.quality import redact
-from sparkify.quality.summary import summarise
+from sparkify.quality.summary import summarise, unreachable
 from sparkify.settings import gx_dir
 from sparkify.warehouse.connection import get_connection, sqlalchemy_url
 
@@ -135,6 +135,13 @@ def validate(
     checkpoint = ctx.checkpoints.get(name)
     started = time.perf_counter()
     identifier, validation = run_validation(checkpoint, RunIdentifier(run_name=run_name), expectation_parameters or {})
+    if lost := unreachable(validation):
+        # Not a result: nothing is stored or published, and the task fails as retryable.
+        kind, message = lost[0]
+        raise ConnectionError(
+            f"Suite {name} was not evaluated: the warehouse connection failed in {len(lost)} of "
+            f"{len(validation.results)} expectation(s), first in {kind}: {message}"
+        )
     detailed = detail_failures(checkpoint, validation, name=name, expectation_parameters=expectation_parameters or {})
     duration = time.perf_counter() - started
     if detailed:

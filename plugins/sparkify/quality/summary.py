@@ -5,6 +5,7 @@ Pure: works on GX result objects and plain dicts, no database and no Data Contex
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 MAX_KEYS = 10
@@ -54,6 +55,23 @@ def summarise(validation, *, suite, page: str | None, docs_location: str, parame
         "page": page,
         "data_docs": f"{docs_location.rstrip('/')}/{page}" if page else None,
     }
+
+
+# The DB-API's classes for a connection that failed or was lost (psycopg2, psycopg 3 and
+# redshift_connector name them so): GX catches them per expectation and reports the expectation
+# as failed, which is the warehouse's fault, not the data's.
+_CONNECTION_ERRORS = re.compile(r"\b(OperationalError|InterfaceError)\b")
+
+
+def unreachable(validation) -> list[tuple[str, str]]:
+    """(expectation type, message) of each result GX could not compute because the warehouse
+    connection failed: such a suite was not evaluated, and its task is to be tried again."""
+    found = []
+    for item in validation.results:
+        message = _exception_message(item.exception_info)
+        if message and _CONNECTION_ERRORS.search(message):
+            found.append((item.expectation_config.type, message))
+    return found
 
 
 def _exception_message(info) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from sparkify.quality.summary import failure_message, summarise
+from sparkify.quality.summary import failure_message, summarise, unreachable
 
 
 def _item(success, type_, *, severity="critical", kwargs=None, result=None, description=""):
@@ -47,3 +47,21 @@ def test_warnings_alone_pass_and_unexpected_rows_count_their_rows():
     assert summary["success"] is True and summary["table"] == "users" and summary["data_docs"] is None
     assert summary["failures"][0]["unexpected_count"] == 2
     assert summary["failures"][0]["keys"] == [{"user_id": "7"}, {"user_id": "9"}]
+
+
+def test_an_expectation_the_lost_warehouse_stopped_is_told_apart_from_a_failed_one():
+    lost = _item(False, "expect_column_values_to_not_be_null", kwargs={"column": "song_id"})
+    lost.exception_info = {
+        "('column_values.nonnull.unexpected_count', 'abc', ())": {
+            "raised_exception": True,
+            "exception_message": 'An SQL execution Exception occurred.  OperationalError: "(psycopg2.OperationalError) '
+            'connection to server at "127.0.0.1", port 5432 failed: Connection refused"',
+        }
+    }
+    not_enough = _item(False, "expect_table_row_count_to_be_between")  # the history suite's own marker
+    not_enough.exception_info = {"raised_exception": True, "exception_message": "not enough history (3 of 7 days)"}
+    failed = _item(False, "expect_column_values_to_be_unique", result={"unexpected_count": 2})
+    validation = SimpleNamespace(results=[lost, not_enough, failed])
+    assert [kind for kind, _ in unreachable(validation)] == ["expect_column_values_to_not_be_null"]
+    assert "Connection refused" in unreachable(validation)[0][1]
+    assert unreachable(SimpleNamespace(results=[not_enough, failed])) == []
