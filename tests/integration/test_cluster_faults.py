@@ -130,18 +130,29 @@ def _parent(pid: int) -> int:
     return int(stat[stat.rindex(")") + 2 :].split()[1])  # the field after the state
 
 
+def _worker_name(pid: int) -> str | None:
+    """The Celery worker a process belongs to, by its working directory: celery_shape starts each
+    worker in <home>/workers/<name>/cwd, and its pool and task processes inherit that. (Neither the
+    title nor /proc/<pid>/environ will do: the task process retitles itself, and setproctitle
+    writes over the memory /proc/<pid>/environ shows.)"""
+    try:
+        cwd = Path(os.readlink(f"/proc/{pid}/cwd"))
+    except OSError:
+        return None
+    return cwd.parent.name if cwd.name == "cwd" and cwd.parent.parent.name == "workers" else None
+
+
 def worker_of(pid: int) -> tuple[str, set[int]]:
-    """The Celery worker a task process belongs to: (its name, the process groups from the worker
-    down to the task). The worker runs in its own session; the task supervisor may start a group
-    of its own below it, so the chain of parents is walked up to the `--celery-hostname` process."""
+    """The Celery worker a task process belongs to: (its name, the process groups of the worker,
+    its pool and the task). The worker runs in its own session; the task supervisor starts a
+    group of its own below it, so the group of each process up to the worker's own is collected."""
+    name = _worker_name(pid)
+    assert name, f"process {pid} ({' '.join(_cmdline(pid))!r}) does not work in a Celery worker's folder"
     groups, current = set(), pid
-    while current > 1:
+    while current > 1 and _worker_name(current) == name:
         groups.add(os.getpgid(current))
-        args = _cmdline(current)
-        if "--celery-hostname" in args:
-            return args[args.index("--celery-hostname") + 1].split("@")[0], groups
         current = _parent(current)
-    raise AssertionError(f"process {pid} has no Celery worker among its parents (groups {sorted(groups)})")
+    return name, groups
 
 
 @pytest.fixture(scope="module")
