@@ -503,8 +503,15 @@ class Bench:
         docs = self.work / f"backfill-docs-{executor}"
         home = self.work / f"airflow-backfill-{executor}"
         env = dict(os.environ, AIRFLOW_CONN_SPARKIFY_WAREHOUSE=self.server.connection_json(), AIRFLOW_VAR_SPARKIFY_DOCS=str(docs))
-        if executor == "celery":
-            env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = celery_shape.metadata_url(self.server)
+        # Both executors on a new PostgreSQL metadata database: on SQLite, `backfill create`'s
+        # inserts of 60 runs meet the running scheduler's writes ("database is locked").
+        database = f"airflow_backfill_{executor}"
+        conn = self.connect()
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(f"drop database if exists {database} with (force)")
+        conn.close()
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = celery_shape.metadata_url(self.server, database)
         airflow = RunningAirflow(lake=str(lake), home=home, env=env, executor=executor)
         try:
             started = time.monotonic()

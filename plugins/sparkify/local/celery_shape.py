@@ -41,14 +41,14 @@ def start_redis(folder: Path, port: int | None = None) -> tuple[subprocess.Popen
     return process, f"redis://127.0.0.1:{port}/0"
 
 
-def metadata_url(server) -> str:
-    """SQLAlchemy URL of the metadata database on the embedded server (created if missing)."""
+def metadata_url(server, database: str = METADATA_DATABASE) -> str:
+    """SQLAlchemy URL of a metadata database on the embedded server (created if missing)."""
     from sparkify.local import embedded
 
-    embedded.ensure_database(server, METADATA_DATABASE)
+    embedded.ensure_database(server, database)
     if server.tcp:
-        return f"postgresql+psycopg2://postgres:{server.password}@127.0.0.1:{server.port}/{METADATA_DATABASE}"
-    return f"postgresql+psycopg2://postgres@/{METADATA_DATABASE}?host={server.socket_dir}&port={server.port}"
+        return f"postgresql+psycopg2://postgres:{server.password}@127.0.0.1:{server.port}/{database}"
+    return f"postgresql+psycopg2://postgres@/{database}?host={server.socket_dir}&port={server.port}"
 
 
 def worker_copy(source: Path, home: Path, name: str) -> Path:
