@@ -7,7 +7,8 @@ a part while days run. One cluster, four generated days, one after another:
    again, as a service manager would; then a day is triggered;
 3. the warehouse restarts while load_users writes;
 4. the worker running load_users is killed with SIGKILL (its whole process group: a machine
-   lost), with the scheduler's task heartbeat timeout lowered to 30 s for the test.
+   lost), with the scheduler's task heartbeat timeout lowered to 30 s for the test (and its
+   queued timeout to 180 s, for a task the worker had taken but not started).
 
 In the end every day is published and the tables equal a clean run's (make run's runner, day by
 day) by checksum. The settings that make each case work, and a real cluster's values, are in
@@ -173,6 +174,11 @@ def cluster(tcp_warehouse, lake, clean):
         # before the scheduler fails it (and retries it elsewhere).
         AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT=str(HEARTBEAT_TIMEOUT),
         AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL="5",
+        # Lowered for the test (default 600 s, looked for every 120 s): a task the killed worker had
+        # taken from the broker but not yet started stays queued this long before it is queued
+        # again (up to 720 s with the defaults, which alone would take the test past its budget).
+        AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT="180",
+        AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT_CHECK_INTERVAL="15",
     )
     airflow = RunningAirflow(lake=str(lake), home=home, env=env, executor="celery", workers=2)
     found = Cluster(airflow, home, tcp_warehouse)
