@@ -10,8 +10,10 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 from sparkify.local.generator import generate
+from sparkify.names import suites
 from sparkify.settings import gx_dir
 from tests.integration.helpers import reset_warehouse, run_pipeline
 from tests.session import ROOT, SESSION_DIR
@@ -94,6 +96,26 @@ def test_author_suite_notebook_saves_suites_results_and_docs(warehouse_with_a_fa
     docs = Path(os.environ["SPARKIFY_BUILD_DIR"]) / "data_docs"
     assert (docs / "expectations" / f"{users_suite}.html").is_file()
     assert fact_suite in (docs / "index.html").read_text()
+
+
+def committed_project() -> dict[str, str]:
+    """Every committed suite, validation definition and checkpoint file of the session's gx/, by path."""
+    return {str(path.relative_to(gx_dir())): path.read_text() for sub in ("expectations", "validation_definitions", "checkpoints")
+            for path in sorted((gx_dir() / sub).glob("*.json")) if path.stem in suites()}  # fmt: skip
+
+
+@pytest.mark.parametrize("names", [{"USERS_SUITE": "users"}, {"FACT_SUITE": "songplays"}], ids=["users", "songplays"])
+def test_author_suite_notebook_refuses_a_pipeline_suites_name(warehouse_with_a_failure, names):
+    before = committed_project()
+    assert len(before) == 3 * len(suites())
+    (name,) = names.values()
+    with pytest.raises(CellExecutionError) as raised:
+        execute("author_suite", {"USERS_SUITE": "users_draft_refused", "FACT_SUITE": "songplays_draft_refused", **names, "DAY": GOOD_DAY})
+    assert raised.value.ename == "PipelineSuiteError"
+    said = raised.value.evalue
+    assert said.startswith(f"'{name}' is a suite the pipeline runs (gx/checkpoints/{name}.json; gx/expectations/{name}.json holds"), said
+    assert f"open it with context.suites.get('{name}'), add the expectation and save it" in said
+    assert committed_project() == before  # every committed expectation and validation definition in place
 
 
 def test_explore_failure_notebook_finds_the_offending_rows(warehouse_with_a_failure):

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+from sparkify.names import TABLES
 from tests.integration.helpers import reset_warehouse, sample_with_a_bad_level, use_warehouse
 from tests.session import ROOT, SAMPLE_LAKE, SESSION_DIR
 
@@ -25,10 +26,16 @@ def make_run(server, lake, day: str, tag: str, *options: str) -> tuple[int, str,
 
 
 def test_a_missing_day_file_is_the_root_cause(socket_warehouse):
+    """On a new warehouse (--fresh: no table exists until prepare_warehouse, which never runs)."""
     reset_warehouse(socket_warehouse)
     # --stop-warehouse as make demo passes it (the project's embedded server; not running here).
-    code, out, summary = make_run(socket_warehouse, SAMPLE_LAKE, "2018-12-01", "missing", "--stop-warehouse")
-    assert code == 1
+    code, out, summary = make_run(socket_warehouse, SAMPLE_LAKE, "2018-12-01", "missing", "--fresh", "--stop-warehouse")
+    assert code == 1  # as for any failed day; and the summary was written (make_run read it)
+    assert summary["tables"] == dict.fromkeys(TABLES, 0) and summary["tables_not_created"] == list(TABLES)
+    assert [r["published"] for r in summary["runs"]] == [False]
+    day = next(line for line in out.splitlines() if line.startswith("  2018-12-01  failed"))
+    assert day.index("failed: wait_for_events") < day.index("not run because of them:"), day
+    assert "  songplays           0  (not created yet: no day reached prepare_warehouse)" in out.splitlines()
     causes = summary["root_causes"]
     assert [c["task_id"] for c in causes] == ["wait_for_events"]
     key = SAMPLE_LAKE.resolve() / "log_data" / "2018" / "12" / "2018-12-01-events.json"

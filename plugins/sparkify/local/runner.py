@@ -133,10 +133,18 @@ def pinned_variables():
 
 
 def day_line(result: dict[str, Any]) -> str:
-    """A finished day as make run prints it: date, state, seconds, the tasks that did not succeed."""
-    failed = sorted(t for t, s in result["tasks"].items() if s != "success")
+    """A finished day as make run prints it: date, state, seconds, then the tasks that failed
+    themselves (the root causes) before those that did not run because of them."""
+    states = result["tasks"]
+    failed = sorted(t for t, s in states.items() if s == "failed")
+    blocked = sorted(t for t, s in states.items() if s == "upstream_failed")
+    other = sorted(f"{t} ({s})" for t, s in states.items() if s not in ("success", "failed", "upstream_failed"))
     line = f"  {result['date']}  {result['state']:<8} {result['seconds']:5.1f}s"
-    return line + (f"  not successful: {', '.join(failed)}" if failed else "")
+    if failed:
+        line += f"  failed: {', '.join(failed)}"
+    if blocked:
+        line += f"  not run because of them: {len(blocked)} task(s)"
+    return line + (f"  not successful: {', '.join(other)}" if other else "")
 
 
 def warm_execution_api() -> None:
