@@ -27,13 +27,13 @@ CHECK = { $(BIN)/uv pip check --quiet --python $(PY) 2>/dev/null || $(BIN)/pip c
 INSTALL = { $(BIN)/uv pip install --quiet --python $(PY) --no-deps $(1) \
 	|| { echo "make: uv could not install $(1); installing with pip" >&2; $(PIP_INSTALL) $(1); }; }
 
-$(BIN)/.installed: requirements.txt pyproject.toml plugins/sparkify/quality/offline.py
+$(BIN)/.installed: requirements.txt pyproject.toml plugins/sparkify/quality/gx/offline.py
 	$(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) uv==$(UV_VERSION) || echo "make: no uv; pip installs the requirements" >&2
 	$(call INSTALL,-r requirements.txt)
 	$(call INSTALL,-e .)
 	$(CHECK) >&2
-	$(BIN)/python -m sparkify.quality.offline >&2
+	$(BIN)/python -m sparkify.quality.gx.offline >&2
 	-$(BIN)/python -m compileall -q -j 0 -x '/(tests|testing|pip|setuptools)/' $(VENV)/lib > /dev/null 2>&1
 	touch $@
 

@@ -7,15 +7,14 @@ The validation tasks' "Data Docs" extra link points at pages of the Data Docs ap
 from airflow.plugins_manager import AirflowPlugin
 
 from sparkify.operators.deadline import DayEndDeadline
-from sparkify.quality import app as docs
-from sparkify.quality import page as quality
+from sparkify.quality.web import docs_app, quality_page
 
 
 class SparkifyPlugin(AirflowPlugin):
     name = "sparkify"
     fastapi_apps = [
-        {"app": docs.create_app(), "url_prefix": docs.URL_PREFIX, "name": "Sparkify Data Docs"},
-        {"app": quality.create_app(), "url_prefix": quality.URL_PREFIX, "name": "Sparkify data quality"},
+        {"app": docs_app.create_app(), "url_prefix": docs_app.URL_PREFIX, "name": "Sparkify Data Docs"},
+        {"app": quality_page.create_app(), "url_prefix": quality_page.URL_PREFIX, "name": "Sparkify data quality"},
     ]
     # The DAG's deadline reference: the scheduler finds custom references through a plugin.
     deadline_references = [DayEndDeadline]
@@ -23,14 +22,14 @@ class SparkifyPlugin(AirflowPlugin):
     external_views = [
         {
             "name": "Data Docs",
-            "href": f"{docs.URL_PREFIX}/index.html",
+            "href": f"{docs_app.URL_PREFIX}/index.html",
             "url_route": "data-docs",
             "destination": "nav",
             "category": "Browse",
         },
         {
             "name": "Data quality",
-            "href": f"{quality.URL_PREFIX}/",
+            "href": f"{quality_page.URL_PREFIX}/",
             "url_route": "data-quality",
             "destination": "nav",
             "category": "Browse",

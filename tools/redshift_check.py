@@ -206,12 +206,12 @@ def project_statements() -> list[tuple[str, str]]:
              "redshift/quarantine_events.sql", "redshift/results_store.sql"]  # fmt: skip
     for name in names:
         found += [(f"sql/{name}", s) for s in split_statements(sql_file(name))]
-    from sparkify.quality.store import _JSON_IN
+    from sparkify.quality.store.results import _JSON_IN
 
     found += [("sql/store_result.sql", s) for s in split_statements(sql_file("store_result.sql", json_value=_JSON_IN["redshift"]))]
-    from sparkify.quality import metrics
+    from sparkify.quality.store import metrics
 
-    found += [(f"sparkify.quality.metrics ({table})", metrics.query("wap_20181101", table)) for table in metrics.TABLE_METRICS]
+    found += [(f"sparkify.quality.store.metrics ({table})", metrics.query("wap_20181101", table)) for table in metrics.TABLE_METRICS]
     for table in STAGING_SOURCES:
         sql = sql_file(f"redshift/stage_{table.removeprefix('staging_')}.sql", auth_clause="iam_role %(iam_role)s")
         found += [(f"sql/redshift/stage_{table.removeprefix('staging_')}.sql", s) for s in split_statements(sql)]

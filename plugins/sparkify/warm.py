@@ -33,9 +33,9 @@ MODULES = (
     "great_expectations.render.renderer.site_builder",
     "great_expectations.datasource.fluent.sql_datasource",
     "sqlalchemy.dialects.postgresql.psycopg2",
-    "sparkify.quality.checkpoint",
-    "sparkify.quality.store",
-    "sparkify.quality.summary",
+    "sparkify.quality.gx.run",
+    "sparkify.quality.store.results",
+    "sparkify.quality.gx.summary",
     "sparkify.operators.alerts",
 )
 

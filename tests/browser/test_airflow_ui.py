@@ -314,7 +314,7 @@ def test_lake_values_show_as_text_and_never_run_in_a_sandboxed_page(page, airflo
 def test_the_data_quality_page_shows_days_by_suites(page, airflow_ui):
     """Browse -> Data quality: the two triggered days by the ten suites, from the shared results
     store; the failed check's cell is a critical failure linked to its Data Docs page and task."""
-    from sparkify.quality.page import STATES
+    from sparkify.quality.web.quality_page import STATES
 
     base = airflow_ui["base"]
     page.goto(f"{base}/plugin/data-quality")

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 import pytest
 
 from sparkify.local.generator import Anomaly, generate
-from sparkify.quality import history
+from sparkify.quality.checks import history
 from tests.integration.helpers import execute, reset_warehouse, use_warehouse
 from tests.session import ROOT, SESSION_DIR
 

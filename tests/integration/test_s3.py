@@ -67,7 +67,7 @@ def test_a_missing_day_names_the_s3_key(s3_endpoint, socket_warehouse):
 
 
 def test_data_docs_publish_to_s3_changed_files_only(s3_endpoint, socket_warehouse, local_and_s3_runs):
-    from sparkify.quality.docs import publish_docs
+    from sparkify.quality.gx.docs import publish_docs
     from tests.integration.helpers import use_warehouse
 
     use_warehouse(socket_warehouse)

@@ -242,7 +242,7 @@ class Bench:
         return seconds
 
     def validate_day_gx(self, day: date) -> None:
-        from sparkify.quality.checkpoint import validate
+        from sparkify.quality.gx.run import validate
 
         parameters = {"file_lines": self.args.events, "max_quarantine_rate": 0.01}
         # The fixed-rule suites, which handwritten_checks.sql mirrors; the history suites' bounds
@@ -404,7 +404,7 @@ class Bench:
         lake_fields_check_seconds: the two tasks' median task times per day."""
         from sparkify.local import runner
         from sparkify.local.generator import Anomaly, generate
-        from sparkify.quality import history
+        from sparkify.quality.checks import history
         from sparkify.settings import gx_dir
 
         days = [date(2018, 11, 1) + timedelta(days=n) for n in range(60)]
@@ -625,7 +625,7 @@ class Bench:
     def measure_docs(self) -> None:
         """Publishing one new run's pages with 10, then docs_results, results in the shared store
         (copies of the DAG step's newest run); and the quality page with that many days stored."""
-        from sparkify.quality.docs import publish_docs
+        from sparkify.quality.gx.docs import publish_docs
 
         sample = self.store_rows("select run_id from dq.validation_results order by stored_at desc limit 1")
         if not sample:
@@ -650,13 +650,14 @@ class Bench:
         self.results.update(docs_seconds_10=small, docs_seconds_large=large, docs_results_large=self.args.docs_results,
                             docs_ratio=round(large / small, 2))  # fmt: skip
         # The quality page: one run per day, docs_results // per_run days stored (1,000 days x 9 suites by default).
-        from sparkify.quality import page
+        from sparkify.quality import store
+        from sparkify.quality.web import quality_page as page
 
         days = max(1, self.args.quality_days)
         self.fill_store(sample, runs=days)
 
         def build(days: int) -> str:
-            records, quarantined, lateness, checks = page.query_history("sparkify_warehouse", days)
+            records, quarantined, lateness, checks = store.page_records("sparkify_warehouse", days)
             return page.render(records, quarantined, base="", days=days, lateness=lateness, checks=checks)
 
         default = _timed(lambda: build(30), self.args.repeats)

@@ -4,7 +4,7 @@ Days may run in any order and at the same time (each has its own run schema; pub
 the warehouse), so the tables equal a sequential run's. What each process would otherwise share
 with the others is made private: its Airflow metadata database (SQLite allows one writer; each job
 gets a copy of the migrated one, under build/jobs/), its task log and its copy of gx/ (made by
-quality.checkpoint per process). A metadata database that is not SQLite is shared as configured.
+quality.gx.context per process). A metadata database that is not SQLite is shared as configured.
 The jobs start at once and pay their one-off costs while the parent prepares; each day is printed
 as it finishes; the caller summarises the days in date order.
 """

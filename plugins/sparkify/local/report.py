@@ -107,7 +107,7 @@ def _validation(day: dict[str, Any], task_id: str, state: str) -> dict[str, Any]
         "link": xcom.get(task_id, {}).get("_link_DataDocsLink"),
         "message": summary.get("message") or "",
         "warnings": warnings(summary),
-        # History checks without a range (quality.history): metric and reason.
+        # History checks without a range (quality.checks.history): metric and reason.
         "not_checked": summary.get("not_checked") or [],
     }
 

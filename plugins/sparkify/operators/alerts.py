@@ -27,14 +27,22 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+
+
 def warnings_wanted() -> bool:
+    """The Variable sparkify_notify_warnings as a yes or no. One that cannot be read, or reads as
+    neither, leaves warning alerts off and says so in the task's log, naming the Variable."""
     from airflow.sdk import Variable
 
     try:
-        value = Variable.get(WARNINGS_VARIABLE, default=OPTIONAL_VARIABLES[WARNINGS_VARIABLE])
-        return str(value).strip().lower() in ("1", "true", "yes", "on")
-    except Exception:
+        value = str(Variable.get(WARNINGS_VARIABLE, default=OPTIONAL_VARIABLES[WARNINGS_VARIABLE])).strip().lower()
+    except Exception as err:  # the API server or metadata DB answered with an error: the alert is still not the task's outcome
+        log.warning("Variable %s could not be read (%s: %s): warning alerts stay off.", WARNINGS_VARIABLE, type(err).__name__, err)
         return False
+    if value not in TRUE + FALSE:
+        log.warning("Variable %s is %r, not one of %s: warning alerts stay off.", WARNINGS_VARIABLE, value, ", ".join(TRUE + FALSE[:-1]))
+    return value in TRUE
 
 
 def compose(summary: dict[str, Any], *, link: str | None, critical: bool) -> tuple[str, str]:

@@ -88,7 +88,7 @@ class LoadTableOperator(BaseOperator):
         """OpenLineage: the tables the rendered load reads and writes, from the provider's SQL parser,
         plus the reads it misses in `insert ... with` (lineage.CTE_READS)."""
         from sparkify.names import run_schema
-        from sparkify.quality import lineage
+        from sparkify.operators import lineage
 
         schema = run_schema(self.day)
         found = lineage.sql_lineage(self.conn_id, self.sql, schema=schema, parameters={"day": self.day})

@@ -55,7 +55,7 @@ class PublishDayOperator(BaseOperator):
         """OpenLineage: sql/publish.sql as rendered for the day, through the provider's SQL parser
         (the run's audit copies in, the published tables out)."""
         from sparkify.names import run_schema
-        from sparkify.quality import lineage
+        from sparkify.operators import lineage
         from sparkify.warehouse.scripts import sql_file
 
         return lineage.sql_lineage(self.conn_id, sql_file("publish.sql"), schema=run_schema(self.day), parameters={"day": self.day})
@@ -85,7 +85,7 @@ class PublishDataDocsOperator(BaseOperator):
 
     def execute(self, context) -> dict[str, Any]:
         from sparkify.names import run_schema
-        from sparkify.quality.docs import publish_docs
+        from sparkify.quality.gx.docs import publish_docs
 
         published = publish_docs(
             self.conn_id,

@@ -126,7 +126,7 @@ class StageJsonOperator(BaseOperator):
         from airflow.providers.openlineage.extractors import OperatorLineage
 
         from sparkify.names import run_schema
-        from sparkify.quality import lineage
+        from sparkify.operators import lineage
 
         schema = run_schema(self.day)
         outputs = [self.table, "quarantine", *(["staged_song_files"] if self.only_changed_files else [])]

@@ -84,8 +84,8 @@ class GxValidationOperator(BaseOperator):
 
         from sparkify.names import run_schema
         from sparkify.quality import store
-        from sparkify.quality.checkpoint import validate
-        from sparkify.quality.summary import failure_message
+        from sparkify.quality.gx.run import validate
+        from sparkify.quality.gx.summary import failure_message
         from sparkify.settings import docs_page_url
 
         run_name = context["run_id"]
@@ -104,7 +104,7 @@ class GxValidationOperator(BaseOperator):
         )
         # The shared store gets the row first, pass or fail, in its own transaction: every machine
         # (publish_data_docs on any worker, the API server, notebooks) reads results from there.
-        # A table's per-day metrics (quality.metrics) are written in that transaction.
+        # A table's per-day metrics (quality.store.metrics) are written in that transaction.
         store.save(self.conn_id, record, schema=run_schema(self.day), checks=self.checks_to_store())
         summary.update(self.summary_extras())
         self._lineage_record = record  # for the OpenLineage facets, pass or fail
@@ -156,7 +156,7 @@ class GxValidationOperator(BaseOperator):
         from airflow.providers.openlineage.extractors import OperatorLineage
 
         from sparkify.names import run_schema, suite_table
-        from sparkify.quality import lineage
+        from sparkify.operators import lineage
 
         record = getattr(self, "_lineage_record", None)
         facets = lineage.validation_facets(lineage.stored_result(record), row_count=record.get("row_count")) if record else None
@@ -168,7 +168,7 @@ class HistoryValidationOperator(GxValidationOperator):
     """validate_history: the day's metrics (dq.day_metrics, stored by the table validations)
     against the days published before it, with the settings of gx/history.toml.
 
-    Each checked metric's range comes from quality.history and reaches the committed suite
+    Each checked metric's range comes from quality.checks.history and reaches the committed suite
     ``history`` as its run-time parameters; the run's values are written to the run schema's
     one-row table ``day_metrics``, which the suite validates. A metric without enough history is
     reported as not checked (never as passed). A value outside its range fails its expectation at
@@ -183,7 +183,9 @@ class HistoryValidationOperator(GxValidationOperator):
         from datetime import date
 
         from sparkify.names import run_schema
-        from sparkify.quality import history, metrics, store
+        from sparkify.quality import store
+        from sparkify.quality.checks import history
+        from sparkify.quality.store import run_tables
         from sparkify.settings import gx_dir
         from sparkify.warehouse.connection import transaction
 
@@ -197,10 +199,10 @@ class HistoryValidationOperator(GxValidationOperator):
 
                 raise AirflowFailException(
                     f"validate_history: run {context['run_id']} stored no value of {', '.join(missing)} (gx/{history.FILE}); "
-                    "each is written by its table's validation task (sparkify/quality/metrics.py names the metrics)."
+                    "each is written by its table's validation task (sparkify/quality/store/metrics.py names the metrics)."
                 )
             past = store.metric_history(conn, day, list(settings.metrics))
-            metrics.write_day_metrics(conn, run_schema(self.day), {metric: observed[metric] for metric in settings.metrics})
+            run_tables.write_day_metrics(conn, run_schema(self.day), {metric: observed[metric] for metric in settings.metrics})
         self._settings = settings
         self._checks = {
             metric: history.bounds(metric, day, past[metric], settings, rows=observed.get(f"{metric.split('.')[0]}.rows"))
@@ -212,9 +214,9 @@ class HistoryValidationOperator(GxValidationOperator):
         return history.expectation_parameters(self._checks, observed)
 
     def adjust_result(self, validation) -> None:
-        from sparkify.quality import history
+        from sparkify.quality.gx import marks
 
-        self._statuses = history.mark(validation, self._checks, self._settings, self._observed)
+        self._statuses = marks.mark_history(validation, self._checks, self._settings, self._observed)
 
     def checks_to_store(self) -> dict | None:
         return {metric: (self._checks[metric], status) for metric, status in self._statuses.items()}
@@ -233,7 +235,7 @@ class HistoryValidationOperator(GxValidationOperator):
 class LakeFieldsValidationOperator(GxValidationOperator):
     """validate_lake_fields: schema drift in the lake. The top-level JSON fields that stage_events
     and stage_songs counted (dq.lake_fields) against those of the published days before
-    (quality.drift; window and minimum from gx/history.toml): each new field by name and count,
+    (quality.checks.drift; window and minimum from gx/history.toml): each new field by name and count,
     each field gone. The run's fields go to the run schema's table ``lake_fields``, which the
     committed suite ``lake_fields`` validates with the baseline's field sets as parameters."""
 
@@ -244,7 +246,9 @@ class LakeFieldsValidationOperator(GxValidationOperator):
         from datetime import date
 
         from sparkify.names import run_schema
-        from sparkify.quality import drift, history, store
+        from sparkify.quality import store
+        from sparkify.quality.checks import drift, history
+        from sparkify.quality.store import run_tables
         from sparkify.settings import gx_dir
         from sparkify.warehouse.connection import transaction
 
@@ -257,13 +261,13 @@ class LakeFieldsValidationOperator(GxValidationOperator):
                                     settings)
                 for source in drift.SOURCES
             }  # fmt: skip
-            drift.write_run_table(conn, run_schema(self.day), self._checks)
+            run_tables.write_lake_fields(conn, run_schema(self.day), self._checks)
         return drift.expectation_parameters(self._checks)
 
     def adjust_result(self, validation) -> None:
-        from sparkify.quality import drift
+        from sparkify.quality.gx import marks
 
-        self._statuses = drift.mark(validation, self._checks)
+        self._statuses = marks.mark_lake_fields(validation, self._checks)
 
     def summary_extras(self) -> dict[str, Any]:
         not_checked = [

@@ -3,7 +3,7 @@
 The JSONPaths file is the staging contract: a field it does not name never reaches a table, so a
 new field the app started sending is invisible to every table check, and a field the contract
 needs going missing shows up only as nulls. This census is what the schema-drift check
-(validate_lake_fields, quality.drift) compares with the days published before.
+(validate_lake_fields, quality.checks.drift) compares with the days published before.
 
 Pure: the lake's files are read here (on Redshift too, where COPY reads S3 itself), nothing is
 written; quality.store keeps the counts in dq.lake_fields.

@@ -119,3 +119,14 @@ def test_suite_parameters_must_be_numbers():
 
 def test_split_statements_drops_comments_and_empties():
     assert split_statements("-- a\nselect 1;\n\n;  -- b\nselect 2") == ["select 1", "select 2"]
+
+
+@pytest.mark.parametrize(("value", "wanted", "said"), [("true", True, None), ("off", False, None), ("maybe", False, "is 'maybe', not one of")])
+def test_the_warnings_variable_is_read_and_a_value_it_cannot_use_is_named(monkeypatch, caplog, value, wanted, said):
+    from sparkify.operators.alerts import warnings_wanted
+
+    monkeypatch.setenv("AIRFLOW_VAR_SPARKIFY_NOTIFY_WARNINGS", value)
+    with caplog.at_level("WARNING", logger="sparkify.operators.alerts"):
+        assert warnings_wanted() is wanted
+    named = [r.getMessage() for r in caplog.records if "Variable sparkify_notify_warnings" in r.getMessage()]
+    assert (said in named[0]) if said else named == []

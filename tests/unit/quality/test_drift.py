@@ -1,4 +1,4 @@
-"""quality.drift: a day's lake fields against its baseline, in words, as suite parameters and as marked results."""
+"""quality.checks.drift: a day's lake fields against its baseline, in words, as suite parameters and as marked results."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from sparkify.quality import drift, history
+from sparkify.quality.checks import drift, history
+from sparkify.quality.gx import marks
 from tests.session import ROOT
 
 START = date(2018, 11, 1)
@@ -76,7 +77,7 @@ def test_mark_describes_each_result_and_leaves_the_unchecked_out_of_the_statisti
     validation = SimpleNamespace(
         results=results, statistics={"evaluated_expectations": 4, "successful_expectations": 3, "success_percent": 75.0}
     )
-    statuses = drift.mark(validation, checks)
+    statuses = marks.mark_lake_fields(validation, checks)
     assert statuses == {"events.new": "drift", "events.gone": "ok", "songs.new": "nothing to compare", "songs.gone": "nothing to compare"}
     assert (
         results[0].result["observed_value"] == ["platform"]
@@ -89,7 +90,7 @@ def test_mark_describes_each_result_and_leaves_the_unchecked_out_of_the_statisti
 
 def test_the_committed_suite_checks_both_sources_both_ways_as_warnings():
     suite = json.loads((ROOT / "gx" / "expectations" / "lake_fields.json").read_text())
-    found = {drift.target(SimpleNamespace(meta=item["meta"])): item for item in suite["expectations"]}
+    found = {marks.target(SimpleNamespace(meta=item["meta"])): item for item in suite["expectations"]}
     assert set(found) == {(source, kind) for source in drift.SOURCES for kind in drift.KINDS}
     for (source, kind), item in found.items():
         assert item["severity"] == "warning" and item["kwargs"]["column"] == drift.SOURCES[source]

@@ -1,4 +1,4 @@
-"""quality.history: the settings file, the baseline and its robust range, and how a result is marked."""
+"""quality.checks.history: the settings file, the baseline and its robust range, and how a result is marked."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from sparkify.quality import history
+from sparkify.quality.checks import history
 from tests.session import ROOT
 
 START = date(2018, 11, 1)

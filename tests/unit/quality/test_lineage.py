@@ -1,10 +1,10 @@
-"""OpenLineage datasets and facets (sparkify.quality.lineage), without a database or a DAG run."""
+"""OpenLineage datasets and facets (sparkify.operators.lineage), without a database or a DAG run."""
 
 from __future__ import annotations
 
 import pytest
 
-from sparkify.quality import lineage
+from sparkify.operators import lineage
 from sparkify.settings import sql_dir
 
 CONN = "sparkify_lineage_test"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sparkify.quality.page import STATES, render, sparkline, state
+from sparkify.quality.web.quality_page import STATES, render, sparkline, state
 
 
 def record(day, suite, *, success=True, warnings=0, page="validations/x.html", rows=10, unexpected=0, seconds=0.5, table=None):

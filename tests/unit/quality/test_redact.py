@@ -1,10 +1,10 @@
-"""quality.redact: which columns are sensitive, the markers, and what in a GX result is replaced."""
+"""quality.gx.redact: which columns are sensitive, the markers, and what in a GX result is replaced."""
 
 from __future__ import annotations
 
 import pytest
 
-from sparkify.quality.redact import Redactor, redact_result, sensitive_columns
+from sparkify.quality.gx.redact import Redactor, redact_result, sensitive_columns
 from tests.session import ROOT
 
 DECLARED = frozenset({"first_name", "user_agent", "songplays.location"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from sparkify.quality.summary import failure_message, summarise, unreachable
+from sparkify.quality.gx.summary import failure_message, summarise, unreachable
 
 
 def _item(success, type_, *, severity="critical", kwargs=None, result=None, description=""):

@@ -11,7 +11,7 @@ from tests.integration.helpers import PAYLOADS
 
 @pytest.fixture(scope="module")
 def view():
-    from sparkify.quality.views import CachedPageView
+    from sparkify.quality.gx.private import CachedPageView
 
     return CachedPageView()
 
@@ -64,7 +64,7 @@ def test_the_fast_index_renderer_gives_gx_s_own_page():
     """Each distinct index cell rendered once gives the same page, byte for byte, as GX's renderer."""
     from great_expectations.render.renderer.site_index_page_renderer import SiteIndexPageRenderer
 
-    from sparkify.quality.views import CachedIndexPageView, FastSiteIndexPageRenderer
+    from sparkify.quality.gx.private import CachedIndexPageView, FastSiteIndexPageRenderer
 
     view = CachedIndexPageView()
     gx_page = view.render(SiteIndexPageRenderer.render(_index_links(40)))

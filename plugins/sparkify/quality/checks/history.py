@@ -238,57 +238,6 @@ def expectation_parameters(checks: dict[str, Bounds], observed: dict[str, float 
     return parameters
 
 
-def metric_of(config) -> str | None:
-    """The metric an expectation of the history suite checks (its meta "metric")."""
-    return (config.meta or {}).get("metric") if config is not None else None
-
-
-def mark(validation, checks: dict[str, Bounds], settings: Settings, observed: dict[str, float | None]) -> dict[str, str]:
-    """Write each metric's range and baseline into its result's description (shown on its Data
-    Docs page), and turn a result without a range into an unchecked one: not failed and not counted
-    as passed, its reason as the result's exception (GX's mark of "could not be evaluated"), its
-    bounds the suite's parameter names again. The statistics then count only the checked expectations.
-
-    Returns each metric's status: "ok", "anomaly", or why it was not checked ("not enough
-    history", "no value")."""
-    statuses: dict[str, str] = {}
-    for item in validation.results:
-        metric = metric_of(item.expectation_config)
-        check = checks.get(metric) if metric else None
-        if metric is None or check is None:
-            continue
-        item.expectation_config.description = check.describe(settings, observed.get(metric))
-        if check.enough:
-            statuses[metric] = "ok" if item.success else "anomaly"
-            continue
-        statuses[metric] = NOT_ENOUGH if check.note.startswith(NOT_ENOUGH) else "no value"
-        not_evaluated(item, check.note, "The range is computed from the published days before this one")
-        # Its kwargs name the parameters again, as the suite does: no range was applied.
-        low, high = parameter_names(metric)
-        item.expectation_config.kwargs.update(min_value={"$PARAMETER": low}, max_value={"$PARAMETER": high})
-    uncount(validation, sum(1 for status in statuses.values() if status not in ("ok", "anomaly")))
-    return statuses
-
-
-def not_evaluated(item, note: str, basis: str) -> None:
-    """Mark one result as not evaluated: not a failure, its reason as the result's exception
-    (GX's mark of "could not be evaluated"; Data Docs show the "traceback", which must be text)."""
-    item.success = True
-    why = f"Not evaluated: {note}. {basis} (gx/{FILE})."
-    item.exception_info = {"raised_exception": True, "exception_message": note, "exception_traceback": why}
-
-
-def uncount(validation, unchecked: int) -> None:
-    """Leave ``unchecked`` results out of the validation's statistics (evaluated and successful)."""
-    if not unchecked:
-        return
-    stats = validation.statistics
-    evaluated = stats["evaluated_expectations"] - unchecked
-    successful = stats["successful_expectations"] - unchecked
-    stats.update(evaluated_expectations=evaluated, successful_expectations=successful,
-                 success_percent=(100.0 * successful / evaluated) if evaluated else None)  # fmt: skip
-
-
 def check_suite(suite: dict, settings: Settings, *, path: str) -> None:
     """The history suite checks exactly the metrics gx/history.toml lists; ValueError naming both
     files otherwise."""
@@ -306,7 +255,7 @@ def check_suite(suite: dict, settings: Settings, *, path: str) -> None:
 
 def apply_severity(suite: dict, settings: Settings, *, path: str) -> dict:
     """The history suite with each expectation's severity set from gx/history.toml (the one place
-    it is configured; the process's private copy of gx/ gets this, see quality.checkpoint)."""
+    it is configured; the process's private copy of gx/ gets this, see quality.gx.context)."""
     check_suite(suite, settings, path=path)
     for item in suite["expectations"]:
         item["severity"] = settings.metrics[item["meta"]["metric"]]

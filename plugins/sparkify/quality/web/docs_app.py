@@ -9,7 +9,7 @@ Pages need the same login as the Airflow UI: the request must carry the UI's JWT
 cookie the UI keeps, or an ``Authorization: Bearer`` header). A browser without one is sent to the
 Airflow login page and comes back to the page it asked for. Every page of the site shows results of
 the DAG ``sparkify``, so a logged-in user whom the auth manager does not allow to read that DAG's
-task instances gets 403 (quality.access). GX's own static files (``static/``: styles, scripts,
+task instances gets 403 (quality.web.access). GX's own static files (``static/``: styles, scripts,
 images; no data) are served without a login.
 
 Every response is sandboxed (``Content-Security-Policy: sandbox allow-scripts allow-popups``): a
@@ -29,7 +29,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from sparkify import settings
-from sparkify.quality.access import DOCS_COOKIE, forbidden, login, not_logged_in, readable_dags
+from sparkify.quality.web.access import DOCS_COOKIE, forbidden, login, not_logged_in, readable_dags
 
 URL_PREFIX = settings.DOCS_URL_PREFIX
 SECURITY_HEADERS = {

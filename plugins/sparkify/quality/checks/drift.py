@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sparkify.quality.history import NOT_ENOUGH, Settings, not_evaluated, uncount
+from sparkify.quality.checks.history import NOT_ENOUGH, Settings
 
 SOURCES = {"events": "event_field", "songs": "song_field"}  # source -> the run table's column
 UNITS = {"events": "lines", "songs": "song records"}
@@ -108,61 +108,3 @@ def expectation_parameters(checks: dict[str, FieldCheck]) -> dict[str, list[str]
         parameters[parameter_name(source, "new")] = sorted(item.known) if item.enough else sorted(item.today)
         parameters[parameter_name(source, "gone")] = sorted(item.usual) if item.enough else []
     return parameters
-
-
-def target(config) -> tuple[str, str] | None:
-    """(source, kind) of an expectation of the lake_fields suite (its meta), or None."""
-    meta = (config.meta or {}) if config is not None else {}
-    return (meta["source"], meta["drift"]) if meta.get("source") in SOURCES and meta.get("drift") in KINDS else None
-
-
-def mark(validation, checks: dict[str, FieldCheck]) -> dict[str, str]:
-    """Write what each expectation found into its description, and turn the results of a source
-    without a baseline into unchecked ones (as quality.history.mark does for a metric): not
-    failed, not counted as passed, the reason as the result's exception.
-
-    Returns {"source.kind": "ok" | "drift" | the reason it was not checked}."""
-    statuses: dict[str, str] = {}
-    unchecked = 0
-    for item in validation.results:
-        found = target(item.expectation_config)
-        if found is None or found[0] not in checks:
-            continue
-        source, kind = found
-        check_ = checks[source]
-        item.expectation_config.description = check_.describe(kind)
-        if check_.enough:
-            statuses[f"{source}.{kind}"] = "ok" if item.success else "drift"
-            # What run summaries show as observed: the new or gone fields by name.
-            item.result["observed_value"] = [name for name, _ in check_.new] if kind == "new" else check_.gone
-            continue
-        statuses[f"{source}.{kind}"] = NOT_ENOUGH if check_.note.startswith(NOT_ENOUGH) else "nothing to compare"
-        unchecked += 1
-        not_evaluated(item, check_.note, "The fields are compared with those of the published days before this one")
-        item.expectation_config.kwargs.update(value_set={"$PARAMETER": parameter_name(source, kind)})
-    uncount(validation, unchecked)
-    return statuses
-
-
-def write_run_table(conn, schema: str, checks: dict[str, FieldCheck]) -> None:
-    """The run's table ``lake_fields`` that the suite validates: one row per source and field
-    (its column event_field or song_field), with the records carrying it and the records read."""
-    from sparkify.names import check_run_schema
-
-    check_run_schema(schema)
-    rows = [
-        {"event_field": name if source == "events" else None, "song_field": name if source == "songs" else None,
-         "records": count, "total": item.total}
-        for source, item in checks.items() for name, count in sorted(item.today.items())
-    ]  # fmt: skip
-    with conn.cursor() as cur:
-        cur.execute(f"drop table if exists {schema}.lake_fields")
-        cur.execute(
-            f"create table {schema}.lake_fields (event_field varchar(256), song_field varchar(256), records integer, total_records integer)"
-        )
-        if rows:
-            cur.executemany(
-                f"insert into {schema}.lake_fields (event_field, song_field, records, total_records) "
-                "values (%(event_field)s, %(song_field)s, %(records)s, %(total)s)",
-                rows,
-            )

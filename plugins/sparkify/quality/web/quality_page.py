@@ -7,14 +7,13 @@ anomalies linked to their pages (dq.day_metrics).
 
 It reads the shared results store (quality.store) and public.quarantine through the warehouse
 connection: no second copy of the data. Same login as the UI, and only for a user who may read
-the DAG's task instances (quality.access). The page is plain HTML and inline
+the DAG's task instances (quality.web.access). The page is plain HTML and inline
 SVG built on the server: no script runs in it (its CSP allows none), and every value is escaped.
 """
 
 from __future__ import annotations
 
 import html
-from datetime import date
 from typing import Any
 
 from fastapi import FastAPI, Query, Request
@@ -211,22 +210,6 @@ def _last(values: list) -> str:
     return f"{last:,.0f}" if float(last).is_integer() else f"{last:,.3f}"
 
 
-def query_history(conn_id: str, days: int) -> tuple[list[dict[str, Any]], dict, dict, dict]:
-    """The store's records of the last ``days`` days, lines quarantined per day, each day's
-    arrival lateness in seconds, and the history checks' values and ranges."""
-    from sparkify.quality import store
-    from sparkify.warehouse.connection import transaction
-
-    with transaction(conn_id) as (conn, dialect):
-        store.ensure(conn, dialect)
-        records = store.history(conn, days=days)
-        day_list = sorted({r["day"] for r in records})
-        quarantined = store.quarantined_per_day(conn, day_list)
-        lateness = store.lateness_per_day(conn, day_list)
-        checks = store.checked_metrics(conn, day_list)
-    return records, {day: int(count) for day, count in quarantined.items() if isinstance(day, date)}, lateness, checks
-
-
 def create_app() -> FastAPI:
     app = FastAPI(title="Sparkify data quality", docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -240,7 +223,8 @@ def create_app() -> FastAPI:
     async def page(request: Request, days: int = Query(30, ge=1, le=1000)):
         from starlette.concurrency import run_in_threadpool
 
-        from sparkify.quality.access import forbidden, login, not_logged_in, readable_dags
+        from sparkify.quality import store
+        from sparkify.quality.web.access import forbidden, login, not_logged_in, readable_dags
         from sparkify.settings import DAG_ID, WAREHOUSE_CONN_ID
 
         user = await login(request)
@@ -250,7 +234,7 @@ def create_app() -> FastAPI:
         # may read that DAG's task instances, and nothing is read from the warehouse otherwise.
         if not await run_in_threadpool(readable_dags, user.user, {DAG_ID}):
             raise forbidden(user.user, "its data quality page", {DAG_ID})
-        records, quarantined, lateness, checks = await run_in_threadpool(query_history, WAREHOUSE_CONN_ID, days)
+        records, quarantined, lateness, checks = await run_in_threadpool(store.page_records, WAREHOUSE_CONN_ID, days)
         from airflow.configuration import conf
 
         base = (conf.get("api", "base_url", fallback="") or "").rstrip("/")

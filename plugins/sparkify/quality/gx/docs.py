@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sparkify.quality.checkpoint import SITE_NAME, context, site_dir
+from sparkify.quality.gx.context import SITE_NAME, context, site_dir
 
 log = logging.getLogger(__name__)
 
@@ -30,32 +30,25 @@ def publish_docs(
     from great_expectations.data_context.types.resource_identifiers import ValidationResultIdentifier
 
     from sparkify.quality import store
-    from sparkify.quality.views import CachedSiteIndexBuilder
+    from sparkify.quality.gx.private import index_listing, put_result_json
     from sparkify.warehouse.connection import transaction
 
     with transaction(conn_id) as (conn, dialect):
-        store.ensure(conn, dialect)
-        conn.commit()  # the store's DDL, before the lock below is taken
-        with conn.cursor() as cur:
-            cur.execute("lock table dq.docs_publish_lock")  # held until this publish commits
+        store.publish_lock(conn, dialect)  # held until this publish commits
         ctx = context(conn_id, schema=schema)  # the run's schema: reuses the validations' context
         limit = index_limit(ctx)
         results = store.run_results(conn, dialect, run_name, limit=limit)
         entries = store.index_entries(conn, limit=limit)
         pages, rendered = suite_pages(ctx)
-        backend = ctx.validation_results_store.store_backend
         for row in results:
             key = (row["suite"], row["run_name"], row["run_time"], row["batch_identifier"])
-            backend.set(key, row["result_json"])  # the JSON GX wrote, on whichever machine validated it
+            put_result_json(ctx, key, row["result_json"])
             pages.append(ValidationResultIdentifier.from_tuple(key))
-        CachedSiteIndexBuilder.entries = entries
         started, clock = time.time(), time.perf_counter()
-        try:
+        with index_listing(entries):
             # One pass: the page views (and their templates) are set up once for the whole run.
             ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=pages, build_index=True)
-            _rendered_suites.update(rendered)
-        finally:
-            CachedSiteIndexBuilder.entries = None
+        _rendered_suites.update(rendered)
         render_seconds = round(time.perf_counter() - clock, 3)  # GX's own rendering (make bench's day_overhead reads it)
         self_contained(site_dir(ctx), built_since=started)
         if docs_location.startswith("s3://"):
@@ -100,9 +93,9 @@ def suite_pages(ctx) -> tuple[list, dict[tuple[str, str], str]]:
 
 def self_contained(site: Path, *, built_since: float) -> None:
     """The site's CDN assets vendored into static/vendor/ and the pages built since ``built_since``
-    pointed at them (quality.offline); without the vendored files (make install fetches them) the
+    pointed at them (quality.gx.offline); without the vendored files (make install fetches them) the
     pages keep GX's CDN links, with a warning."""
-    from sparkify.quality import offline
+    from sparkify.quality.gx import offline
 
     if offline.missing():
         log.warning("Data Docs assets are not vendored (%s); pages keep GX's CDN links. Run make install.", offline.VENDOR_DIR)

@@ -4,7 +4,7 @@ Each table's metrics are one query on the run's audit copy, portable between Pos
 Redshift (aggregates and CASE only). The table's validation task writes them to
 ``dq.day_metrics`` in the transaction of its result row (quality.store.save), pass or fail: a day
 that failed a critical check keeps its metrics, marked ``failed_critical``, and the baselines
-leave it out (quality.history).
+leave it out (quality.checks.history).
 """
 
 from __future__ import annotations
@@ -90,21 +90,6 @@ def save(conn, record: dict[str, Any], metrics: dict[str, float | None]) -> None
             "values (%(run_id)s, cast(%(day)s as date), %(table_name)s, %(metric)s, %(value)s, %(failed_critical)s)",
             rows,
         )
-
-
-def write_day_metrics(conn, schema: str, values: dict[str, float | None]) -> None:
-    """The run's one-row table ``day_metrics`` (schema ``schema``) that the history suite
-    validates: a column per metric ("songplays.rows" -> songplays_rows), made again on a retry."""
-    from sparkify.names import check_run_schema
-
-    check_run_schema(schema)
-    columns = [column(*metric.split(".", 1)) for metric in values]
-    with conn.cursor() as cur:
-        cur.execute(f"drop table if exists {schema}.day_metrics")
-        cur.execute(f"create table {schema}.day_metrics ({', '.join(f'{name} double precision' for name in columns)})")
-        binds = ", ".join(f"%(v{n})s" for n in range(len(columns)))
-        cur.execute(f"insert into {schema}.day_metrics ({', '.join(columns)}) values ({binds})",
-                    {f"v{n}": value for n, value in enumerate(values.values())})  # fmt: skip
 
 
 def mark_failed(conn, run_id: str) -> None:

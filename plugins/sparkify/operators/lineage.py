@@ -169,7 +169,7 @@ def validation_facets(result: dict[str, Any], *, row_count: int | None) -> dict[
 
 def _null_count(config: dict[str, Any], item: dict[str, Any], outcome: dict[str, Any]) -> int | None:
     """A column's null count where the result gives it. Passing expectations run with BOOLEAN_ONLY
-    (quality.checkpoint), so they report no counts; a not-null check that passed with no ``mostly``
+    (quality.gx.context), so they report no counts; a not-null check that passed with no ``mostly``
     still says the count is 0. A failed one, detailed in the committed format, reports
     unexpected_count (nulls) or missing_count (the nulls any column map check skipped)."""
     if config.get("type") == "expect_column_values_to_not_be_null":

@@ -1,16 +1,21 @@
-"""Data Docs views and index builder: data shown as text, and a site that stays fast.
+"""Every use of GX's private API, in one module, checked on great-expectations GX_CHECKED.
 
-Escaping: GX escapes the parameters of its string templates, but emits plain-string content
-blocks (the cells of the unexpected-values and unexpected-rows tables, list items, observed values)
-as raw HTML, and puts bootstrap-table data into a <script> as a Python literal. Values from the
-lake are attacker-controlled (user names, agents, titles), so these views HTML-escape every
-plain-string block, quotes included: what the data says appears as text, and cannot close a
-<script> or an attribute.
+tests/unit/quality/test_gx_private.py fails when the installed GX is another version or when the
+code of any private name used here changed: then read GX's new code and check each use again.
 
-Speed: GX compiles its page templates anew in every process, which is most of the cost of writing
-one validation page. These views add Jinja's bytecode cache (a per-machine temp folder).
-
-The index lists the shared results store (quality.store), not this machine's files.
+- Data Docs views (gx/great_expectations.yml names them): data shown as text, a site that stays fast.
+  GX escapes the parameters of its string templates, but emits plain-string content blocks (the
+  cells of the unexpected-values and unexpected-rows tables, list items, observed values) as raw
+  HTML, and puts bootstrap-table data into a <script> as a Python literal. Values from the lake are
+  attacker-controlled (user names, agents, titles), so these views HTML-escape every plain-string
+  block, quotes included: what the data says appears as text, and cannot close a <script> or an
+  attribute. GX compiles its page templates anew in every process, which is most of the cost of
+  writing one validation page: these views add Jinja's bytecode cache (a per-machine temp folder).
+- The index lists the shared results store (quality.store), not this machine's files: its rows
+  reach GX's index builder, which GX makes itself from great_expectations.yml, through the
+  context variable that ``index_listing`` sets for one build (no argument can carry them).
+- A stored result's JSON is put into the validations store's backend as GX wrote it.
+- A committed checkpoint's one validation definition runs directly (run_validation).
 """
 
 from __future__ import annotations
@@ -18,13 +23,19 @@ from __future__ import annotations
 import html
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import Any
 
 from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.render.renderer.site_builder import FALSEY_YAML_STRINGS, DefaultSiteIndexBuilder
 from great_expectations.render.renderer.site_index_page_renderer import SiteIndexPageRenderer
 from great_expectations.render.view import DefaultJinjaIndexPageView, DefaultJinjaPageView
 from jinja2 import FileSystemBytecodeCache, pass_context
+
+GX_CHECKED = "1.24.1"  # the great-expectations version every private use below was read against
 
 
 class _AtomicBytecodeCache(FileSystemBytecodeCache):
@@ -143,20 +154,19 @@ class FastSiteIndexPageRenderer(SiteIndexPageRenderer):
 class CachedSiteIndexBuilder(DefaultSiteIndexBuilder):
     """GX's index builder, listing the results of the shared store instead of a local folder.
 
-    publish_docs sets ``entries`` (rows of quality.store.index_entries: the newest results of every
-    run, whichever machine validated them) for the duration of one build. Without entries (a
-    notebook's local build) it lists the local store as GX does.
+    Inside ``index_listing(entries)`` (rows of quality.store.index_entries: the newest results of
+    every run, whichever machine validated them) it lists those. Outside (a notebook's local
+    build) it lists the local store as GX does.
     """
 
-    entries: list[dict] | None = None
-
     def _add_validations_to_index_links(self, index_links_dict, validation_and_profiling_result_site_keys) -> None:
-        if self.entries is None:
+        entries = _index_entries.get()
+        if entries is None:
             return super()._add_validations_to_index_links(index_links_dict, validation_and_profiling_result_site_keys)
         config = self.site_section_builders_config.get("validations", "None")
         if not config or config in FALSEY_YAML_STRINGS:
             return None
-        for entry in self.entries:
+        for entry in entries:
             run_id = RunIdentifier(run_name=entry["run_name"], run_time=_run_time(entry["run_time"]))
             self.add_resource_info_to_index_links_dict(
                 index_links_dict=index_links_dict,
@@ -177,3 +187,43 @@ class CachedSiteIndexBuilder(DefaultSiteIndexBuilder):
 def _run_time(text: str) -> datetime:
     """GX's run_time key part (20181105T000000.000000Z) as the datetime it was made from."""
     return datetime.strptime(text, "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=UTC)
+
+
+_index_entries: ContextVar[list[dict] | None] = ContextVar("sparkify_index_entries", default=None)
+
+
+@contextmanager
+def index_listing(entries: list[dict[str, Any]]) -> Iterator[None]:
+    """Index builds inside this block (in this thread or task) list ``entries``, not the local store."""
+    token = _index_entries.set(entries)
+    try:
+        yield
+    finally:
+        _index_entries.reset(token)
+
+
+def put_result_json(ctx, key: tuple[str, str, str, str], result_json: str) -> None:
+    """Put a stored result's JSON, as GX wrote it on whichever machine validated, into this
+    process's validations store under its key (suite, run name, run time, batch)."""
+    ctx.validation_results_store.store_backend.set(key, result_json)
+
+
+def run_validation(checkpoint, run_id, expectation_parameters: dict):
+    """Run a committed checkpoint's validation definition: (its result's key, the result).
+
+    A checkpoint without actions (as committed) runs its one validation definition directly,
+    as Checkpoint.run itself would, without Checkpoint.run's check that the checkpoint matches
+    its stored copy: it was read from the store a moment ago (about 20 ms a validation). A
+    checkpoint with actions, or with several definitions, runs through Checkpoint.run."""
+    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier, ValidationResultIdentifier
+
+    if checkpoint.actions or len(checkpoint.validation_definitions) != 1:
+        result = checkpoint.run(run_id=run_id, expectation_parameters=expectation_parameters)
+        return next(iter(result.run_results.items()))
+    (definition,) = checkpoint.validation_definitions
+    validation = definition.run(
+        checkpoint_id=checkpoint.id, expectation_parameters=expectation_parameters, result_format=checkpoint.result_format, run_id=run_id
+    )
+    suite = ExpectationSuiteIdentifier(name=definition.suite.name)
+    identifier = ValidationResultIdentifier(expectation_suite_identifier=suite, run_id=run_id, batch_identifier=validation.batch_id)
+    return identifier, validation

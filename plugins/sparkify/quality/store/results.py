@@ -8,6 +8,7 @@ index from these rows; notebooks read them from any machine with the connection.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sparkify.warehouse.scripts import run_script, sql_file
@@ -71,6 +72,15 @@ def _write_redaction_key(conn) -> None:
 _redaction_keys: dict[str, bytes] = {}
 
 
+def publish_lock(conn, dialect: str) -> None:
+    """Hold the store's Data Docs publish lock until the caller's transaction ends (the store made
+    first, and committed, so that the lock is taken on a table that exists)."""
+    ensure(conn, dialect)
+    conn.commit()
+    with conn.cursor() as cur:
+        cur.execute("lock table dq.docs_publish_lock")
+
+
 def redaction_key(conn_id: str) -> bytes:
     """The warehouse's key of the markers of sensitive values (dq.redaction_key), read once per
     process and connection."""
@@ -94,9 +104,9 @@ def save(conn_id: str, record: dict[str, Any], *, schema: str | None = None, che
     again took a catalog query per validation).
 
     In the same transaction: with ``schema`` (the run's), a table suite's per-day metrics
-    (quality.metrics, computed there); with ``checks`` (the history suite's {metric: (Bounds,
+    (quality.store.metrics, computed there); with ``checks`` (the history suite's {metric: (Bounds,
     status)}), the outcome of each checked metric on its dq.day_metrics row."""
-    from sparkify.quality import metrics
+    from sparkify.quality.store import metrics
     from sparkify.warehouse.connection import transaction
 
     with transaction(conn_id) as (conn, dialect):
@@ -133,7 +143,7 @@ def run_metrics(conn, run_id: str) -> dict[str, float | None]:
 def metric_history(conn, day, metric_names: list[str]) -> dict[str, list[tuple[Any, float, bool]]]:
     """Baseline candidates of each metric before ``day``: {metric: [(day, value, flagged)]} of
     days whose newest qualifying run published (no critical failure in any of its validations),
-    flagged when the history check called that value an anomaly; quality.history chooses among
+    flagged when the history check called that value an anomaly; quality.checks.history chooses among
     these."""
     if not metric_names:
         return {}
@@ -276,7 +286,7 @@ def run_validations(conn, run_id: str) -> dict[str, Any]:
     }
 
 
-def history(conn, *, days: int) -> list[dict[str, Any]]:
+def day_results(conn, *, days: int) -> list[dict[str, Any]]:
     """The newest result of each suite on each of the last ``days`` days that have results
     (for the quality page): state, counts, duration, rows, page and run."""
     with conn.cursor() as cur:
@@ -327,3 +337,18 @@ def checked_metrics(conn, days: list) -> dict[str, dict[Any, tuple]]:
         for day, table, metric, value, low, high, status in cur:
             out.setdefault(f"{table}.{metric}", {})[day] = (value, low, high, status)  # the newest run wins
     return out
+
+
+def page_records(conn_id: str, days: int) -> tuple[list[dict[str, Any]], dict, dict, dict]:
+    """For the quality page: the store's records of the last ``days`` days, lines quarantined per day, each day's
+    arrival lateness in seconds, and the history checks' values and ranges."""
+    from sparkify.warehouse.connection import transaction
+
+    with transaction(conn_id) as (conn, dialect):
+        ensure(conn, dialect)
+        records = day_results(conn, days=days)
+        day_list = sorted({r["day"] for r in records})
+        quarantined = quarantined_per_day(conn, day_list)
+        lateness = lateness_per_day(conn, day_list)
+        checks = checked_metrics(conn, day_list)
+    return records, {day: int(count) for day, count in quarantined.items() if isinstance(day, date)}, lateness, checks

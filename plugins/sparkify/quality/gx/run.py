@@ -1,0 +1,135 @@
+"""A committed checkpoint's run: the result, its failures in full detail, sensitive values
+masked, and what the results store keeps of it (the summary and the store's row)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from sparkify.quality.gx import redact
+from sparkify.quality.gx.context import SITE_NAME, context, site_dir
+from sparkify.quality.gx.private import run_validation
+from sparkify.quality.gx.summary import summarise, unreachable
+from sparkify.quality.store.run_tables import table_rows
+from sparkify.settings import gx_dir
+
+log = logging.getLogger(__name__)
+
+
+def committed_result_format(name: str) -> dict:
+    """The result format of the committed checkpoint ``name`` (gx/checkpoints/<name>.json)."""
+    return json.loads((gx_dir() / "checkpoints" / f"{name}.json").read_text())["result_format"]
+
+
+def detail_failures(checkpoint, validation, *, name: str, expectation_parameters: dict) -> int:
+    """Compute each failed expectation again with the committed checkpoint's result format, on
+    the same batch, and put that report in its place; returns how many were detailed."""
+    failed = [item for item in validation.results if not item.success]
+    if not failed:
+        return 0
+    result_format = committed_result_format(name)
+    batch = checkpoint.validation_definitions[0].batch_definition.get_batch()
+    for item in failed:
+        detailed = batch.validate(
+            item.expectation_config.to_domain_obj(), result_format=result_format, expectation_parameters=expectation_parameters
+        )
+        item.result = detailed.result
+        item.exception_info = detailed.exception_info
+    return len(failed)
+
+
+def validate(
+    name: str, *, run_name: str, conn_id: str, docs_location: str, schema: str | None = None, expectation_parameters: dict | None = None,
+    day: str | None = None, adjust=None,
+) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
+    """Run the checkpoint ``name``: (the summary, the results-store row with GX's result JSON).
+    ``adjust(validation)``, when given, may change the result before anything is built from it."""
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    ctx = context(conn_id, schema=schema)
+    checkpoint = ctx.checkpoints.get(name)
+    started = time.perf_counter()
+    identifier, validation = run_validation(checkpoint, RunIdentifier(run_name=run_name), expectation_parameters or {})
+    if lost := unreachable(validation):
+        # Not a result: nothing is stored or published, and the task fails as retryable.
+        kind, message = lost[0]
+        raise ConnectionError(
+            f"Suite {name} was not evaluated: the warehouse connection failed in {len(lost)} of "
+            f"{len(validation.results)} expectation(s), first in {kind}: {message}"
+        )
+    detailed = detail_failures(checkpoint, validation, name=name, expectation_parameters=expectation_parameters or {})
+    duration = time.perf_counter() - started
+    if detailed:
+        log.info("Suite %s: %s failed expectation(s) computed again in full detail", name, detailed)
+    if adjust is not None:
+        adjust(validation)
+    # The suite the definition ran (read from the store when the checkpoint was), not read again.
+    definitions = checkpoint.validation_definitions
+    suite = definitions[0].suite if len(definitions) == 1 else ctx.suites.get(validation.suite_name)
+    redacted = redact_sensitive(validation, conn_id=conn_id, day=day, table=(suite.meta or {}).get("table", validation.suite_name))
+    if redacted:
+        log.info("Suite %s: sensitive values replaced by markers in %s result(s) (gx/%s)", name, redacted, redact.FILE)
+    page = page_path(ctx, identifier)
+    summary = summarise(validation, suite=suite, page=page, docs_location=docs_location, parameters=expectation_parameters or {})
+    suite_name, key_run_name, run_time, batch_identifier = identifier.to_tuple()
+    record = {
+        "run_id": run_name,
+        "day": day,
+        "suite": summary["suite"],
+        "table_name": summary["table"],
+        "success": summary["success"],
+        "gx_success": summary["gx_success"],
+        "evaluated": summary["evaluated"],
+        "failed_critical": summary["failed_critical"],
+        "failed_warning": summary["failed_warning"],
+        "unexpected_count": sum(f["unexpected_count"] or 0 for f in summary["failures"] if isinstance(f["unexpected_count"], int)),
+        "row_count": rows if (rows := row_count(validation)) is not None else table_rows(conn_id, schema, summary["table"]),
+        "duration_seconds": round(duration, 3),
+        "run_time": run_time,
+        "batch_identifier": batch_identifier,
+        "asset_name": validation.asset_name,
+        "data_docs_page": page,
+        # Exactly what GX's validation results store writes for this result.
+        "result_json": ctx.validation_results_store.serialize(validation),
+    }
+    summary["duration_seconds"] = record["duration_seconds"]
+    return summary, record
+
+
+def redact_sensitive(validation, *, conn_id: str, day: str | None, table: str) -> int:
+    """Replace the values of the declared sensitive columns in the results (quality.gx.redact),
+    before anything is built from them; returns how many results changed."""
+    declared = redact.sensitive_columns(gx_dir())
+    if not declared:
+        return 0
+    from sparkify.quality import store
+
+    redactor = redact.Redactor(secret=store.redaction_key(conn_id), day=day or "", table=table, declared=declared)
+    return redact.redact_validation(validation, redactor)
+
+
+def row_count(validation) -> int | None:
+    """Rows of the validated table, as the results report them (a row-count check's observed
+    value, else the largest element count of a column check)."""
+    counts = []
+    for item in validation.results:
+        result = item.result or {}
+        if item.expectation_config.type == "expect_table_row_count_to_be_between" and isinstance(result.get("observed_value"), int):
+            return result["observed_value"]
+        if isinstance(result.get("element_count"), int):
+            counts.append(result["element_count"])
+    return max(counts) if counts else None
+
+
+def page_path(ctx, identifier) -> str | None:
+    """Path of a validation result's page inside the Data Docs site."""
+    local = site_dir(ctx)
+    for site in ctx.get_docs_sites_urls(resource_identifier=identifier, site_name=SITE_NAME, only_if_exists=False):
+        url = site.get("site_url") or ""
+        if url.startswith("file://"):
+            return Path(unquote(url.removeprefix("file://"))).relative_to(local).as_posix()
+    return None
