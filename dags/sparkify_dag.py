@@ -155,8 +155,15 @@ def sparkify():
     [checks["users"], checks["time"], checks["songs"], checks["artists"]] >> validate_integrity
     [validate_staging_events, *checks.values()] >> validate_history
 
-    validations = [validate_quarantine, validate_staging_events, validate_staging_songs, *checks.values(), validate_integrity,
-                   validate_history, validate_lake_fields]  # fmt: skip
+    validations = [
+        validate_quarantine,
+        validate_staging_events,
+        validate_staging_songs,
+        *checks.values(),
+        validate_integrity,
+        validate_history,
+        validate_lake_fields,
+    ]
     validations >> publish_day >> end
     [*validations, publish_day] >> publish_docs
 

@@ -42,7 +42,9 @@ def test_an_older_store_is_renamed_and_keeps_its_rows(socket_warehouse):
             assert cur.fetchall() == [("day",)]
             cur.execute("select indexname from pg_indexes where schemaname = 'dq' and indexdef like '%(day DESC, suite)%'")
             assert cur.fetchall() == [("validation_results_day",)]  # renamed, not a second index beside the old one
-        assert [(r["day"], r["suite"], r["run_id"]) for r in store.day_results(conn, days=5)] == [(datetime.date(2018, 11, 5), "users", "r1")]
+        assert [(r["day"], r["suite"], r["run_id"]) for r in store.day_results(conn, days=5)] == [
+            (datetime.date(2018, 11, 5), "users", "r1")
+        ]
         with conn.cursor() as cur:
             cur.execute("select count(*) from dq.arrivals")  # the table added since: created, empty
             assert cur.fetchone() == (0,)

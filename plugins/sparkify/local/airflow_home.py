@@ -62,8 +62,11 @@ def lineage_env(choice: str) -> dict[str, str]:
         transport = {"type": "file", "log_file_path": str(lineage_file()), "append": True}
     else:
         transport = {"type": "console"}
-    return {TRANSPORT_SETTING: json.dumps(transport), "AIRFLOW__OPENLINEAGE__NAMESPACE": "sparkify",
-            "AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD": "True"}  # fmt: skip
+    return {
+        TRANSPORT_SETTING: json.dumps(transport),
+        "AIRFLOW__OPENLINEAGE__NAMESPACE": "sparkify",
+        "AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD": "True",
+    }
 
 
 def lineage_line(env: dict[str, str]) -> str:

@@ -36,8 +36,10 @@ def start_redis(folder: Path, port: int | None = None) -> tuple[subprocess.Popen
     log = open(folder / "redis.log", "ab")
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(folder)],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     return process, f"redis://127.0.0.1:{port}/0"
 
 
@@ -89,5 +91,9 @@ def start_worker(env: dict[str, str], root: Path, name: str) -> subprocess.Popen
     log = open(root / "worker.log", "ab")
     return subprocess.Popen(
         ["airflow", "celery", "worker", "--celery-hostname", f"{name}@%h", "--without-mingle", "--without-gossip"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root / "cwd", start_new_session=True,
-    )  # fmt: skip
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=root / "cwd",
+        start_new_session=True,
+    )

@@ -20,8 +20,12 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--end", required=True, help="last day, YYYY-MM-DD")
     run.add_argument("--fresh", action="store_true", help="start from an empty warehouse")
     run.add_argument("--stop-warehouse", action="store_true", help="stop the embedded server at the end")
-    run.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                     help="days run at once, one process each (default: the machine's cores; 1: one after another)")  # fmt: skip
+    run.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="days run at once, one process each (default: the machine's cores; 1: one after another)",
+    )
     run.add_argument("--backwards", action="store_true", help="run the newest day first")
     lineage_help = "send OpenLineage events: file (build/openlineage/events.jsonl) or console (the task logs)"
     run.add_argument("--lineage", choices=("file", "console"), help=lineage_help)

@@ -19,23 +19,51 @@ from pathlib import Path
 from typing import Any
 
 EVENT_FIELDS = (
-    "artist", "auth", "firstName", "gender", "itemInSession", "lastName", "length", "level",
-    "location", "method", "page", "registration", "sessionId", "song", "status", "ts",
-    "userAgent", "userId",
-)  # fmt: skip
+    "artist",
+    "auth",
+    "firstName",
+    "gender",
+    "itemInSession",
+    "lastName",
+    "length",
+    "level",
+    "location",
+    "method",
+    "page",
+    "registration",
+    "sessionId",
+    "song",
+    "status",
+    "ts",
+    "userAgent",
+    "userId",
+)
 OTHER_PAGES = (
-    ("Home", "GET"), ("Thumbs Up", "PUT"), ("Add to Playlist", "PUT"), ("Thumbs Down", "PUT"),
-    ("Add Friend", "PUT"), ("Roll Advert", "GET"), ("Settings", "GET"), ("Help", "GET"),
-    ("About", "GET"), ("Downgrade", "GET"), ("Upgrade", "GET"), ("Error", "GET"),
-)  # fmt: skip
+    ("Home", "GET"),
+    ("Thumbs Up", "PUT"),
+    ("Add to Playlist", "PUT"),
+    ("Thumbs Down", "PUT"),
+    ("Add Friend", "PUT"),
+    ("Roll Advert", "GET"),
+    ("Settings", "GET"),
+    ("Help", "GET"),
+    ("About", "GET"),
+    ("Downgrade", "GET"),
+    ("Upgrade", "GET"),
+    ("Error", "GET"),
+)
 SYLLABLES = ("ka", "lo", "mi", "ra", "ne", "so", "ti", "va", "ber", "don", "el", "an", "is", "or", "um", "ys")
 ACCENTED = ("é", "ü", "ñ", "ø", "å", "ç", "ö", "í")
 FIRST_NAMES = ("Lily", "Jacob", "Kaylee", "Walter", "Chloe", "Tegan", "Ava", "Matthew", "Sara", "Aleena", "Zoë", "José")
 LAST_NAMES = ("Koch", "Klein", "Summers", "Frye", "Cuevas", "Levine", "Robinson", "Jones", "Kirby", "Müller", "Núñez")
 CITIES = (
-    "San Francisco-Oakland-Hayward, CA", "Phoenix-Mesa-Scottsdale, AZ", "Chicago-Naperville-Elgin, IL-IN-WI",
-    "New York-Newark-Jersey City, NY-NJ-PA", "Atlanta-Sandy Springs-Roswell, GA", "Lansing-East Lansing, MI",
-)  # fmt: skip
+    "San Francisco-Oakland-Hayward, CA",
+    "Phoenix-Mesa-Scottsdale, AZ",
+    "Chicago-Naperville-Elgin, IL-IN-WI",
+    "New York-Newark-Jersey City, NY-NJ-PA",
+    "Atlanta-Sandy Springs-Roswell, GA",
+    "Lansing-East Lansing, MI",
+)
 AGENTS = (
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_4) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/36.0.1985.143 Safari/537.36",
     "Mozilla/5.0 (Windows NT 6.1; WOW64; rv:31.0) Gecko/20100101 Firefox/31.0",
@@ -105,10 +133,22 @@ def write_songs(out: Path, rng: random.Random, n_songs: int) -> list[Song]:
     for _ in range(n_songs):
         artist = rng.choice(artists)
         track = "TR" + "".join(rng.choice("AB") for _ in range(3)) + _code(rng, "", 13)
-        song = Song(track, _code(rng, "SO"), _name(rng, rng.randint(1, 4)), artist["artist_id"],
-                    artist["artist_name"], round(rng.uniform(90, 480), 5))  # fmt: skip
-        record = {"num_songs": 1, **artist, "song_id": song.song_id, "title": song.title,
-                  "duration": song.duration, "year": 0 if rng.random() < 0.4 else rng.randint(1960, 2010)}  # fmt: skip
+        song = Song(
+            track,
+            _code(rng, "SO"),
+            _name(rng, rng.randint(1, 4)),
+            artist["artist_id"],
+            artist["artist_name"],
+            round(rng.uniform(90, 480), 5),
+        )
+        record = {
+            "num_songs": 1,
+            **artist,
+            "song_id": song.song_id,
+            "title": song.title,
+            "duration": song.duration,
+            "year": 0 if rng.random() < 0.4 else rng.randint(1960, 2010),
+        }
         folder = out / "song_data" / track[2] / track[3] / track[4]
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{track}.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
@@ -132,7 +172,7 @@ def make_users(rng: random.Random, n_users: int, start_ms: int, end_ms: int) -> 
                 float(start_ms - rng.randint(1, 60) * 86_400_000),
                 level,
                 switch,
-            )  # fmt: skip
+            )
         )
     return users
 
@@ -200,37 +240,43 @@ def _day_records(rng: random.Random, day: date, n_events: int, users: list[User]
             if count >= n_events or ts >= end_ms:
                 break
             if user is None:
-                page, method = rng.choice((("Home", "GET"), ("Login", "PUT"), ("About", "GET"), ("Help", "GET")))
-                record = dict.fromkeys(EVENT_FIELDS)
-                record.update(auth="Logged Out", itemInSession=item, level="free", method=method, page=page,
-                              sessionId=session, status=200, ts=ts, userId="")  # fmt: skip
-                count += 1
-                sessions[0] = session
-                yield record
-                ts += rng.randint(1_000, 30_000)
-                continue
-            plays = rng.random() < 0.82
-            page, method = ("NextSong", "PUT") if plays else rng.choice(OTHER_PAGES)
-            record = {
-                "artist": None, "auth": "Logged In", "firstName": user.first_name, "gender": user.gender,
-                "itemInSession": item, "lastName": user.last_name, "length": None, "level": _level(user, ts),
-                "location": user.location, "method": method, "page": page, "registration": user.registration,
-                "sessionId": session, "song": None, "status": 307 if page == "Thumbs Up" else 200, "ts": ts,
-                "userAgent": user.agent, "userId": user.user_id,
-            }  # fmt: skip
-            if plays:
-                if songs and rng.random() < 0.3:
-                    song = rng.choice(songs)
-                    record.update(artist=song.artist_name, song=song.title, length=song.duration)
-                else:
-                    record.update(artist=_name(rng, 2), song=_name(rng, 3), length=round(rng.uniform(90, 480), 5))
-                ts += int((record["length"] or 200) * 1000)
+                record, ts = _logged_out_record(rng, item, session, ts)
             else:
-                ts += rng.randint(1_000, 60_000)
+                record, ts = _user_record(rng, user, songs, item, session, ts)
             count += 1
             sessions[0] = session
             yield record
     sessions[0] = session
+
+
+def _logged_out_record(rng: random.Random, item: int, session: int, ts: int) -> tuple[dict, int]:
+    """A logged-out line (userId "", no names), and the time of the session's next line."""
+    page, method = rng.choice((("Home", "GET"), ("Login", "PUT"), ("About", "GET"), ("Help", "GET")))
+    record = dict.fromkeys(EVENT_FIELDS)
+    record.update(auth="Logged Out", itemInSession=item, level="free", method=method, page=page, sessionId=session, status=200,
+                  ts=ts, userId="")  # fmt: skip
+    return record, ts + rng.randint(1_000, 30_000)
+
+
+def _user_record(rng: random.Random, user: User, songs: list[Song], item: int, session: int, ts: int) -> tuple[dict, int]:
+    """A logged-in line: a play (NextSong, of a catalog song three times in ten) or another page,
+    and the time of the session's next line."""
+    plays = rng.random() < 0.82
+    page, method = ("NextSong", "PUT") if plays else rng.choice(OTHER_PAGES)
+    record = {
+        "artist": None, "auth": "Logged In", "firstName": user.first_name, "gender": user.gender, "itemInSession": item,
+        "lastName": user.last_name, "length": None, "level": _level(user, ts), "location": user.location, "method": method,
+        "page": page, "registration": user.registration, "sessionId": session, "song": None,
+        "status": 307 if page == "Thumbs Up" else 200, "ts": ts, "userAgent": user.agent, "userId": user.user_id,
+    }  # fmt: skip
+    if not plays:
+        return record, ts + rng.randint(1_000, 60_000)
+    if songs and rng.random() < 0.3:
+        song = rng.choice(songs)
+        record.update(artist=song.artist_name, song=song.title, length=song.duration)
+    else:
+        record.update(artist=_name(rng, 2), song=_name(rng, 3), length=round(rng.uniform(90, 480), 5))
+    return record, ts + int((record["length"] or 200) * 1000)
 
 
 ANOMALIES = {
@@ -307,10 +353,18 @@ def _alter_lines(path: Path, anomalies: list[Anomaly], rng: random.Random) -> No
 
 
 def generate(
-    out: Path | str, *, seed: int = 42, songs: int = 200, users: int = 50, days: int = 30,
-    events: int = 300, start: str = "2018-11-01", weekly: float = 0.0, noise: float = 0.0,
+    out: Path | str,
+    *,
+    seed: int = 42,
+    songs: int = 200,
+    users: int = 50,
+    days: int = 30,
+    events: int = 300,
+    start: str = "2018-11-01",
+    weekly: float = 0.0,
+    noise: float = 0.0,
     anomalies: list[Anomaly] | None = None,
-) -> dict:  # fmt: skip
+) -> dict:
     """Write a lake under ``out``; returns what was written (files and counts).
 
     ``events`` per day, unless a history shape is asked for: ``weekly`` (the share fewer events
@@ -361,7 +415,16 @@ def add_arguments(parser) -> None:
 
 
 def generate_from_args(args) -> None:
-    result = generate(args.out, seed=args.seed, songs=args.songs, users=args.users, days=args.days, events=args.events,
-                      start=args.start, weekly=args.weekly, noise=args.noise,
-                      anomalies=[Anomaly.parse(text) for text in args.anomaly])  # fmt: skip
+    result = generate(
+        args.out,
+        seed=args.seed,
+        songs=args.songs,
+        users=args.users,
+        days=args.days,
+        events=args.events,
+        start=args.start,
+        weekly=args.weekly,
+        noise=args.noise,
+        anomalies=[Anomaly.parse(text) for text in args.anomaly],
+    )
     print(f"Wrote {result['songs']} songs and {result['events']} events over {len(result['days'])} day(s) to {args.out}")

@@ -63,8 +63,19 @@ class Jobs:
                 env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{self.folder / f'job{number}.db'}"
             results = self.folder / f"job{number}.jsonl"
             results.touch()
-            command = [sys.executable, "-m", "sparkify.local.parallel", "--days", ",".join(d.isoformat() for d in share),
-                       "--results", str(results), "--log", str(self.folder / f"job{number}.log"), "--go", str(self.go)]  # fmt: skip
+            command = [
+                sys.executable,
+                "-m",
+                "sparkify.local.parallel",
+                "--days",
+                ",".join(d.isoformat() for d in share),
+                "--results",
+                str(results),
+                "--log",
+                str(self.folder / f"job{number}.log"),
+                "--go",
+                str(self.go),
+            ]
             if conf:
                 command += ["--conf", json.dumps(conf)]
             if number > 1:
@@ -116,8 +127,10 @@ class Jobs:
         for number, process, _, expected in self.running:
             if process.returncode != 0 or seen[number] != expected:
                 out = self.folder / f"job{number}.out"
-                raise RuntimeError(f"make run's job {number} stopped (exit {process.returncode}) after {seen[number]} of {expected} "
-                                   f"days; its output ({out}):\n{out.read_text(errors='replace')[-3000:]}")  # fmt: skip
+                raise RuntimeError(
+                    f"make run's job {number} stopped (exit {process.returncode}) after {seen[number]} of {expected} "
+                    f"days; its output ({out}):\n{out.read_text(errors='replace')[-3000:]}"
+                )
         return sorted(finished, key=lambda result: result["date"])
 
 

@@ -127,8 +127,15 @@ def warnings(summary: dict[str, Any]) -> list[dict[str, Any]]:
         if observed is None and values:
             observed = values[0] if len(values) == 1 else values
         expected = {k: kwargs[k] for k in ("min_value", "max_value", "mostly", "value_set") if k in kwargs}
-        out.append({"expectation": failure.get("expectation"), "column": kwargs.get("column"), "observed": observed,
-                    "expected": expected, "description": failure.get("description") or ""})  # fmt: skip
+        out.append(
+            {
+                "expectation": failure.get("expectation"),
+                "column": kwargs.get("column"),
+                "observed": observed,
+                "expected": expected,
+                "description": failure.get("description") or "",
+            }
+        )
     return out
 
 
@@ -200,8 +207,14 @@ def print_summary(summary: dict[str, Any], path: Path) -> None:
             repeated.setdefault((v["suite"], w["description"] or f"{w['expectation']} on {w['column']}"), []).append(v["date"])
     for (suite, said), dates in repeated.items():
         say(f"  warning {suite}: {said} on {len(dates)} day(s), {dates[0]} to {dates[-1]}")
-    unchecked = sorted({v["date"] for v in summary["validations"] for item in v.get("not_checked") or []
-                        if item["reason"].startswith("not enough history")})  # fmt: skip
+    unchecked = sorted(
+        {
+            v["date"]
+            for v in summary["validations"]
+            for item in v.get("not_checked") or []
+            if item["reason"].startswith("not enough history")
+        }
+    )
     if unchecked:
         say(f"History checks: not enough history yet on {len(unchecked)} day(s), {unchecked[0]} to {unchecked[-1]} (gx/history.toml)")
     say(f"Data Docs: {docs_location(os.environ.get('AIRFLOW_VAR_SPARKIFY_DOCS'))}/index.html")

@@ -71,9 +71,15 @@ def fresh_start(conn_id: str) -> None:
 
 
 def run_days(
-    day_list: list[date], *, log_file: Path, quiet: bool = False, conf: dict | None = None, on_day=None,
-    dags_folder: Path | None = None, dag_id: str = DAG_ID,
-) -> list[dict[str, Any]]:  # fmt: skip
+    day_list: list[date],
+    *,
+    log_file: Path,
+    quiet: bool = False,
+    conf: dict | None = None,
+    on_day=None,
+    dags_folder: Path | None = None,
+    dag_id: str = DAG_ID,
+) -> list[dict[str, Any]]:
     """Run the DAG once per day; returns, per day, the run state and each task's state and XCom
     (``on_day(result)`` is called as each day finishes). The DAG is the project's, unless
     ``dags_folder`` and ``dag_id`` name another (the bench's no-op copy of its graph)."""
@@ -201,10 +207,28 @@ def _xcom_value(value):
     return value
 
 
+def use_settings(lake_root: str) -> None:
+    """This process's Airflow settings for make run: the lake and warehouse connection made here,
+    the rest as already in the environment (the Makefile's, or a test session's) where set."""
+    conn = ensure_warehouse()
+    for key, value in airflow_env(lake=lake_root, warehouse_conn=conn).items():
+        if key.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_")):
+            os.environ[key] = value
+        else:
+            os.environ.setdefault(key, value)
+
+
 def run(
-    lake: str, start: str, end: str, *, fresh: bool = False, summary_path: Path | None = None, conf: dict | None = None,
-    jobs: int = 1, backwards: bool = False,
-) -> int:  # fmt: skip
+    lake: str,
+    start: str,
+    end: str,
+    *,
+    fresh: bool = False,
+    summary_path: Path | None = None,
+    conf: dict | None = None,
+    jobs: int = 1,
+    backwards: bool = False,
+) -> int:
     """make run: the DAG for every day START..END over LAKE; exit status 1 if any day failed.
 
     ``jobs`` > 1 runs that many days at once, one process each (sparkify.local.parallel);
@@ -213,13 +237,7 @@ def run(
         raise ValueError(f"jobs={jobs}: make run needs at least one job (JOBS=1 runs the days one after another).")
     day_list = days(start, end)[:: -1 if backwards else 1]
     lake_root = lake if "://" in lake else str(Path(lake).expanduser().resolve())
-    conn = ensure_warehouse()
-    for key, value in airflow_env(lake=lake_root, warehouse_conn=conn).items():
-        # Settings already in the environment win (the Makefile's, or a test session's).
-        if key.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_")):
-            os.environ[key] = value
-        else:
-            os.environ.setdefault(key, value)
+    use_settings(lake_root)
     build_dir().mkdir(parents=True, exist_ok=True)
     jobs = min(jobs, len(day_list))
     pool = None

@@ -53,18 +53,42 @@ class RunningAirflow:
     """`make airflow` in the background: its URL and an API token once it says it is ready."""
 
     def __init__(
-        self, *, lake: str, home: Path, env: dict[str, str], executor: str = "local", workers: int = 2, timeout: float = 300,
+        self,
+        *,
+        lake: str,
+        home: Path,
+        env: dict[str, str],
+        executor: str = "local",
+        workers: int = 2,
+        timeout: float = 300,
         options: tuple[str, ...] = (),
-    ):  # fmt: skip
+    ):
         home.mkdir(parents=True, exist_ok=True)
         self.log_path = home / "make-airflow.log"
         self.home = home
         log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "sparkify.local.cli", "airflow", "--lake", lake, "--port", str(free_port()),
-             "--executor", executor, "--workers", str(workers), *options],
-            env=dict(env, AIRFLOW_HOME=str(home)), cwd=project_root(), stdout=log, stderr=subprocess.STDOUT, text=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "sparkify.local.cli",
+                "airflow",
+                "--lake",
+                lake,
+                "--port",
+                str(free_port()),
+                "--executor",
+                executor,
+                "--workers",
+                str(workers),
+                *options,
+            ],
+            env=dict(env, AIRFLOW_HOME=str(home)),
+            cwd=project_root(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         log.close()
         deadline = time.monotonic() + timeout
         while "Airflow is ready" not in (text := self.log_path.read_text()):
@@ -78,9 +102,10 @@ class RunningAirflow:
         self.base = ready.group(1)
         user, password = login.groups()
         request = urllib.request.Request(
-            f"{self.base}/auth/token", data=json.dumps({"username": user, "password": password}).encode(),
+            f"{self.base}/auth/token",
+            data=json.dumps({"username": user, "password": password}).encode(),
             headers={"Content-Type": "application/json"},
-        )  # fmt: skip
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             self.token = json.loads(response.read())["access_token"]
 
@@ -163,14 +188,25 @@ def bundles_with(name: str, folder: Path) -> str:
     """[dag_processor] dag_bundle_config_list: the project's dags folder, and ``folder`` as a second
     local bundle (so a scheduler also runs the DAGs there, e.g. the bench's no-op graph)."""
     local = "airflow.dag_processing.bundles.local.LocalDagBundle"
-    return json.dumps([{"name": "dags-folder", "classpath": local, "kwargs": {}},
-                       {"name": name, "classpath": local, "kwargs": {"path": str(folder), "refresh_interval": 0}}])  # fmt: skip
+    return json.dumps(
+        [
+            {"name": "dags-folder", "classpath": local, "kwargs": {}},
+            {"name": name, "classpath": local, "kwargs": {"path": str(folder), "refresh_interval": 0}},
+        ]
+    )
 
 
 def measure(
-    *, lake: str, days: tuple[str, str], home: Path, warehouse_conn: str, executor: str, extra_env: dict[str, str] | None = None,
-    noop_dag_id: str | None = None, noop_folder: Path | None = None,
-) -> dict:  # fmt: skip
+    *,
+    lake: str,
+    days: tuple[str, str],
+    home: Path,
+    warehouse_conn: str,
+    executor: str,
+    extra_env: dict[str, str] | None = None,
+    noop_dag_id: str | None = None,
+    noop_folder: Path | None = None,
+) -> dict:
     """Start Airflow, run the first day to warm it up (DAG parsed, workers up), then the second,
     measured. With ``noop_dag_id`` (a DAG in ``noop_folder``, a second bundle), the same two days
     of that DAG follow on the same running Airflow: ``noop_day_seconds`` is the second's, and
@@ -186,10 +222,13 @@ def measure(
         if noop_dag_id:
             airflow.wait_for_dag(noop_dag_id)
             noop = [day_figures(*airflow.run_day(day, f"noop_{executor}_{day}", dag_id=noop_dag_id)) for day in days]
-            figures.update(noop_first_run_day_seconds=noop[0]["day_seconds"], noop_day_seconds=noop[1]["day_seconds"],
-                           noop_scheduled_to_queued_median_seconds=noop[1]["scheduled_to_queued_median_seconds"],
-                           noop_queued_to_start_median_seconds=noop[1]["queued_to_start_median_seconds"],
-                           overhead_ratio=round(figures["day_seconds"] / noop[1]["day_seconds"], 2))  # fmt: skip
+            figures.update(
+                noop_first_run_day_seconds=noop[0]["day_seconds"],
+                noop_day_seconds=noop[1]["day_seconds"],
+                noop_scheduled_to_queued_median_seconds=noop[1]["scheduled_to_queued_median_seconds"],
+                noop_queued_to_start_median_seconds=noop[1]["queued_to_start_median_seconds"],
+                overhead_ratio=round(figures["day_seconds"] / noop[1]["day_seconds"], 2),
+            )
         return figures
     finally:
         airflow.stop()

@@ -202,8 +202,11 @@ def watch(processes: dict[str, subprocess.Popen], env: dict[str, str], home: Pat
                 print(f"The broker (redis) exited with status {process.returncode}; started again on port {port}.", flush=True)
             elif name.startswith("worker"):
                 lost.add(name)
-                print(f"Celery {name} exited with status {process.returncode}; the other workers go on "
-                      "(its running tasks are retried once the scheduler misses their heartbeats).", flush=True)  # fmt: skip
+                print(
+                    f"Celery {name} exited with status {process.returncode}; the other workers go on "
+                    "(its running tasks are retried once the scheduler misses their heartbeats).",
+                    flush=True,
+                )
             else:
                 print(f"airflow {name} stopped; see {home / 'logs'}", flush=True)
                 return 1

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import html
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from sparkify.quality.outcome import Summary
 from sparkify.settings import OPTIONAL_VARIABLES, SLACK_CONN_ID, SMTP_CONN_ID, WARNINGS_VARIABLE
 from sparkify.warehouse.connection import find_connection
 
@@ -45,7 +46,7 @@ def warnings_wanted() -> bool:
     return value in TRUE
 
 
-def compose(summary: dict[str, Any], *, link: str | None, critical: bool) -> tuple[str, str]:
+def compose(summary: Summary, *, link: str | None, critical: bool) -> tuple[str, str]:
     """(subject, plain text) of the alert for a validation summary."""
     level = "Critical validation failed" if critical else "Validation warning"
     subject = f"[sparkify] {level}: {summary.get('table')} (suite {summary.get('suite')}) on {summary.get('day')}"
@@ -53,9 +54,10 @@ def compose(summary: dict[str, Any], *, link: str | None, critical: bool) -> tup
         body = summary.get("message") or subject
     else:
         failed = [f for f in summary.get("failures", []) if f.get("severity") != "critical"]
-        body = "\n".join([f"{len(failed)} warning-level expectation(s) failed on {summary.get('table')}:"]
-                         + [f"- {f['expectation']} {f.get('kwargs', {}).get('column', '')}: {f.get('unexpected_count')} unexpected"
-                            for f in failed])  # fmt: skip
+        body = "\n".join(
+            [f"{len(failed)} warning-level expectation(s) failed on {summary.get('table')}:"]
+            + [f"- {f['expectation']} {f.get('kwargs', {}).get('column', '')}: {f.get('unexpected_count')} unexpected" for f in failed]
+        )
     if link:
         body += f"\nData Docs page: {link}"
     return subject, body
@@ -65,7 +67,7 @@ def _slack_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def notify(summary: dict[str, Any], *, link: str | None, critical: bool, context: Context | None = None) -> list[str]:
+def notify(summary: Summary, *, link: str | None, critical: bool, context: Context | None = None) -> list[str]:
     """Send a validation's alert on every configured channel; returns the channels that delivered it."""
     if not critical and not warnings_wanted():
         return []

@@ -66,8 +66,13 @@ class LakeFileTrigger(BaseTrigger):
         self.poke_interval = poke_interval
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        kwargs = {"lake_root": self.lake_root, "key": self.key, "aws_conn_id": self.aws_conn_id, "deadline": self.deadline,
-                  "poke_interval": self.poke_interval}  # fmt: skip
+        kwargs = {
+            "lake_root": self.lake_root,
+            "key": self.key,
+            "aws_conn_id": self.aws_conn_id,
+            "deadline": self.deadline,
+            "poke_interval": self.poke_interval,
+        }
         return f"{type(self).__module__}.{type(self).__qualname__}", kwargs
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
@@ -130,11 +135,20 @@ class WaitForLakeFileOperator(BaseOperator):
         if now >= deadline:
             raise AirflowSensorTimeout(self._late(lake.name(self.key), end, deadline, waited=0))
         self.log.info("Waiting for %s until %s (deferred: no worker slot is held)", lake.name(self.key), deadline.isoformat())
-        trigger = LakeFileTrigger(lake_root=self.lake_root, key=self.key, aws_conn_id=self.aws_conn_id, deadline=deadline.isoformat(),
-                                  poke_interval=self.poke_interval)  # fmt: skip
+        trigger = LakeFileTrigger(
+            lake_root=self.lake_root,
+            key=self.key,
+            aws_conn_id=self.aws_conn_id,
+            deadline=deadline.isoformat(),
+            poke_interval=self.poke_interval,
+        )
         # The trigger ends at the deadline itself; Airflow's own timeout is a margin behind it.
-        self.defer(trigger=trigger, method_name="execute_complete", kwargs={"since": now.isoformat()},
-                   timeout=deadline - now + timedelta(minutes=10))  # fmt: skip
+        self.defer(
+            trigger=trigger,
+            method_name="execute_complete",
+            kwargs={"since": now.isoformat()},
+            timeout=deadline - now + timedelta(minutes=10),
+        )
 
     def execute_complete(self, context, event: dict[str, Any], since: str) -> dict[str, Any]:
         from sparkify.lake import open_lake

@@ -153,5 +153,9 @@ async def alert_unpublished_day(context: dict[str, Any]) -> str:
 
 def publish_deadline() -> DeadlineAlert:
     """The DAG's DeadlineAlert: DayEndDeadline carries the hours, so the interval adds nothing."""
-    return DeadlineAlert(reference=DayEndDeadline(), interval=timedelta(0), callback=AsyncCallback(alert_unpublished_day),
-                         name="published by the day's end + sparkify_publish_deadline_hours")  # fmt: skip
+    return DeadlineAlert(
+        reference=DayEndDeadline(),
+        interval=timedelta(0),
+        callback=AsyncCallback(alert_unpublished_day),
+        name="published by the day's end + sparkify_publish_deadline_hours",
+    )

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
     from openlineage.client.event_v2 import Dataset
 
+    from sparkify.quality.outcome import StoreRow
+
 # GX's severities in the words of the OpenLineage facet ("error" blocks the pipeline, "warn" does not).
 SEVERITY = {"critical": "error", "warning": "warn", "info": "info"}
 
@@ -193,7 +195,7 @@ def _actual(outcome: dict[str, Any]) -> str | None:
     return None
 
 
-def stored_result(record: dict[str, Any]) -> dict[str, Any]:
+def stored_result(record: StoreRow) -> dict[str, Any]:
     """The GX result JSON of a results-store row (text as saved, or already parsed)."""
     value = record.get("result_json")
     return json.loads(value) if isinstance(value, str) else dict(value or {})

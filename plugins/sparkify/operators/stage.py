@@ -69,7 +69,7 @@ class StageJsonOperator(BaseOperator):
         from sparkify.lake import open_lake
         from sparkify.names import run_schema
         from sparkify.quality import store
-        from sparkify.staging import StageRequest, stage
+        from sparkify.staging import stage
         from sparkify.staging.fields import census
         from sparkify.warehouse.connection import transaction
 
@@ -88,11 +88,7 @@ class StageJsonOperator(BaseOperator):
             # S3 objects are downloaded once, for PostgreSQL's COPY and the field census; Redshift's
             # COPY reads S3 itself, the census the downloaded copy.
             with lake.readable(keys) as local:
-                request = StageRequest(
-                    table=self.table, lake=lake if dialect == "redshift" else local, key=self.key, keys=keys, ndjson=ndjson,
-                    day=self.day, source=source, jsonpaths_key=self.jsonpaths_key, jsonpaths=jsonpaths,
-                    aws_conn_id=self.aws_conn_id, only_keys=self.only_changed_files,
-                )  # fmt: skip
+                request = self._request(lake if dialect == "redshift" else local, keys, jsonpaths, source)
                 counts = stage(conn, dialect, request)
                 seen = census(local, keys, ndjson=ndjson)
             if ndjson and counts.lines == 0:
@@ -103,22 +99,29 @@ class StageJsonOperator(BaseOperator):
                 )
             # The day's top-level fields, for the schema-drift check (validate_lake_fields).
             store.save_lake_fields(conn, context["run_id"], self.day, source, seen)
-        self.log.info(
-            "Staged %s: %s rows from %s file(s) under %s; %s quarantined",
-            self.table, counts.loaded, counts.files, lake.name(self.key), counts.quarantined,
-        )  # fmt: skip
-        return {
-            "table": self.table,
-            "key": self.key,
-            "files": counts.files,
-            "lines": counts.lines,
-            "rows": counts.rows,
-            "loaded": counts.loaded,
-            "blank_lines": counts.blank_lines,
-            "quarantined": counts.quarantined,
-            "unchanged_files": skipped,
-            "fields": len(seen.fields),
-        }
+        self.log.info("Staged %s: %s rows from %s file(s) under %s; %s quarantined",
+                      self.table, counts.loaded, counts.files, lake.name(self.key), counts.quarantined)  # fmt: skip
+        return {"table": self.table, "key": self.key, "files": counts.files, "lines": counts.lines, "rows": counts.rows,
+                "loaded": counts.loaded, "blank_lines": counts.blank_lines, "quarantined": counts.quarantined,
+                "unchanged_files": skipped, "fields": len(seen.fields)}  # fmt: skip
+
+    def _request(self, lake, keys: list[str], jsonpaths, source: str):
+        """What stage() is asked: Redshift's COPY reads the lake itself, PostgreSQL the local copies."""
+        from sparkify.staging import StageRequest
+
+        return StageRequest(
+            table=self.table,
+            lake=lake,
+            key=self.key,
+            keys=keys,
+            ndjson=self.record_format == "ndjson",
+            day=self.day,
+            source=source,
+            jsonpaths_key=self.jsonpaths_key,
+            jsonpaths=jsonpaths,
+            aws_conn_id=self.aws_conn_id,
+            only_keys=self.only_changed_files,
+        )
 
     def get_openlineage_facets_on_complete(self, task_instance):
         """OpenLineage (also on failure): the lake file or prefix and the JSONPaths file in; the run's
@@ -170,6 +173,9 @@ class StageJsonOperator(BaseOperator):
         self.log.info(
             "Song files under %s: %s new or changed since the published catalog (staged), %s unchanged (skipped), "
             "%s gone from the lake (their songs stay published)",
-            lake.name(self.key), len(changes.keys), changes.unchanged, changes.removed,
-        )  # fmt: skip
+            lake.name(self.key),
+            len(changes.keys),
+            changes.unchanged,
+            changes.removed,
+        )
         return changes.keys, changes.unchanged

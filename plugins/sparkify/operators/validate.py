@@ -9,6 +9,7 @@ from airflow.sdk import BaseOperator
 
 from sparkify.names import suites
 from sparkify.operators.links import DataDocsLink
+from sparkify.quality.outcome import Plan, StoreRow, Summary
 from sparkify.settings import WAREHOUSE_CONN_ID, docs_location
 from sparkify.templates import DAY, DOCS_LOCATION
 
@@ -78,55 +79,43 @@ class GxValidationOperator(BaseOperator):
 
         self.log.info(
             "Great Expectations: %s",
-            "preloaded by the worker process (sparkify.warm)" if "great_expectations" in sys.modules
+            "preloaded by the worker process (sparkify.warm)"
+            if "great_expectations" in sys.modules
             else "imported by this task process (about 5 s; sparkify.warm preloads it in the worker)",
-        )  # fmt: skip
+        )
 
         from sparkify.names import run_schema
         from sparkify.quality import store
         from sparkify.quality.gx.run import validate
-        from sparkify.quality.gx.summary import failure_message
         from sparkify.settings import docs_page_url
 
-        run_name = context["run_id"]
-        parameters = {k: numeric_parameter(k, v) for k, v in self.expectation_parameters.items()}
-        parameters.update(self.run_parameters(context))
-        self._lineage_record: dict[str, Any] | None = None
-        summary, record = validate(
-            self.suite,
-            run_name=run_name,
-            conn_id=self.conn_id,
-            docs_location=docs_location(self.docs_location),
-            schema=run_schema(self.day),
-            expectation_parameters=parameters,
-            day=self.day,
-            adjust=self.adjust_result,
-        )
+        self._lineage_record: StoreRow | None = None
+        outcome = validate(self.suite, run_name=context["run_id"], conn_id=self.conn_id, docs_location=docs_location(self.docs_location),
+                           schema=run_schema(self.day), plan=self.plan(context), day=self.day)  # fmt: skip
+        summary = outcome.summary
         # The shared store gets the row first, pass or fail, in its own transaction: every machine
         # (publish_data_docs on any worker, the API server, notebooks) reads results from there.
         # A table's per-day metrics (quality.store.metrics) are written in that transaction.
-        store.save(self.conn_id, record, schema=run_schema(self.day), checks=self.checks_to_store())
-        summary.update(self.summary_extras())
-        self._lineage_record = record  # for the OpenLineage facets, pass or fail
-        summary["day"] = self.day
-        summary["message"] = failure_message(summary) if not summary["success"] else ""
+        store.save(self.conn_id, outcome.row, schema=run_schema(self.day), checks=outcome.checks)
+        self._lineage_record = outcome.row  # for the OpenLineage facets, pass or fail
+        for item in summary["not_checked"]:
+            self.log.info("Not checked, %s: %s", item["metric"], item["reason"])
         # One XCom, pushed before any failure is raised: the run summary reads it.
         context["ti"].xcom_push(key="summary", value=summary)
         # The extra link (links.DataDocsLink), computed as the task ends: the page in the Airflow UI.
-        self.docs_page_url = docs_page_url(summary["page"]) if summary.get("page") else ""
+        self.docs_page_url = docs_page_url(summary["page"]) if summary["page"] else ""
         if not summary["success"] or summary["failed_warning"]:
             self._alert(summary, context)
         if not summary["success"]:
             raise AirflowFailException(summary["message"])
-        self.log.info(
-            "Suite %s passed: %s expectations, %s warning(s). Data Docs: %s",
-            self.suite,
-            summary["evaluated"],
-            summary["failed_warning"],
-            summary["data_docs"],
-        )
+        self.log.info("Suite %s passed: %s expectations, %s warning(s). Data Docs: %s",
+                      self.suite, summary["evaluated"], summary["failed_warning"], summary["data_docs"])  # fmt: skip
 
-    def _alert(self, summary: dict[str, Any], context) -> None:
+    def plan(self, context) -> Plan:
+        """The suite's run-time parameters (the templated ones, as numbers) and no mark."""
+        return Plan(parameters={k: numeric_parameter(k, v) for k, v in self.expectation_parameters.items()})
+
+    def _alert(self, summary: Summary, context) -> None:
         from sparkify.operators.alerts import notify
 
         # The page in the Airflow UI when the API server's base URL is known, else where it is published.
@@ -135,20 +124,6 @@ class GxValidationOperator(BaseOperator):
         sent = notify(summary, link=link, critical=not summary["success"], context=context)
         if sent:
             self.log.info("Alert sent: %s", ", ".join(sent))
-
-    # Hooks of a suite whose parameters come from the warehouse (HistoryValidationOperator).
-    def run_parameters(self, context) -> dict[str, Any]:
-        """Suite parameters computed when the task runs (none here)."""
-        return {}
-
-    def adjust_result(self, validation) -> None:
-        """Change the GX result before it is summarised, stored and rendered (nothing here)."""
-
-    def checks_to_store(self) -> dict | None:
-        return None
-
-    def summary_extras(self) -> dict[str, Any]:
-        return {}
 
     def get_openlineage_facets_on_complete(self, task_instance):
         """OpenLineage (also on failure): the validated table, carrying the dataQualityAssertions and
@@ -179,12 +154,13 @@ class HistoryValidationOperator(GxValidationOperator):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(suite="history", **kwargs)
 
-    def run_parameters(self, context) -> dict[str, Any]:
+    def plan(self, context) -> Plan:
         from datetime import date
 
         from sparkify.names import run_schema
         from sparkify.quality import store
         from sparkify.quality.checks import history
+        from sparkify.quality.gx.marks import history_marker
         from sparkify.quality.store import run_tables
         from sparkify.settings import gx_dir
         from sparkify.warehouse.connection import transaction
@@ -203,33 +179,13 @@ class HistoryValidationOperator(GxValidationOperator):
                 )
             past = store.metric_history(conn, day, list(settings.metrics))
             run_tables.write_day_metrics(conn, run_schema(self.day), {metric: observed[metric] for metric in settings.metrics})
-        self._settings = settings
-        self._checks = {
+        checks = {
             metric: history.bounds(metric, day, past[metric], settings, rows=observed.get(f"{metric.split('.')[0]}.rows"))
             if observed[metric] is not None
             else history.Bounds(metric, False, note="no value (its table is empty)")
             for metric in settings.metrics
-        }  # fmt: skip
-        self._observed = observed
-        return history.expectation_parameters(self._checks, observed)
-
-    def adjust_result(self, validation) -> None:
-        from sparkify.quality.gx import marks
-
-        self._statuses = marks.mark_history(validation, self._checks, self._settings, self._observed)
-
-    def checks_to_store(self) -> dict | None:
-        return {metric: (self._checks[metric], status) for metric, status in self._statuses.items()}
-
-    def summary_extras(self) -> dict[str, Any]:
-        not_checked = [
-            {"metric": metric, "reason": self._checks[metric].note}
-            for metric, status in self._statuses.items()
-            if status not in ("ok", "anomaly")
-        ]
-        for item in not_checked:
-            self.log.info("History check %s: %s", item["metric"], item["reason"])
-        return {"not_checked": not_checked}
+        }
+        return Plan(parameters=history.expectation_parameters(checks, observed), mark=history_marker(checks, settings, observed))
 
 
 class LakeFieldsValidationOperator(GxValidationOperator):
@@ -242,12 +198,13 @@ class LakeFieldsValidationOperator(GxValidationOperator):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(suite="lake_fields", **kwargs)
 
-    def run_parameters(self, context) -> dict[str, Any]:
+    def plan(self, context) -> Plan:
         from datetime import date
 
         from sparkify.names import run_schema
         from sparkify.quality import store
         from sparkify.quality.checks import drift, history
+        from sparkify.quality.gx.marks import lake_fields_marker
         from sparkify.quality.store import run_tables
         from sparkify.settings import gx_dir
         from sparkify.warehouse.connection import transaction
@@ -256,30 +213,10 @@ class LakeFieldsValidationOperator(GxValidationOperator):
         day = date.fromisoformat(self.day)
         with transaction(self.conn_id) as (conn, _):
             today = store.run_lake_fields(conn, context["run_id"])
-            self._checks = {
+            checks = {
                 source: drift.check(source, today.get(source), store.lake_field_history(conn, day, source, limit=settings.window_days),
                                     settings)
                 for source in drift.SOURCES
             }  # fmt: skip
-            run_tables.write_lake_fields(conn, run_schema(self.day), self._checks)
-        return drift.expectation_parameters(self._checks)
-
-    def adjust_result(self, validation) -> None:
-        from sparkify.quality.gx import marks
-
-        self._statuses = marks.mark_lake_fields(validation, self._checks)
-
-    def summary_extras(self) -> dict[str, Any]:
-        not_checked = [
-            {"metric": f"{source} fields", "reason": self._checks[source].note}
-            for source in dict.fromkeys(key.split(".")[0] for key, status in self._statuses.items() if status not in ("ok", "drift"))
-        ]
-        for item in not_checked:
-            self.log.info("Lake fields of %s: %s", item["metric"], item["reason"])
-        drifted = {
-            "new_fields": [{"source": source, "field": name, "records": count, "of": check.total}
-                           for source, check in self._checks.items() for name, count in check.new],
-            "gone_fields": [{"source": source, "field": name, "of": check.total}
-                            for source, check in self._checks.items() for name in check.gone],
-        }  # fmt: skip
-        return {"not_checked": not_checked, **drifted}
+            run_tables.write_lake_fields(conn, run_schema(self.day), checks)
+        return Plan(parameters=drift.expectation_parameters(checks), mark=lake_fields_marker(checks))

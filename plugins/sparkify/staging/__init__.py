@@ -62,9 +62,15 @@ def stage(conn, dialect: str, request: StageRequest) -> StageCounts:
 
         return copy_to_redshift(conn, request)
     return copy_to_postgres(
-        conn, table=request.table, lake=request.lake, keys=request.keys, jsonpaths=request.jsonpaths, ndjson=request.ndjson,
-        day=request.day, source=request.source,
-    )  # fmt: skip
+        conn,
+        table=request.table,
+        lake=request.lake,
+        keys=request.keys,
+        jsonpaths=request.jsonpaths,
+        ndjson=request.ndjson,
+        day=request.day,
+        source=request.source,
+    )
 
 
 def column_types(cursor, table: str) -> dict[str, str]:
@@ -114,22 +120,43 @@ def copy_to_postgres(
             )
             if counts is None:
                 counts = stage_line_by_line(
-                    cur, table=table, columns=columns, types=types, lake=readable, keys=keys, jsonpaths=jsonpaths, ndjson=ndjson,
-                    day=day, source=source,
-                )  # fmt: skip
+                    cur,
+                    table=table,
+                    columns=columns,
+                    types=types,
+                    lake=readable,
+                    keys=keys,
+                    jsonpaths=jsonpaths,
+                    ndjson=ndjson,
+                    day=day,
+                    source=source,
+                )
         cur.execute(f"analyze {table}")  # statistics for the checks and loads that read it next
     # No commit here: the caller's transaction commits the delete, the COPY and the quarantine together.
     log.info(
         "Sent %s rows from %s file(s) to %s; the server stored %s; %s quarantined",
-        counts.rows, counts.files, table, counts.loaded, counts.quarantined,
-    )  # fmt: skip
+        counts.rows,
+        counts.files,
+        table,
+        counts.loaded,
+        counts.quarantined,
+    )
     return counts
 
 
 def stage_line_by_line(
-    cur, *, table: str, columns: list[str], types: dict[str, str], lake: LocalLake, keys: list[str], jsonpaths, ndjson: bool,
-    day: str | None, source: str | None,
-) -> StageCounts:  # fmt: skip
+    cur,
+    *,
+    table: str,
+    columns: list[str],
+    types: dict[str, str],
+    lake: LocalLake,
+    keys: list[str],
+    jsonpaths,
+    ndjson: bool,
+    day: str | None,
+    source: str | None,
+) -> StageCounts:
     """Every line parsed and checked in Python, streamed to COPY; rejected lines to the quarantine."""
     from sparkify.staging.quarantine import QuarantineFile
 
@@ -137,9 +164,16 @@ def stage_line_by_line(
     rules = RULES.get(table)
     quarantine = QuarantineFile(day or "", source) if source is not None else None
     lines = csv_rows(
-        lake, keys, columns=columns, types=types, jsonpaths=jsonpaths, ndjson=ndjson, counts=counts,
-        rules=rules() if rules else None, quarantine=quarantine,
-    )  # fmt: skip
+        lake,
+        keys,
+        columns=columns,
+        types=types,
+        jsonpaths=jsonpaths,
+        ndjson=ndjson,
+        counts=counts,
+        rules=rules() if rules else None,
+        quarantine=quarantine,
+    )
     stream = CsvStream(lines)
     try:
         try:

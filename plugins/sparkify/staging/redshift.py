@@ -31,9 +31,15 @@ def copy_auth(aws_conn_id: str | None) -> tuple[str, dict[str, str]]:
 
 
 def render_copy(
-    table: str, *, source: str, jsonpaths: str | None, region: str, auth_clause: str, auth_params: dict[str, str],
+    table: str,
+    *,
+    source: str,
+    jsonpaths: str | None,
+    region: str,
+    auth_clause: str,
+    auth_params: dict[str, str],
     manifest: bool = False,
-) -> tuple[str, dict[str, Any]]:  # fmt: skip
+) -> tuple[str, dict[str, Any]]:
     """The COPY statement of sql/redshift/stage_<table>.sql and its bind parameters (``manifest``:
     the source is a Redshift manifest listing the files to load)."""
     name = table.removeprefix("staging_")

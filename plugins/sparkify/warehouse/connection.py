@@ -60,8 +60,9 @@ def sqlalchemy_url(conn, *, search_path: str | None = None) -> str:
         address: dict = {}
     else:
         address = {"host": host, "port": conn.port or (5439 if dialect == "redshift" else 5432)}
-    url = URL.create(driver, username=conn.login or None, password=conn.password or None, database=conn.schema or None,
-                     query=query, **address)  # fmt: skip
+    url = URL.create(
+        driver, username=conn.login or None, password=conn.password or None, database=conn.schema or None, query=query, **address
+    )
     return url.render_as_string(hide_password=False)
 
 

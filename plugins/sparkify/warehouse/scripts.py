@@ -6,8 +6,10 @@ authorization clause, for instance); run-time values always travel as bind param
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 
 @lru_cache(maxsize=4)
@@ -45,7 +47,7 @@ def _split(sql: str) -> tuple[str, ...]:
     return tuple(s.strip() for s in DbApiHook.split_sql_string(sql, strip_semicolon=True) if s.strip())
 
 
-def run_script(conn, sql: str, parameters: dict | None) -> list[int]:
+def run_script(conn, sql: str, parameters: Mapping[str, Any] | None) -> list[int]:
     """Run every statement of a script on one connection; returns each statement's rowcount."""
     counts = []
     with conn.cursor() as cur:

@@ -121,7 +121,9 @@ def test_split_statements_drops_comments_and_empties():
     assert split_statements("-- a\nselect 1;\n\n;  -- b\nselect 2") == ["select 1", "select 2"]
 
 
-@pytest.mark.parametrize(("value", "wanted", "said"), [("true", True, None), ("off", False, None), ("maybe", False, "is 'maybe', not one of")])
+@pytest.mark.parametrize(
+    ("value", "wanted", "said"), [("true", True, None), ("off", False, None), ("maybe", False, "is 'maybe', not one of")]
+)
 def test_the_warnings_variable_is_read_and_a_value_it_cannot_use_is_named(monkeypatch, caplog, value, wanted, said):
     from sparkify.operators.alerts import warnings_wanted
 

@@ -92,10 +92,14 @@ def load(gx_root: Path) -> Settings:
             raise ValueError(f"{path}: [severity] {name!r} = {severity!r}; it must be one of {', '.join(SEVERITIES)}.")
         metrics[name] = severity
     settings = Settings(
-        window_days=number("window_days", int, 1), min_days=number("min_days", int, 1), k=number("k", float, 0),
-        min_spread=number("min_spread", float, 0), seasonality=seasonality, min_weekday_days=number("min_weekday_days", int, 1),
+        window_days=number("window_days", int, 1),
+        min_days=number("min_days", int, 1),
+        k=number("k", float, 0),
+        min_spread=number("min_spread", float, 0),
+        seasonality=seasonality,
+        min_weekday_days=number("min_weekday_days", int, 1),
         metrics=metrics,
-    )  # fmt: skip
+    )
     return settings
 
 

@@ -5,7 +5,11 @@ out of the statistics. The checks themselves (checks.history, checks.drift) see 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from sparkify.quality.checks import drift, history
+from sparkify.quality.outcome import Marked, NotChecked
 
 
 def metric_of(config) -> str | None:
@@ -57,8 +61,11 @@ def uncount(validation, unchecked: int) -> None:
     stats = validation.statistics
     evaluated = stats["evaluated_expectations"] - unchecked
     successful = stats["successful_expectations"] - unchecked
-    stats.update(evaluated_expectations=evaluated, successful_expectations=successful,
-                 success_percent=(100.0 * successful / evaluated) if evaluated else None)  # fmt: skip
+    stats.update(
+        evaluated_expectations=evaluated,
+        successful_expectations=successful,
+        success_percent=(100.0 * successful / evaluated) if evaluated else None,
+    )
 
 
 def target(config) -> tuple[str, str] | None:
@@ -93,3 +100,35 @@ def mark_lake_fields(validation, checks: dict[str, drift.FieldCheck]) -> dict[st
         item.expectation_config.kwargs.update(value_set={"$PARAMETER": drift.parameter_name(source, kind)})
     uncount(validation, unchecked)
     return statuses
+
+
+def history_marker(
+    checks: dict[str, history.Bounds], settings: history.Settings, observed: dict[str, float | None]
+) -> Callable[[Any], Marked]:
+    """The history suite's mark: each metric's range written into its result, and its outcome for
+    the store ({metric: (Bounds, status)}); a metric without a range is not checked, with why."""
+
+    def mark(validation) -> Marked:
+        statuses = mark_history(validation, checks, settings, observed)
+        not_checked: list[NotChecked] = [
+            {"metric": metric, "reason": checks[metric].note} for metric, status in statuses.items() if status not in ("ok", "anomaly")
+        ]
+        return Marked(statuses=statuses, not_checked=not_checked, checks={metric: (checks[metric], s) for metric, s in statuses.items()})
+
+    return mark
+
+
+def lake_fields_marker(checks: dict[str, drift.FieldCheck]) -> Callable[[Any], Marked]:
+    """The lake_fields suite's mark: what each source's fields did, each new field by name and
+    count and each field gone; a source without a baseline is not checked, with why."""
+
+    def mark(validation) -> Marked:
+        statuses = mark_lake_fields(validation, checks)
+        unchecked = dict.fromkeys(key.split(".")[0] for key, status in statuses.items() if status not in ("ok", "drift"))
+        not_checked: list[NotChecked] = [{"metric": f"{source} fields", "reason": checks[source].note} for source in unchecked]
+        new = [{"source": source, "field": name, "records": count, "of": check.total} for source, check in checks.items()
+               for name, count in check.new]  # fmt: skip
+        gone = [{"source": source, "field": name, "of": check.total} for source, check in checks.items() for name in check.gone]
+        return Marked(statuses=statuses, not_checked=not_checked, extras={"new_fields": new, "gone_fields": gone})
+
+    return mark

@@ -27,8 +27,18 @@ from typing import Any
 
 FILE = "sensitive_columns.toml"
 # Result fields that describe the check, not the data: never replaced.
-_DESCRIPTIVE = {"unexpected_index_query", "unexpected_index_column_names", "element_count", "missing_count", "missing_percent",
-                "unexpected_count", "unexpected_percent", "unexpected_percent_total", "unexpected_percent_nonmissing", "count"}  # fmt: skip
+_DESCRIPTIVE = {
+    "unexpected_index_query",
+    "unexpected_index_column_names",
+    "element_count",
+    "missing_count",
+    "missing_percent",
+    "unexpected_count",
+    "unexpected_percent",
+    "unexpected_percent_total",
+    "unexpected_percent_nonmissing",
+    "count",
+}
 _INDEX_LISTS = ("partial_unexpected_index_list", "unexpected_index_list")
 
 

@@ -14,6 +14,7 @@ from sparkify.quality.gx import redact
 from sparkify.quality.gx.context import SITE_NAME, context, site_dir
 from sparkify.quality.gx.private import run_validation
 from sparkify.quality.gx.summary import summarise, unreachable
+from sparkify.quality.outcome import Outcome, Plan, StoreRow
 from sparkify.quality.store.run_tables import table_rows
 from sparkify.settings import gx_dir
 
@@ -43,30 +44,24 @@ def detail_failures(checkpoint, validation, *, name: str, expectation_parameters
 
 
 def validate(
-    name: str, *, run_name: str, conn_id: str, docs_location: str, schema: str | None = None, expectation_parameters: dict | None = None,
-    day: str | None = None, adjust=None,
-) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
-    """Run the checkpoint ``name``: (the summary, the results-store row with GX's result JSON).
-    ``adjust(validation)``, when given, may change the result before anything is built from it."""
-    from great_expectations.core.run_identifier import RunIdentifier
-
+    name: str,
+    *,
+    run_name: str,
+    conn_id: str,
+    docs_location: str,
+    schema: str | None = None,
+    plan: Plan | None = None,
+    day: str | None = None,
+) -> Outcome:
+    """Run the checkpoint ``name`` with the plan's parameters; its mark, when it has one, changes
+    the result before anything is built from it. The outcome is built here, once."""
+    plan = plan or Plan(parameters={})
     ctx = context(conn_id, schema=schema)
     checkpoint = ctx.checkpoints.get(name)
     started = time.perf_counter()
-    identifier, validation = run_validation(checkpoint, RunIdentifier(run_name=run_name), expectation_parameters or {})
-    if lost := unreachable(validation):
-        # Not a result: nothing is stored or published, and the task fails as retryable.
-        kind, message = lost[0]
-        raise ConnectionError(
-            f"Suite {name} was not evaluated: the warehouse connection failed in {len(lost)} of "
-            f"{len(validation.results)} expectation(s), first in {kind}: {message}"
-        )
-    detailed = detail_failures(checkpoint, validation, name=name, expectation_parameters=expectation_parameters or {})
-    duration = time.perf_counter() - started
-    if detailed:
-        log.info("Suite %s: %s failed expectation(s) computed again in full detail", name, detailed)
-    if adjust is not None:
-        adjust(validation)
+    identifier, validation = evaluate(checkpoint, name=name, run_name=run_name, parameters=plan.parameters)
+    duration = round(time.perf_counter() - started, 3)
+    marked = plan.mark(validation) if plan.mark is not None else None
     # The suite the definition ran (read from the store when the checkpoint was), not read again.
     definitions = checkpoint.validation_definitions
     suite = definitions[0].suite if len(definitions) == 1 else ctx.suites.get(validation.suite_name)
@@ -74,9 +69,10 @@ def validate(
     if redacted:
         log.info("Suite %s: sensitive values replaced by markers in %s result(s) (gx/%s)", name, redacted, redact.FILE)
     page = page_path(ctx, identifier)
-    summary = summarise(validation, suite=suite, page=page, docs_location=docs_location, parameters=expectation_parameters or {})
-    suite_name, key_run_name, run_time, batch_identifier = identifier.to_tuple()
-    record = {
+    summary = summarise(validation, suite=suite, page=page, docs_location=docs_location, parameters=plan.parameters, day=day,
+                        duration_seconds=duration, marked=marked)  # fmt: skip
+    _, _, run_time, batch_identifier = identifier.to_tuple()
+    row: StoreRow = {
         "run_id": run_name,
         "day": day,
         "suite": summary["suite"],
@@ -88,7 +84,7 @@ def validate(
         "failed_warning": summary["failed_warning"],
         "unexpected_count": sum(f["unexpected_count"] or 0 for f in summary["failures"] if isinstance(f["unexpected_count"], int)),
         "row_count": rows if (rows := row_count(validation)) is not None else table_rows(conn_id, schema, summary["table"]),
-        "duration_seconds": round(duration, 3),
+        "duration_seconds": duration,
         "run_time": run_time,
         "batch_identifier": batch_identifier,
         "asset_name": validation.asset_name,
@@ -96,8 +92,26 @@ def validate(
         # Exactly what GX's validation results store writes for this result.
         "result_json": ctx.validation_results_store.serialize(validation),
     }
-    summary["duration_seconds"] = record["duration_seconds"]
-    return summary, record
+    return Outcome(summary=summary, row=row, checks=marked.checks if marked else None)
+
+
+def evaluate(checkpoint, *, name: str, run_name: str, parameters: dict[str, Any]):
+    """The checkpoint's (result key, result), its failures computed again in full detail. A result
+    GX could not compute because the warehouse connection failed is no result: ConnectionError,
+    nothing stored or published, and the task is tried again."""
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    identifier, validation = run_validation(checkpoint, RunIdentifier(run_name=run_name), parameters)
+    if lost := unreachable(validation):
+        kind, message = lost[0]
+        raise ConnectionError(
+            f"Suite {name} was not evaluated: the warehouse connection failed in {len(lost)} of "
+            f"{len(validation.results)} expectation(s), first in {kind}: {message}"
+        )
+    detailed = detail_failures(checkpoint, validation, name=name, expectation_parameters=parameters)
+    if detailed:
+        log.info("Suite %s: %s failed expectation(s) computed again in full detail", name, detailed)
+    return identifier, validation
 
 
 def redact_sensitive(validation, *, conn_id: str, day: str | None, table: str) -> int:

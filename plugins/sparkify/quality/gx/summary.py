@@ -6,15 +6,20 @@ Pure: works on GX result objects and plain dicts, no database and no Data Contex
 from __future__ import annotations
 
 import re
-from typing import Any
+
+from sparkify.quality.outcome import Failure, Marked, Summary
 
 MAX_KEYS = 10
 
 
-def summarise(validation, *, suite, page: str | None, docs_location: str, parameters: dict | None = None) -> dict[str, Any]:
-    """Summary of a validation result: counts, and each failed expectation with its evidence."""
+def summarise(
+    validation, *, suite, page: str | None, docs_location: str, parameters: dict | None = None, day: str | None = None,
+    duration_seconds: float = 0.0, marked: Marked | None = None,
+) -> Summary:  # fmt: skip
+    """Summary of a validation result: counts, each failed expectation with its evidence, what a
+    check over history could not decide (``marked``), and the failure message when it failed."""
     parameters = parameters or {}
-    failures = []
+    failures: list[Failure] = []
     for item in validation.results:
         if item.success:
             continue
@@ -43,9 +48,10 @@ def summarise(validation, *, suite, page: str | None, docs_location: str, parame
             }
         )
     critical = [f for f in failures if f["severity"] == "critical"]
-    return {
+    summary: Summary = {
         "suite": validation.suite_name,
         "table": (suite.meta or {}).get("table", validation.suite_name),
+        "day": day,
         "success": not critical,
         "gx_success": bool(validation.success),
         "evaluated": validation.statistics.get("evaluated_expectations"),
@@ -54,7 +60,16 @@ def summarise(validation, *, suite, page: str | None, docs_location: str, parame
         "failures": failures,
         "page": page,
         "data_docs": f"{docs_location.rstrip('/')}/{page}" if page else None,
+        "duration_seconds": duration_seconds,
+        "message": "",
+        "not_checked": list(marked.not_checked) if marked else [],
     }
+    if marked and "new_fields" in marked.extras:
+        summary["new_fields"] = marked.extras["new_fields"]
+        summary["gone_fields"] = marked.extras["gone_fields"]
+    if critical:
+        summary["message"] = failure_message(summary)
+    return summary
 
 
 # The DB-API's classes for a connection that failed or was lost (psycopg2, psycopg 3 and
@@ -113,7 +128,7 @@ def _jsonable(value):
     return str(value)
 
 
-def failure_message(summary: dict) -> str:
+def failure_message(summary: Summary) -> str:
     """The message of a failed critical validation: what failed, the evidence, the page."""
     lines = [
         f"Critical validation failed for table {summary['table']} (suite {summary['suite']}): "

@@ -32,7 +32,24 @@ from sparkify.quality.store.results import (
 )
 
 __all__ = [
-    "STORE_TABLES", "checked_metrics", "day_results", "ensure", "index_entries", "lake_field_history", "lateness_per_day",
-    "latest_failed", "metric_history", "page_records", "publish_lock", "quarantined_per_day", "redaction_key", "run_lake_fields",
-    "run_metrics", "run_results", "run_validations", "save", "save_arrival", "save_lake_fields",
-]  # fmt: skip
+    "STORE_TABLES",
+    "checked_metrics",
+    "day_results",
+    "ensure",
+    "index_entries",
+    "lake_field_history",
+    "lateness_per_day",
+    "latest_failed",
+    "metric_history",
+    "page_records",
+    "publish_lock",
+    "quarantined_per_day",
+    "redaction_key",
+    "run_lake_fields",
+    "run_metrics",
+    "run_results",
+    "run_validations",
+    "save",
+    "save_arrival",
+    "save_lake_fields",
+]

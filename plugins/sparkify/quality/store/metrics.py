@@ -9,7 +9,7 @@ leave it out (quality.checks.history).
 
 from __future__ import annotations
 
-from typing import Any
+from sparkify.quality.outcome import StoreRow
 
 
 def _share(condition: str) -> str:
@@ -69,7 +69,7 @@ def compute(conn, schema: str, table: str) -> dict[str, float | None]:
     return {name: (float(value) if value is not None else None) for name, value in zip(expressions, row, strict=True)}
 
 
-def save(conn, record: dict[str, Any], metrics: dict[str, float | None]) -> None:
+def save(conn, record: StoreRow, metrics: dict[str, float | None]) -> None:
     """Write one table's metrics of a run (replacing an earlier attempt's) on the caller's
     transaction, marked failed_critical when any validation of the run stored so far failed a
     critical check (mark_failed marks those stored before such a failure)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sparkify.quality.outcome import StoreRow
 from sparkify.warehouse.scripts import run_script, sql_file
 
 # The dialect's conversion of a JSON text bind value, and back to text.
@@ -98,7 +99,7 @@ def redaction_key(conn_id: str) -> bytes:
     return _redaction_keys[conn_id]
 
 
-def save(conn_id: str, record: dict[str, Any], *, schema: str | None = None, checks: dict | None = None) -> None:
+def save(conn_id: str, record: StoreRow, *, schema: str | None = None, checks: dict | None = None) -> None:
     """Write one validation's row (replacing an earlier attempt's), committed on its own. The
     store exists: prepare_warehouse, upstream of every validation, ensures it (checking here
     again took a catalog query per validation).
@@ -123,8 +124,17 @@ def _save_checks(conn, run_id: str, checks: dict) -> None:
     rows = []
     for metric, (check, status) in checks.items():
         table, name = metric.split(".", 1)
-        rows.append({"run_id": run_id, "table": table, "metric": name, "status": status, "low": check.minimum,
-                     "high": check.maximum, "days": len(check.days)})  # fmt: skip
+        rows.append(
+            {
+                "run_id": run_id,
+                "table": table,
+                "metric": name,
+                "status": status,
+                "low": check.minimum,
+                "high": check.maximum,
+                "days": len(check.days),
+            }
+        )
     with conn.cursor() as cur:
         cur.executemany(
             "update dq.day_metrics set status = %(status)s, expected_min = %(low)s, expected_max = %(high)s, baseline_days = %(days)s "
@@ -175,9 +185,11 @@ def save_lake_fields(conn, run_id: str, day: str, source: str, census) -> None:
             cur.executemany(
                 "insert into dq.lake_fields (run_id, day, source, field, records, total_records) "
                 "values (%(run_id)s, %(day)s, %(source)s, %(field)s, %(records)s, %(total)s)",
-                [{"run_id": run_id, "day": day, "source": source, "field": name, "records": count, "total": total}
-                 for name, count, total in rows(census)],
-            )  # fmt: skip
+                [
+                    {"run_id": run_id, "day": day, "source": source, "field": name, "records": count, "total": total}
+                    for name, count, total in rows(census)
+                ],
+            )
 
 
 def run_lake_fields(conn, run_id: str) -> dict[str, tuple[int, dict[str, int]]]:
@@ -299,8 +311,19 @@ def day_results(conn, *, days: int) -> list[dict[str, Any]]:
             "order by r.day, r.suite, r.stored_at",
             {"days": days},
         )
-        names = ("day", "suite", "table", "success", "failed_critical", "failed_warning", "unexpected_count", "row_count",
-                 "duration_seconds", "page", "run_id")  # fmt: skip
+        names = (
+            "day",
+            "suite",
+            "table",
+            "success",
+            "failed_critical",
+            "failed_warning",
+            "unexpected_count",
+            "row_count",
+            "duration_seconds",
+            "page",
+            "run_id",
+        )
         newest: dict[tuple, dict[str, Any]] = {}
         for row in cur:
             record = dict(zip(names, row, strict=True))

@@ -20,8 +20,10 @@ def write_day_metrics(conn, schema: str, values: dict[str, float | None]) -> Non
         cur.execute(f"drop table if exists {schema}.day_metrics")
         cur.execute(f"create table {schema}.day_metrics ({', '.join(f'{name} double precision' for name in columns)})")
         binds = ", ".join(f"%(v{n})s" for n in range(len(columns)))
-        cur.execute(f"insert into {schema}.day_metrics ({', '.join(columns)}) values ({binds})",
-                    {f"v{n}": value for n, value in enumerate(values.values())})  # fmt: skip
+        cur.execute(
+            f"insert into {schema}.day_metrics ({', '.join(columns)}) values ({binds})",
+            {f"v{n}": value for n, value in enumerate(values.values())},
+        )
 
 
 def write_lake_fields(conn, schema: str, checks: dict[str, Any]) -> None:
@@ -29,10 +31,15 @@ def write_lake_fields(conn, schema: str, checks: dict[str, Any]) -> None:
     (its column event_field or song_field), with the records carrying it and the records read."""
     check_run_schema(schema)
     rows = [
-        {"event_field": name if source == "events" else None, "song_field": name if source == "songs" else None,
-         "records": count, "total": item.total}
-        for source, item in checks.items() for name, count in sorted(item.today.items())
-    ]  # fmt: skip
+        {
+            "event_field": name if source == "events" else None,
+            "song_field": name if source == "songs" else None,
+            "records": count,
+            "total": item.total,
+        }
+        for source, item in checks.items()
+        for name, count in sorted(item.today.items())
+    ]
     with conn.cursor() as cur:
         cur.execute(f"drop table if exists {schema}.lake_fields")
         cur.execute(

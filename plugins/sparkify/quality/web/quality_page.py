@@ -28,8 +28,12 @@ HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 STATES = {"passed": "#2e7d32", "warning": "#f9a825", "critical": "#c62828", "not run": "#cfd8dc"}
-TRENDS = (("row_count", "rows"), ("unexpected_count", "unexpected values"), ("quarantined", "quarantined lines"),
-          ("duration_seconds", "validation seconds"))  # fmt: skip
+TRENDS = (
+    ("row_count", "rows"),
+    ("unexpected_count", "unexpected values"),
+    ("quarantined", "quarantined lines"),
+    ("duration_seconds", "validation seconds"),
+)
 
 
 def state(record: dict[str, Any] | None) -> str:
@@ -59,8 +63,16 @@ def sparkline(values: list[float | None], *, width: int = 220, height: int = 36)
     )
 
 
-def render(records: list[dict[str, Any]], quarantined: dict, *, base: str, days: int, suites: list[str] | None = None,
-           lateness: dict | None = None, checks: dict | None = None) -> str:  # fmt: skip
+def render(
+    records: list[dict[str, Any]],
+    quarantined: dict,
+    *,
+    base: str,
+    days: int,
+    suites: list[str] | None = None,
+    lateness: dict | None = None,
+    checks: dict | None = None,
+) -> str:
     """The page's HTML from the store's records (pure: no database here); ``suites`` are the
     columns (every suite of the project, so that a suite that did not run shows as such);
     ``lateness`` is each day's arrival lateness in seconds; ``checks`` the history checks
@@ -156,8 +168,10 @@ def _history_table(checks: dict, records: list[dict[str, Any]], day_list: list, 
         links = {day: f"{base}{DOCS_URL_PREFIX}/{_e(pages[day])}" for day in day_list if day in pages}
         anomalies = [day for day in day_list if by_day.get(day, (None,) * 4)[3] == "anomaly"]
         said = ", ".join(str(day) for day in anomalies) or "none"
-        rows.append(f"<tr><th>{_e(metric)}</th><td><div class='label'>value and expected range; anomalies: {_e(said)}</div>"
-                    f"{band_chart(by_day, day_list, links)}</td></tr>")  # fmt: skip
+        rows.append(
+            f"<tr><th>{_e(metric)}</th><td><div class='label'>value and expected range; anomalies: {_e(said)}</div>"
+            f"{band_chart(by_day, day_list, links)}</td></tr>"
+        )
     return f'<h2>History checks (oldest to newest)</h2>\n<table id="history"><tbody>{"".join(rows)}</tbody></table>'
 
 
