@@ -15,10 +15,25 @@ import urllib.request
 from tests.session import ROOT, SESSION_DIR
 
 
+def port_outside_the_ephemeral_range() -> int:
+    """A free port below Linux's ephemeral range (32768 and up). A port probed with bind(0) comes
+    from that range and is free only until released: a kernel that another test file starts in
+    the seconds before JupyterLab binds may take it (seen once in make test: JupyterLab unreachable
+    and that kernel's output lost). Kernels' own ports come from the ephemeral range."""
+    import random
+
+    for port in random.sample(range(20000, 32000), 200):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port between 20000 and 32000")
+
+
 def test_make_notebook_serves_the_project_notebooks():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = port_outside_the_ephemeral_range()
     log = open(SESSION_DIR / "make-notebook.log", "w+")
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(SESSION_DIR / "jupyter-runtime"))
     process = subprocess.Popen(
