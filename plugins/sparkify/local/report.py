@@ -23,21 +23,19 @@ def say(message: str) -> None:
 
 
 def table_counts(conn_id: str) -> dict[str, Any]:
-    """Rows in each published table; a table not created yet (a new warehouse whose first day
-    failed before prepare_warehouse) counts 0 and is listed under "not_created"."""
+    """Rows in each published table; None for a table not created yet (a new warehouse whose
+    first day failed before prepare_warehouse)."""
     from sparkify.warehouse.connection import transaction
 
-    counts: dict[str, Any] = {"not_created": []}
+    counts: dict[str, Any] = {}
     with transaction(conn_id) as (conn, _), conn.cursor() as cur:
         cur.execute("select table_name from information_schema.tables where table_schema = current_schema()")
         existing = {row[0] for row in cur.fetchall()}
         for table in TABLES:
-            if table not in existing:
-                counts[table] = 0
-                counts["not_created"].append(table)
-                continue
-            cur.execute(f"select count(*) from {table}")
-            counts[table] = cur.fetchone()[0]
+            counts[table] = None
+            if table in existing:
+                cur.execute(f"select count(*) from {table}")
+                counts[table] = cur.fetchone()[0]
         counts["songplays_with_song"] = 0
         if "songplays" in existing:
             cur.execute("select count(*) from songplays where song_id is not null")
@@ -58,11 +56,11 @@ def summarise(results: list[dict[str, Any]], counts: dict[str, Any]) -> dict[str
         validations.extend(
             _validation(day, task_id, state) for task_id, state in sorted(day["tasks"].items()) if task_id.startswith("validate_")
         )
-    tables = {t: counts[t] for t in TABLES}
+    tables = {t: counts[t] or 0 for t in TABLES}
     return {
         "staged": {"events": staged_events, "songs": staged_songs},
         "tables": tables,
-        "tables_not_created": counts.get("not_created", []),
+        "tables_not_created": [t for t in TABLES if counts[t] is None],
         "songplays_with_song": counts["songplays_with_song"],
         "runs": [
             {

@@ -185,7 +185,8 @@ class HistoryValidationOperator(GxValidationOperator):
             else history.Bounds(metric, False, note="no value (its table is empty)")
             for metric in settings.metrics
         }
-        return Plan(parameters=history.expectation_parameters(checks, observed), mark=history_marker(checks, settings, observed))
+        parameters = {**super().plan(context).parameters, **history.expectation_parameters(checks, observed)}
+        return Plan(parameters=parameters, mark=history_marker(checks, settings, observed))
 
 
 class LakeFieldsValidationOperator(GxValidationOperator):
@@ -219,4 +220,5 @@ class LakeFieldsValidationOperator(GxValidationOperator):
                 for source in drift.SOURCES
             }  # fmt: skip
             run_tables.write_lake_fields(conn, run_schema(self.day), checks)
-        return Plan(parameters=drift.expectation_parameters(checks), mark=lake_fields_marker(checks))
+        parameters = {**super().plan(context).parameters, **drift.expectation_parameters(checks)}
+        return Plan(parameters=parameters, mark=lake_fields_marker(checks))

@@ -79,12 +79,13 @@ class StoreRow(TypedDict):
 
 @dataclass(frozen=True)
 class Marked:
-    """What a check over history made of a GX result (quality.gx.marks): each metric's or source's
-    status, what the summary adds, and the outcome of each checked metric for the store."""
+    """What a check over history made of a GX result (quality.gx.marks): what it could not decide,
+    the lake's new and gone fields (lake_fields only), and each checked metric's outcome for the
+    store (history only)."""
 
-    statuses: dict[str, str]
     not_checked: list[NotChecked] = field(default_factory=list)
-    extras: dict[str, Any] = field(default_factory=dict)
+    new_fields: list[dict[str, Any]] | None = None
+    gone_fields: list[dict[str, Any]] | None = None
     checks: dict[str, tuple[Any, str]] | None = None  # {metric: (checks.history.Bounds, status)}
 
 

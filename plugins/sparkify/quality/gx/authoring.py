@@ -17,11 +17,12 @@ class PipelineSuiteError(ValueError):
 def pipeline_names() -> dict[str, str]:
     """{name: the committed file that owns it}: every suite with a checkpoint in gx/checkpoints/,
     and every validation definition a committed checkpoint runs."""
-    owned = {name: f"gx/checkpoints/{name}.json" for name in suites()}
+    owned: dict[str, str] = {}
     for name in suites():
-        checkpoint = json.loads((gx_dir() / "checkpoints" / f"{name}.json").read_text())
-        for definition in checkpoint.get("validation_definitions") or []:
-            owned.setdefault(definition["name"], f"gx/checkpoints/{name}.json")
+        owner = f"gx/checkpoints/{name}.json"
+        owned[name] = owner
+        for definition in json.loads((gx_dir() / "checkpoints" / f"{name}.json").read_text()).get("validation_definitions") or []:
+            owned.setdefault(definition["name"], owner)
     return owned
 
 

@@ -113,7 +113,7 @@ def history_marker(
         not_checked: list[NotChecked] = [
             {"metric": metric, "reason": checks[metric].note} for metric, status in statuses.items() if status not in ("ok", "anomaly")
         ]
-        return Marked(statuses=statuses, not_checked=not_checked, checks={metric: (checks[metric], s) for metric, s in statuses.items()})
+        return Marked(not_checked=not_checked, checks={metric: (checks[metric], s) for metric, s in statuses.items()})
 
     return mark
 
@@ -129,6 +129,6 @@ def lake_fields_marker(checks: dict[str, drift.FieldCheck]) -> Callable[[Any], M
         new = [{"source": source, "field": name, "records": count, "of": check.total} for source, check in checks.items()
                for name, count in check.new]  # fmt: skip
         gone = [{"source": source, "field": name, "of": check.total} for source, check in checks.items() for name in check.gone]
-        return Marked(statuses=statuses, not_checked=not_checked, extras={"new_fields": new, "gone_fields": gone})
+        return Marked(not_checked=not_checked, new_fields=new, gone_fields=gone)
 
     return mark

@@ -64,9 +64,8 @@ def summarise(
         "message": "",
         "not_checked": list(marked.not_checked) if marked else [],
     }
-    if marked and "new_fields" in marked.extras:
-        summary["new_fields"] = marked.extras["new_fields"]
-        summary["gone_fields"] = marked.extras["gone_fields"]
+    if marked and marked.new_fields is not None and marked.gone_fields is not None:
+        summary["new_fields"], summary["gone_fields"] = marked.new_fields, marked.gone_fields
     if critical:
         summary["message"] = failure_message(summary)
     return summary
