@@ -3,7 +3,8 @@
     python -m sparkify.local.bench                 # 100,000 songs, 10 days x 1,000,000 events (cached lake)
     python -m sparkify.local.bench --tiny          # seconds; make test runs it so the code path never rots
 
-Writes build/bench.json and prints a table. Every figure is the median of --repeats runs.
+Writes build/bench.json and prints a table. Every figure is declared in bench_figures.FIGURES and is
+the median of --repeats runs.
 """
 
 from __future__ import annotations
@@ -20,38 +21,18 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from sparkify.local.bench_figures import STEPS, TARGETS, TINY_STEPS, check_recorded, declaration, missing, print_table
 from sparkify.names import HISTORY_SUITES, run_schema, suites
 from sparkify.settings import project_root
 from sparkify.warehouse.scripts import sql_file
 
 LOADS = ("songs", "artists", "users", "songplays", "time")  # the DAG's order: dimensions, then the fact, then time
-TARGETS = {
-    "stage_ratio": 2.0,
-    "stage_peak_rss_mb": 300,
-    "s3_stage_ratio": 1.5,
-    "s3_stage_peak_rss_mb": 300,
-    "validation_ratio": 1.5,
-    "history_ratio": 1.2,
-    "catalog_ratio": 1.2,
-    "day_overhead_ratio": 1.5,
-    "docs_ratio": 1.5,
-    "quality_page_seconds": 1.0,
-    "scheduler_day_seconds": 30,
-    "gx_task_ratio": 3.0,
-    "scheduler_overhead_ratio": 1.3,
-    "anomaly_missed": 0,
-    "anomaly_false_alarms": 1,
-    "backfill_shortfalls": 0,
-}
-# Reported, not judged (no target in the issue): backfill_days_per_minute. backfill_shortfalls
-# counts, over both executors, what the backfill fell short of: days not published, tables not
-# equal to make run's, results missing from the Data Docs index, Data quality pages of 1 s or more.
 # anomaly_detection: five anomalies of different kinds on a 60-day lake (day: kind). "field" is a
 # new top-level JSON field: validate_lake_fields names it (no metric of validate_history moves).
 ANOMALY_DAYS = {"2018-11-20": "drop", "2018-11-27": "spike", "2018-12-04": "free", "2018-12-11": "shift", "2018-12-20": "field"}
@@ -333,6 +314,7 @@ class Bench:
             validation_gx_seconds=last_gx,
             validation_sql_seconds=last_sql,
             validation_ratio=round(last_gx / last_sql, 2),
+            validation_suites=len(table_suites()),
             validation_day1_seconds=first_gx,
             history_ratio=round(last_gx / first_gx, 2),
             history_sql_ratio=round(last_sql / first_sql, 2),
@@ -789,13 +771,19 @@ class Bench:
             ("anomaly", self.measure_anomalies),
             ("backfill", self.measure_backfill),
         ]
+        assert tuple(name for name, _ in steps) == STEPS
         for name, step in steps:
             if self.args.only and name not in self.args.only:
                 continue
             if name == "docs" and "dag" not in (self.args.only or ["dag"]):
                 raise SystemExit("--only docs needs dag too (the Data Docs step copies the DAG step's stored results)")
             print(f"Measuring {name}...", flush=True)
+            before = set(self.results)
             step()
+            check_recorded(name, {key: self.results[key] for key in set(self.results) - before})
+            if missing(name, self.results):
+                raise RuntimeError(f"bench step {name!r} ended without {', '.join(missing(name, self.results))}")
+        self.results["figures"] = declaration()
         self.results["targets"] = TARGETS
         self.results["met"] = {k: self.results[k] <= v for k, v in TARGETS.items() if k in self.results}
         self.results["scale"] = {
@@ -900,96 +888,6 @@ def lake_variable(lake: Path) -> Iterator[None]:
             os.environ["AIRFLOW_VAR_SPARKIFY_LAKE"] = before
 
 
-# How print_table details each figure, from the run's results.
-DETAILS: dict[str, Callable[[dict], str]] = {
-    "stage_ratio": lambda r: f"staging, field census included, {r['stage_seconds']} s / plain CSV COPY {r['copy_csv_seconds']} s",
-    "stage_peak_rss_mb": lambda r: "peak RSS (VmHWM) of the staging process",
-    "s3_stage_ratio": lambda r: f"staging from S3 (moto server) {r['s3_stage_seconds']} s / from the local folder {r['stage_seconds']} s",
-    "s3_stage_peak_rss_mb": lambda r: "peak RSS (VmHWM) of the S3 staging process",
-    "validation_ratio": lambda r: (
-        f"GX {r['validation_gx_seconds']} s / hand SQL {r['validation_sql_seconds']} s, {len(table_suites())} suites"
-    ),
-    "history_ratio": lambda r: f"GX, last day with {r['scale']['days']} days loaded / day 1 with 1 loaded",
-    "catalog_ratio": lambda r: (
-        f"DAG day with {r['catalog_songs']['large']} songs {r['dag_day_seconds']} s / with "
-        f"{r['catalog_songs']['small']} songs {r['dag_day_small_catalog_seconds']} s (catalog published)"
-    ),
-    "docs_ratio": lambda r: f"publish with {r['docs_results_large']} results {r['docs_seconds_large']} s / 10 {r['docs_seconds_10']} s",
-    "quality_page_seconds": lambda r: (
-        f"quality page, last 30 days of {r['quality_page_days_stored']} days x suites stored "
-        f"(all of them: {r['quality_page_all_days_seconds']} s)"
-    ),
-    "scheduler_day_seconds": lambda r: (
-        "the slower executor's; "
-        + "; ".join(
-            f"{name}: {f['day_seconds']} s" if "day_seconds" in f else f"{name}: {f['skipped']}" for name, f in r["scheduler"].items()
-        )
-    ),
-    "gx_task_ratio": lambda r: (
-        "the larger; "
-        + "; ".join(
-            f"{name}: validation {f['validation_task_median_seconds']} s / load {f['load_task_median_seconds']} s"
-            for name, f in r["scheduler"].items()
-            if "day_seconds" in f
-        )
-    ),
-    "scheduler_overhead_ratio": lambda r: (
-        "the larger; "
-        + "; ".join(
-            f"{name}: the DAG's day {f['day_seconds']} s / the no-op graph's {f['noop_day_seconds']} s"
-            for name, f in r["scheduler"].items()
-            if "day_seconds" in f
-        )
-    ),
-    "anomaly_missed": lambda r: (
-        f"anomaly_detection: {len(r['anomaly_detection']['detected'])} of {len(ANOMALY_DAYS)} injected "
-        f"anomalies flagged ({', '.join(f'{d} {k}' for d, k in ANOMALY_DAYS.items())}); "
-        f"validate_history {r['history_check_seconds']} s, "
-        f"validate_lake_fields {r['lake_fields_check_seconds']} s a day"
-    ),
-    "anomaly_false_alarms": lambda r: (
-        f"normal days flagged of {r['anomaly_detection']['normal_days_checked']} checked: "
-        f"{', '.join(r['anomaly_detection']['false_alarms']) or 'none'}"
-    ),
-    "dag_day_seconds": lambda r: f"a full DAG run of a bench day, catalog unchanged (first run: {r['dag_day_first_seconds']} s)",
-    "dag_overhead_seconds": lambda r: "one full DAG run, a 10-event day",
-    "day_overhead_ratio": lambda r: (
-        f"a 300-event day through the DAG {r['overhead_day_seconds']} s / the same graph of no-op tasks "
-        f"{r['noop_day_seconds']} s (in-process runner; first days {r['overhead_first_day_seconds']} s "
-        f"and {r['noop_first_day_seconds']} s left out); the DAG's tasks take longer by: "
-        + ", ".join(f"{kind} {extra} s" for kind, extra in r["overhead_by_task_kind"].items())
-        + f"; GX's own validation and rendering take {r['overhead_gx_seconds']} s of the DAG's day "
-        f"(the no-op day plus that alone: {r['gx_only_ratio']})"
-    ),
-    "backfill_days_per_minute": lambda r: (
-        "the slower executor's; "
-        + "; ".join(
-            f"{name}: {f['published']} of {f['days']} days published in {f['minutes']} min, tables equal make run's: "
-            f"{'yes' if f['equal_to_make_run'] else 'NO'}, index {f['index_results']} of {f['expected_results']} results, "
-            f"quality page {f['quality_page_seconds']} s"
-            if "days" in f
-            else f"{name}: {f['skipped']}"
-            for name, f in r["backfill"].items()
-        )
-    ),
-    "backfill_shortfalls": lambda r: (
-        "days unpublished, tables unequal, index results missing and quality pages of 1 s or more, over both executors"
-    ),
-}
-
-
-def print_table(results: dict) -> None:
-    print(f"\n{'figure':<24} {'value':>9} {'target':>7}  {'met':<4} detail")
-    for name, detail in DETAILS.items():
-        if name not in results:
-            continue
-        target = TARGETS.get(name)
-        met = "" if target is None else ("yes" if results["met"][name] else "NO")
-        print(f"{name:<24} {results[name]:>9} {'' if target is None else target:>7}  {met:<4} {detail(results)}")
-    for table, seconds in results.get("load_seconds", {}).items():
-        print(f"{'load_seconds.' + table:<24} {seconds:>9}")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sparkify.local.bench", description=__doc__)
     parser.add_argument("--songs", type=int, default=100_000)
@@ -1004,7 +902,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         nargs="+",
-        choices=("staging", "validation", "dag", "docs", "overhead", "scheduler", "anomaly", "backfill"),
+        choices=STEPS,
         help="these steps only",
     )
     parser.add_argument(
@@ -1022,7 +920,7 @@ def main(argv: list[str] | None = None) -> int:
         # The scheduler step starts Airflow twice (minutes); make test runs both executors in its own tests.
         # The anomaly step runs 60 days (minutes); make test runs a 36-day history in test_history_checks.py.
         # The backfill step runs 60 days through the scheduler, twice (tens of minutes).
-        args.only = args.only or ["staging", "validation", "dag", "docs", "overhead"]
+        args.only = args.only or list(TINY_STEPS)
         args.overhead_days = 2
     build = Path(os.environ.setdefault("SPARKIFY_BUILD_DIR", str(project_root() / "build")))
     # The bench's GX results and Data Docs stay apart from the project's own: a copy of gx/

@@ -1,4 +1,16 @@
-"""Airflow operators of the Sparkify pipeline: wait for the day's file, stage, load, validate, publish; and extra links."""
+"""Airflow operators of the Sparkify pipeline, a module per kind of task and what they share:
+
+- ``arrival``: wait for the day's file without a worker slot (deferred to the triggerer);
+- ``stage``: the lake's JSON into the run's staging tables;
+- ``load``: the run's schema prepared, and each table loaded;
+- ``validate``: a committed GX checkpoint per task, and the history and lake-field suites;
+- ``publish``: the day published, and Data Docs;
+- ``links``: the "Data Docs" extra link;
+- ``alerts``: failed checks and warnings sent by SMTP and Slack;
+- ``deadline``: the day's publish deadline;
+- ``callbacks``: task callbacks;
+- ``lineage``: OpenLineage datasets and facets of every task.
+"""
 
 from sparkify.operators.arrival import WaitForLakeFileOperator
 from sparkify.operators.links import DataDocsLink

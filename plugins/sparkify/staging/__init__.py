@@ -8,7 +8,9 @@ row is inserted one by one.
 
 - ``records``: pure parsing, coercion, the staging rules and CSV lines (no database);
 - ``fast_path``: local files through DuckDB into the COPY stream;
-- ``quarantine``: lines that cannot be staged, kept with file, line, text and reason.
+- ``quarantine``: lines that cannot be staged, kept with file, line, text and reason;
+- ``fields``: the census of the records' top-level JSON fields (for validate_lake_fields);
+- ``catalog``: the song catalog's manifest (only new or changed song files are staged).
 
 Redshift (``redshift``): its own COPY from S3; the lines it rejects go to the same quarantine.
 """

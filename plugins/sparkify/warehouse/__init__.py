@@ -1,2 +1,2 @@
-"""The warehouse: connections and dialect (connection), the one SQL loader (scripts), the
-write-audit-publish lifecycle of a run's schema (wap), and Redshift's COPY (redshift)."""
+"""The warehouse: ``connection`` (connections and dialect), ``scripts`` (the one SQL loader), ``wap``
+(the write-audit-publish lifecycle of a run's schema). Redshift's COPY is staging's."""
