@@ -17,7 +17,7 @@ RUN_SCHEMA = re.compile(r"wap_\d{8}")
 
 # Suites whose bounds come from the published days at run time (their tasks pass the
 # expectation_parameters): the metric ranges and the lake's known fields.
-HISTORY_SUITES = ("history", "lake_fields")
+PAST_DAYS_SUITES = ("history", "lake_fields")
 
 
 def suites() -> tuple[str, ...]:

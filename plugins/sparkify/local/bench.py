@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from sparkify.local.bench_figures import STEPS, TARGETS, TINY_STEPS, check_recorded, declaration, missing, print_table
-from sparkify.names import HISTORY_SUITES, run_schema, suites
+from sparkify.names import PAST_DAYS_SUITES, run_schema, suites
 from sparkify.settings import project_root
 from sparkify.warehouse.scripts import sql_file
 
@@ -54,7 +54,7 @@ _COPY_RUNS = (
 
 def table_suites() -> tuple[str, ...]:
     """The fixed-rule suites: every committed suite but those whose bounds come from the history."""
-    return tuple(suite for suite in suites() if suite not in HISTORY_SUITES)
+    return tuple(suite for suite in suites() if suite not in PAST_DAYS_SUITES)
 
 
 def _median(values: list[float]) -> float:

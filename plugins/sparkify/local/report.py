@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sparkify.names import HISTORY_SUITES, TABLES
+from sparkify.names import PAST_DAYS_SUITES, TABLES
 
 NOT_RUN = "not run"  # a validation's state in the run summary when its task never started
 _CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0))}
@@ -195,13 +195,13 @@ def print_summary(summary: dict[str, Any], path: Path) -> None:
     for v in summary["validations"]:
         if v["success"] is False:
             say(f"  FAILED {v['date']} {v['suite']} ({v['state']}) {v['data_docs'] or ''}")
-        if v["suite"] in HISTORY_SUITES:  # each out-of-range metric, new or gone field: what, and against which days
+        if v["suite"] in PAST_DAYS_SUITES:  # each out-of-range metric, new or gone field: what, and against which days
             for w in v.get("warnings") or []:
                 say(f"  warning {v['date']} {v['suite']}: {w['description']}")
     # Fixed-rule warnings repeat day after day: one line per expectation, with its days.
     repeated: dict[tuple[str, str], list[str]] = {}
     for v in summary["validations"]:
-        for w in v.get("warnings") or [] if v["suite"] not in HISTORY_SUITES else []:
+        for w in v.get("warnings") or [] if v["suite"] not in PAST_DAYS_SUITES else []:
             repeated.setdefault((v["suite"], w["description"] or f"{w['expectation']} on {w['column']}"), []).append(v["date"])
     for (suite, said), dates in repeated.items():
         say(f"  warning {suite}: {said} on {len(dates)} day(s), {dates[0]} to {dates[-1]}")
