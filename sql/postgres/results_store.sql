@@ -89,3 +89,28 @@ create table if not exists dq.lake_fields (
 );
 
 create index if not exists lake_fields_day on dq.lake_fields (source, day desc);
+
+-- Each day's profile of the tables a run staged and loaded (sparkify/quality/store/profiles.py),
+-- one row per column, written by the table's validation task with its result row, before
+-- publish_day drops the run's schema. A day that ran more than once keeps its newest run's
+-- profile of each table. make suggest drafts suites from these rows, make backtest decides past
+-- days from them. A sensitive column (gx/sensitive_columns.toml) keeps counts only.
+create table if not exists dq.day_profiles (
+    run_id varchar(250) not null,
+    day date not null,
+    table_name varchar(128) not null,
+    column_name varchar(128) not null,
+    kind varchar(16) not null,  -- number, time, boolean or text
+    row_count bigint not null,  -- rows of the table that day
+    null_count bigint not null,
+    distinct_count bigint not null,  -- distinct non-null values
+    min_value double precision,  -- numbers, and times as epoch seconds; null when sensitive or text
+    max_value double precision,
+    value_counts varchar(65535),  -- JSON {value: rows} when at most 20 distinct values and not sensitive
+    sensitive boolean not null,
+    failed_critical boolean not null,  -- the run's validations had failed a critical check
+    stored_at timestamp not null default (now() at time zone 'utc'),
+    primary key (run_id, table_name, column_name)
+);
+
+create index if not exists day_profiles_day on dq.day_profiles (table_name, day desc);

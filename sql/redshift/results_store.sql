@@ -84,3 +84,25 @@ create table if not exists dq.lake_fields (
 )
 diststyle all
 sortkey (source, day);
+
+-- Each day's profile of the tables a run staged and loaded (sparkify/quality/store/profiles.py),
+-- one row per column; see the PostgreSQL file for each column.
+create table if not exists dq.day_profiles (
+    run_id varchar(250) not null,
+    day date not null,
+    table_name varchar(128) not null,
+    column_name varchar(128) not null,
+    kind varchar(16) not null,
+    row_count bigint not null,
+    null_count bigint not null,
+    distinct_count bigint not null,
+    min_value double precision,
+    max_value double precision,
+    value_counts varchar(65535),
+    sensitive boolean not null,
+    failed_critical boolean not null,
+    stored_at timestamp not null default getdate(),
+    primary key (run_id, table_name, column_name)
+)
+diststyle all
+sortkey (table_name, day);

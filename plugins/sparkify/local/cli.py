@@ -42,6 +42,15 @@ def parser() -> argparse.ArgumentParser:
         help="print shell exports for the project's Airflow (home .airflow/, dags, plugins, the venv's airflow), DB migrated",
     )
 
+    suggest = sub.add_parser("suggest", help="draft a suite for a table from its stored daily profiles")
+    suggest.add_argument("--table", required=True)
+    suggest.add_argument("--days", type=int, default=30, help="the last DAYS days that ran")
+    suggest.add_argument("--out", help="the draft suite's JSON (default gx/drafts/<table>_suggested.json)")
+    backtest = sub.add_parser("backtest", help="what a suite would have said on each of the last days that ran")
+    backtest.add_argument("--suite", required=True, help="a committed suite's name or a suite JSON file")
+    backtest.add_argument("--days", type=int, default=30)
+    backtest.add_argument("--json", dest="json_out", help="write the outcome as JSON to this file")
+
     gen = sub.add_parser("generate", help="write a synthetic lake (see sparkify.local.generator)")
     from sparkify.local.generator import add_arguments
 
@@ -75,6 +84,12 @@ def main(argv: list[str] | None = None) -> int:
 
         generate_from_args(args)
         return 0
+    if args.command in ("suggest", "backtest"):
+        from sparkify.local import authoring
+
+        if args.command == "suggest":
+            return authoring.suggest(args.table, days=args.days, out=args.out)
+        return authoring.backtest(args.suite, days=args.days, json_out=args.json_out)
     if args.command == "airflow":
         from sparkify.local import ui
 

@@ -86,8 +86,9 @@ class GxValidationOperator(BaseOperator):
 
         from sparkify.names import run_schema
         from sparkify.quality import store
+        from sparkify.quality.gx.redact import sensitive_columns
         from sparkify.quality.gx.run import validate
-        from sparkify.settings import docs_page_url
+        from sparkify.settings import docs_page_url, gx_dir
 
         self._lineage_record: StoreRow | None = None
         outcome = validate(self.suite, run_name=context["run_id"], conn_id=self.conn_id, docs_location=docs_location(self.docs_location),
@@ -96,7 +97,7 @@ class GxValidationOperator(BaseOperator):
         # The shared store gets the row first, pass or fail, in its own transaction: every machine
         # (publish_data_docs on any worker, the API server, notebooks) reads results from there.
         # A table's per-day metrics (quality.store.metrics) are written in that transaction.
-        store.save(self.conn_id, outcome.row, schema=run_schema(self.day), checks=outcome.checks)
+        store.save(self.conn_id, outcome.row, schema=run_schema(self.day), checks=outcome.checks, sensitive=sensitive_columns(gx_dir()))
         self._lineage_record = outcome.row  # for the OpenLineage facets, pass or fail
         for item in summary["not_checked"]:
             self.log.info("Not checked, %s: %s", item["metric"], item["reason"])

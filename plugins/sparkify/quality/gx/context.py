@@ -43,7 +43,7 @@ def private_project() -> Path:
     if not _private_root:
         folder = Path(tempfile.mkdtemp(prefix="sparkify-gx-"))
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        shutil.copytree(gx_dir(), folder / "gx", ignore=shutil.ignore_patterns("uncommitted", "notebooks", ".ipynb_checkpoints"))
+        shutil.copytree(gx_dir(), folder / "gx", ignore=shutil.ignore_patterns("uncommitted", "drafts", "notebooks", ".ipynb_checkpoints"))
         for path in (folder / "gx" / "checkpoints").glob("*.json"):
             config = json.loads(path.read_text())
             config["result_format"] = PASS_FAIL_FORMAT

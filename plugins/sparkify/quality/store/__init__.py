@@ -4,6 +4,8 @@
   what the quality page and Data Docs read back (imported here: ``from sparkify.quality import store``);
 - ``metrics``: each table's per-day metrics, one portable query on the run's copy, kept in
   ``dq.day_metrics``;
+- ``profiles``: each day's profile of every staged and loaded table (``dq.day_profiles``), what
+  make suggest and make backtest read;
 - ``run_tables``: the run schema's tables a history suite validates (``day_metrics``,
   ``lake_fields``) and a validated table's row count; they hold a check's inputs, not results.
 """

@@ -35,7 +35,7 @@ def ensure(conn, dialect: str) -> None:
 
 
 # The store's tables, and columns of an older store still to be renamed, in one catalog query.
-STORE_TABLES = ("validation_results", "docs_publish_lock", "redaction_key", "arrivals", "day_metrics", "lake_fields")
+STORE_TABLES = ("validation_results", "docs_publish_lock", "redaction_key", "arrivals", "day_metrics", "lake_fields", "day_profiles")
 OLD_COLUMNS = {"logical_date": "day"}  # a store created before 2026-12-02 named the day logical_date
 _STORE_STATE = (
     "select (select count(*) from information_schema.tables where table_schema = 'dq' "
@@ -99,23 +99,31 @@ def redaction_key(conn_id: str) -> bytes:
     return _redaction_keys[conn_id]
 
 
-def save(conn_id: str, record: StoreRow, *, schema: str | None = None, checks: dict | None = None) -> None:
+def save(
+    conn_id: str, record: StoreRow, *, schema: str | None = None, checks: dict | None = None, sensitive: frozenset[str] = frozenset()
+) -> None:
     """Write one validation's row (replacing an earlier attempt's), committed on its own. The
     store exists: prepare_warehouse, upstream of every validation, ensures it (checking here
     again took a catalog query per validation).
 
     In the same transaction: with ``schema`` (the run's), a table suite's per-day metrics
-    (quality.store.metrics, computed there); with ``checks`` (the history suite's {metric: (Bounds,
+    (quality.store.metrics, computed there) and its profile (quality.store.profiles; ``sensitive``:
+    gx/sensitive_columns.toml's names, whose values are never read); with ``checks`` (the history suite's {metric: (Bounds,
     status)}), the outcome of each checked metric on its dq.day_metrics row."""
-    from sparkify.quality.store import metrics
+    from sparkify.quality.store import metrics, profiles
     from sparkify.warehouse.connection import transaction
 
     with transaction(conn_id) as (conn, dialect):
         run_script(conn, sql_file("store_result.sql", json_value=_JSON_IN[dialect]), record)
         if schema and record["suite"] in metrics.TABLE_METRICS:
-            metrics.save(conn, record, metrics.compute(conn, schema, record["table_name"]))
+            table = record["table_name"]
+            metrics.save(conn, record, metrics.compute(conn, schema, table))
+            if record["day"]:
+                profile = profiles.compute(conn, schema, table, sensitive, run_id=record["run_id"], day=str(record["day"]))
+                profiles.save(conn, record, profile)
         if record["failed_critical"]:
             metrics.mark_failed(conn, record["run_id"])
+            profiles.mark_failed(conn, record["run_id"])
         if checks:
             _save_checks(conn, record["run_id"], checks)
 

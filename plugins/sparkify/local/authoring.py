@@ -1,0 +1,70 @@
+"""make suggest, make backtest and make promote: authoring from the stored evidence, on the
+warehouse that make run and make airflow use (the embedded one unless AIRFLOW_CONN_SPARKIFY_WAREHOUSE
+names another)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+
+def _warehouse() -> None:
+    """The warehouse connection in this process's environment (the commands read the store)."""
+    from sparkify.local.airflow_home import airflow_env, ensure_warehouse
+
+    for name, value in airflow_env(warehouse_conn=ensure_warehouse()).items():
+        os.environ.setdefault(name, value)
+
+
+def suggest(table: str, *, days: int, out: str | None) -> int:
+    from sparkify.quality.gx import authoring
+    from sparkify.settings import gx_dir
+
+    _warehouse()
+    try:
+        suggested = authoring.suggest(table, days=days)
+    except LookupError as err:
+        print(f"make suggest: {err}")
+        return 1
+    print(authoring.suggestion_text(suggested))
+    if not suggested.days:
+        return 1
+    path = Path(out) if out else gx_dir() / authoring.DRAFTS / f"{table}_suggested.json"
+    draft = authoring.draft_json(suggested, name=path.stem)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(draft, indent=2) + "\n")
+    print(f"\n{len(draft['expectations'])} expectation(s) written to {path} (each a warning; edit, then make backtest SUITE={path})")
+    return 0
+
+
+def backtest(spec: str, *, days: int, json_out: str | None) -> int:
+    from sparkify.quality.gx import backtest as bt
+
+    _warehouse()
+    try:
+        suite = bt.load(spec)
+    except bt.SuiteError as err:
+        print(f"make backtest: {err}")
+        return 1
+    result = bt.run(suite, days=days)
+    if not result["days"]:
+        print(f"make backtest: no day of {suite.table!r} has a stored profile yet (make run keeps one per day)")
+        return 1
+    print(bt.grid(result))
+    main = suite.meta.get("into") or suite.table
+    if not suite.committed and main in _committed():
+        committed = bt.load(main)
+        print()
+        print("\n".join(bt.diff(suite, committed, result, bt.run(committed, days=days))))
+    if json_out:
+        Path(json_out).parent.mkdir(parents=True, exist_ok=True)
+        Path(json_out).write_text(json.dumps(result, indent=2, default=str) + "\n")
+        print(f"\nWritten {json_out}")
+    return 0
+
+
+def _committed() -> tuple[str, ...]:
+    from sparkify.names import suites
+
+    return suites()

@@ -1,0 +1,177 @@
+"""Each day's profile of the tables a run staged and loaded: what make suggest and make backtest
+read (``dq.day_profiles``, one row per column).
+
+A table's profile (quality.checks.profile) is its row count and, per column: nulls, distinct
+non-null values, min and max (numbers, and times as epoch seconds) and, for a column with at most
+``FEW_VALUES`` distinct values, every value with its rows. Two portable queries on the run's copy (aggregates, CASE and
+GROUP BY only: PostgreSQL and Redshift): one aggregate over every column, then the values of the
+few-valued columns. A sensitive column (gx/sensitive_columns.toml) keeps its counts only: no
+min, max or value is read or stored.
+
+The table's validation task writes the profile with its result row, before publish_day drops
+the run's schema. A day keeps the newest run's profile of each table: writing one removes that
+day's earlier profiles of the table.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Collection
+from datetime import date
+from typing import Any
+
+from sparkify.names import check_run_schema
+from sparkify.quality.checks.profile import FEW_VALUES, ColumnProfile, TableProfile
+from sparkify.quality.outcome import StoreRow
+
+MAX_VALUE_CHARS = 256
+_KINDS = {
+    "smallint": "number",
+    "integer": "number",
+    "bigint": "number",
+    "numeric": "number",
+    "real": "number",
+    "double precision": "number",
+    "timestamp without time zone": "time",
+    "timestamp with time zone": "time",
+    "date": "time",
+    "boolean": "boolean",
+}
+
+
+def columns(conn, schema: str, table: str) -> list[tuple[str, str]]:
+    """(column, kind) of the run's copy of ``table``, in table order."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = %(schema)s and table_name = %(table)s order by ordinal_position",
+            {"schema": schema, "table": table},
+        )
+        found = [(name, _KINDS.get(data_type, "text")) for name, data_type in cur.fetchall()]
+    odd = [name for name, _ in found if not re.fullmatch(r"[a-z_][a-z0-9_]*", name)]
+    if odd:
+        raise ValueError(f"{schema}.{table}: column name(s) {odd} cannot be profiled (lower-case letters, digits and _ only)")
+    return found
+
+
+def _bounds(name: str, kind: str) -> list[str]:
+    value = f'extract(epoch from "{name}")' if kind == "time" else f'"{name}"'
+    return [f"cast(min({value}) as double precision)", f"cast(max({value}) as double precision)"]
+
+
+def aggregate_query(schema: str, table: str, found: list[tuple[str, str]], sensitive: Collection[str]) -> str:
+    """The one aggregate query: count(*), then per column its count, distinct count and, for a
+    number or time that is not sensitive, min and max. Names come from the catalog, never input."""
+    check_run_schema(schema)
+    select = ["count(*)"]
+    for name, kind in found:
+        select += [f'count("{name}")', f'count(distinct "{name}")']
+        if kind in ("number", "time") and name not in sensitive:
+            select += _bounds(name, kind)
+    return f"select {', '.join(select)} from {schema}.{table}"
+
+
+def values_query(schema: str, table: str, names: list[str]) -> str:
+    """The values of the few-valued columns with their rows: (column, value, rows) per value."""
+    check_run_schema(schema)
+    return " union all ".join(
+        f"select '{name}', cast(\"{name}\" as varchar({MAX_VALUE_CHARS})), count(*) from {schema}.{table} "
+        f'where "{name}" is not null group by "{name}"'
+        for name in names
+    )
+
+
+def sensitive_in(table: str, found: list[tuple[str, str]], declared: Collection[str]) -> set[str]:
+    """The table's columns that gx/sensitive_columns.toml declares (a bare name, or table.column)."""
+    return {name for name, _ in found if name in declared or f"{table}.{name}" in declared}
+
+
+def compute(conn, schema: str, table: str, declared: Collection[str], *, run_id: str, day: str) -> TableProfile:
+    """The profile of the run's copy of ``table``; ``declared``: gx/sensitive_columns.toml's names."""
+    found = columns(conn, schema, table)
+    sensitive = sensitive_in(table, found, declared)
+    with conn.cursor() as cur:
+        cur.execute(aggregate_query(schema, table, found, sensitive))
+        row = list(cur.fetchone())
+    profile = TableProfile(table=table, day=date.fromisoformat(day), run_id=run_id, row_count=int(row.pop(0)))
+    for name, kind in found:
+        count, distinct = int(row.pop(0)), int(row.pop(0))
+        column = ColumnProfile(name, kind, profile.row_count - count, distinct, sensitive=name in sensitive)
+        if kind in ("number", "time") and not column.sensitive:
+            column.min_value, column.max_value = (float(v) if v is not None else None for v in (row.pop(0), row.pop(0)))
+        profile.columns[name] = column
+    few = [c.name for c in profile.columns.values() if 0 < c.distinct_count <= FEW_VALUES and not c.sensitive]
+    if few:
+        with conn.cursor() as cur:
+            cur.execute(values_query(schema, table, few))
+            for name, value, rows in cur.fetchall():
+                profile.columns[name].values = {**(profile.columns[name].values or {}), str(value): int(rows)}
+    return profile
+
+
+def save(conn, record: StoreRow, profile: TableProfile) -> None:
+    """The profile's rows on the caller's transaction; the day's earlier profiles of the table go."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "select count(*) from dq.validation_results where run_id = %(run_id)s and failed_critical > 0", {"run_id": record["run_id"]}
+        )
+        failed = cur.fetchone()[0] > 0
+        cur.execute(
+            "delete from dq.day_profiles where day = cast(%(day)s as date) and table_name = %(table)s",
+            {"day": profile.day.isoformat(), "table": profile.table},
+        )
+        cur.executemany(
+            "insert into dq.day_profiles (run_id, day, table_name, column_name, kind, row_count, null_count, distinct_count, "
+            "min_value, max_value, value_counts, sensitive, failed_critical) values (%(run_id)s, cast(%(day)s as date), "
+            "%(table)s, %(column)s, %(kind)s, %(rows)s, %(nulls)s, %(distinct)s, %(min)s, %(max)s, %(values)s, %(sensitive)s, "
+            "%(failed)s)",
+            [
+                {
+                    "run_id": profile.run_id,
+                    "day": profile.day.isoformat(),
+                    "table": profile.table,
+                    "column": c.name,
+                    "kind": c.kind,
+                    "rows": profile.row_count,
+                    "nulls": c.null_count,
+                    "distinct": c.distinct_count,
+                    "min": c.min_value,
+                    "max": c.max_value,
+                    "values": json.dumps(c.values, sort_keys=True) if c.values is not None else None,
+                    "sensitive": c.sensitive,
+                    "failed": failed,
+                }
+                for c in profile.columns.values()
+            ],
+        )
+
+
+def mark_failed(conn, run_id: str) -> None:
+    """Mark the run's stored profiles as belonging to a day that failed a critical check."""
+    with conn.cursor() as cur:
+        cur.execute("update dq.day_profiles set failed_critical = true where run_id = %(run_id)s", {"run_id": run_id})
+
+
+def history(conn, table: str, *, days: int, before: date | None = None) -> list[TableProfile]:
+    """The table's profiles of the last ``days`` days that have one (before ``before`` when
+    given), oldest first."""
+    bound = "and day < cast(%(before)s as date) " if before else ""
+    with conn.cursor() as cur:
+        cur.execute(
+            "select run_id, day, column_name, kind, row_count, null_count, distinct_count, min_value, max_value, value_counts, "
+            "sensitive, failed_critical from dq.day_profiles join (select distinct day from dq.day_profiles where table_name = "
+            f"%(table)s {bound}order by day desc limit %(days)s) as newest using (day) where table_name = %(table)s "
+            "order by day, column_name",
+            {"table": table, "days": days, "before": before.isoformat() if before else None},
+        )
+        rows = cur.fetchall()
+    found: dict[date, TableProfile] = {}
+    for run_id, day, name, kind, count, nulls, distinct, low, high, values, sensitive, failed in rows:
+        profile = found.setdefault(day, TableProfile(table=table, day=day, run_id=run_id, row_count=int(count), failed_critical=failed))
+        profile.columns[name] = ColumnProfile(name, kind, int(nulls), int(distinct), low, high, _values(values), sensitive)
+    return list(found.values())
+
+
+def _values(text: Any) -> dict[str, int] | None:
+    return json.loads(text) if text else None
