@@ -13,7 +13,7 @@ PORT ?= 8080
 EXECUTOR ?= local
 WORKERS ?= 2
 
-.PHONY: install demo run airflow airflow-env notebook system-packages test test-fast bench lint format warehouse-start warehouse-stop generate clean
+.PHONY: install demo run suggest backtest promote airflow airflow-env notebook system-packages test test-fast bench lint format warehouse-start warehouse-stop generate clean
 
 # requirements.txt pins the whole dependency closure, so nothing needs resolving (--no-deps).
 # uv (from PyPI, into the venv) installs it in seconds; pip installs it where uv cannot.
@@ -59,6 +59,22 @@ demo: $(BIN)/.installed $(DEMO_LAKE)/log_json_path.json
 
 run: $(BIN)/.installed
 	$(PY) -m sparkify.local.cli run --lake "$(LAKE)" --start $(START) --end $(END) $(if $(filter 1,$(FRESH)),--fresh,) $(if $(JOBS),--jobs $(JOBS),) $(if $(LINEAGE),--lineage $(LINEAGE),)
+
+# Authoring from the stored daily profiles (docs/data-quality.md, "Authoring from evidence"):
+# a draft suite for TABLE, what SUITE would have said on the last DAYS days, and the reviewed
+# draft merged into the committed suite INTO (default: its table's) or a new one.
+DAYS ?= 30
+suggest: $(BIN)/.installed
+	@test -n "$(TABLE)" || { echo "make suggest TABLE=<table> [DAYS=30] [OUT=<file>]"; exit 2; }
+	$(PY) -m sparkify.local.cli suggest --table "$(TABLE)" --days $(DAYS) $(if $(OUT),--out "$(OUT)",)
+
+backtest: $(BIN)/.installed
+	@test -n "$(SUITE)" || { echo "make backtest SUITE=<file or committed suite> [DAYS=30] [JSON=<file>]"; exit 2; }
+	$(PY) -m sparkify.local.cli backtest --suite "$(SUITE)" --days $(DAYS) $(if $(JSON),--json "$(JSON)",)
+
+promote: $(BIN)/.installed
+	@test -n "$(SUITE)" || { echo "make promote SUITE=<draft> [INTO=<suite>] [CRITICAL='1 3'] [REPLACE='2'] [DROP='<id or label>'] [YES=1]"; exit 2; }
+	$(PY) -m sparkify.local.cli promote --suite "$(SUITE)" $(if $(INTO),--into "$(INTO)",) --critical "$(CRITICAL)" --replace "$(REPLACE)" --drop "$(DROP)" $(if $(filter 1,$(YES)),--yes,)
 
 # The Airflow UI on localhost:$(PORT) over LAKE (default: the generated demo lake); Ctrl-C stops it.
 # EXECUTOR=celery WORKERS=N: the distributed shape (Redis broker, metadata DB on PostgreSQL, N

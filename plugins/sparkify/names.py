@@ -20,6 +20,30 @@ RUN_SCHEMA = re.compile(r"wap_\d{8}")
 PAST_DAYS_SUITES = ("history", "lake_fields")
 
 
+# Suites the DAG wires by name, each with inputs of its own: the staged lines' accounting
+# (quarantine, with its parameters), the fact against every dimension (referential_integrity) and
+# the two PAST_DAYS_SUITES. Every other committed suite is a plain table validation (table_suites).
+SPECIAL_SUITES = ("quarantine", "referential_integrity", *PAST_DAYS_SUITES)
+
+
+def table_suites() -> dict[str, str]:
+    """{suite: table} of the plain table validations: every committed suite but SPECIAL_SUITES,
+    with the staged or loaded table it checks (its meta "table"). Read from gx/'s files only (the
+    DAG calls it at parse time: no GX import, no database)."""
+    found = {}
+    for suite in suites():
+        if suite in SPECIAL_SUITES:
+            continue
+        table = suite_table(suite)
+        if table not in TABLES and table not in STAGING_SOURCES:
+            raise ValueError(
+                f"gx/expectations/{suite}.json: its meta 'table' is {table!r}, which the DAG neither stages nor loads "
+                f"(tables: {', '.join((*STAGING_SOURCES, *TABLES))})"
+            )
+        found[suite] = table
+    return found
+
+
 def suites() -> tuple[str, ...]:
     """Suites with a committed checkpoint (gx/checkpoints/<suite>.json): a suite is that file plus a task."""
     from sparkify.settings import gx_dir

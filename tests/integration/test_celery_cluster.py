@@ -19,8 +19,11 @@ import pytest
 
 from sparkify.local.celery_shape import free_port
 from sparkify.local.scheduler_day import RunningAirflow, api
+from sparkify.names import suites
 from tests.integration.helpers import execute, reset_warehouse
 from tests.session import SAMPLE_LAKE, SESSION_DIR
+
+ALL = len(suites())  # every committed suite runs once a day (read from gx/)
 
 DAYS = ("2018-11-10", "2018-11-11", "2018-11-12")
 BAD_DAY = "2018-11-11"
@@ -139,7 +142,7 @@ def test_validation_task_processes_inherit_gx_from_the_warm_worker(cluster):
     process imports it again (each says so in its log)."""
     logs = sorted(p for w in ("worker1", "worker2") for p in (cluster["home"] / "workers" / w / "logs").rglob("attempt=*.log")
                   if p.parent.name.startswith("task_id=validate_"))  # fmt: skip
-    assert len(logs) == 11 + 6 + 11
+    assert len(logs) == ALL + 6 + ALL
     for path in logs:
         text = path.read_text()
         assert "Great Expectations: preloaded by the worker process" in text, path
@@ -163,7 +166,7 @@ def test_every_extra_link_returns_its_own_page_through_the_api_server(cluster):
             if task["state"] == "failed":
                 assert "premium" in page and "Failed" in page  # the failed day's page shows the failure
             checked += 1
-    assert checked == 11 + 6 + 11
+    assert checked == ALL + 6 + ALL
 
 
 def test_the_published_index_lists_every_validation_of_every_run(cluster, tcp_warehouse):
@@ -171,7 +174,7 @@ def test_the_published_index_lists_every_validation_of_every_run(cluster, tcp_wa
     index = client.get_object(Bucket=DOCS_BUCKET, Key="site/index.html")["Body"].read().decode()
     listed = {unquote(link) for link in re.findall(r"'_table_row_link_path': '(validations/[^']+\.html)'", index)}
     stored = {page for (page,) in execute(tcp_warehouse, "select data_docs_page from dq.validation_results")}
-    assert len(stored) == 11 + 6 + 11 and listed == stored
+    assert len(stored) == ALL + 6 + ALL and listed == stored
     keys = {item["Key"] for item in client.list_objects_v2(Bucket=DOCS_BUCKET, Prefix="site/validations/")["Contents"]}
     assert {f"site/{page}" for page in stored} <= keys
     # Nothing of it on the API server's side: the project's own site folder was never written.

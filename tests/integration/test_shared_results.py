@@ -16,8 +16,11 @@ from urllib.parse import unquote
 import pytest
 
 from sparkify.local.generator import generate
+from sparkify.names import suites
 from tests.integration.helpers import execute, reset_warehouse, run_pipeline, use_warehouse
 from tests.session import ROOT, SESSION_DIR
+
+ALL = len(suites())  # every committed suite runs once a day (read from gx/)
 
 DAYS = ("2018-11-01", "2018-11-02", "2018-11-03")
 
@@ -72,7 +75,7 @@ def test_every_validation_has_its_row_with_the_json_gx_wrote(tcp_warehouse, lake
         "run_id from dq.validation_results order by day, suite",
     )  # fmt: skip
     # Day 1: every suite. Day 2: staging_events fails; the staging, quarantine, lake fields, songs and artists checks still run.
-    assert len(rows) == len(ran) == 11 + 6
+    assert len(rows) == len(ran) == ALL + 6
     by_key = {(r[0], r[1]): r for r in rows}
     for v in ran:
         day, suite, success, gx_success, evaluated, failed_critical, page, json_success, json_evaluated, json_run, run_id = by_key[
@@ -107,7 +110,7 @@ def test_three_days_at_once_then_a_rerun_beside_them(tcp_warehouse, lake, monkey
         assert all((docs / link).is_file() for link in links)
         return stored
 
-    assert len(listed_once_and_stored()) == 11 + 6 + 11
+    assert len(listed_once_and_stored()) == ALL + 6 + ALL
     for name in ("c0", "c1", "c2"):  # nothing of any run stays on a worker's own disk
         local = list((SESSION_DIR / f"worker-{name}" / "gx").rglob("*.json"))
         assert not [p for p in local if "uncommitted" in p.parts], name
@@ -115,4 +118,4 @@ def test_three_days_at_once_then_a_rerun_beside_them(tcp_warehouse, lake, monkey
     monkeypatch.setenv("AIRFLOW_VAR_SPARKIFY_DOCS", str(docs))
     code, _ = run_pipeline(tcp_warehouse, lake, DAYS[0], DAYS[0], fresh=False, tag="shared-rerun")
     assert code == 0
-    assert len(listed_once_and_stored()) == 11 + 6 + 11 + 11
+    assert len(listed_once_and_stored()) == ALL + 6 + ALL + ALL

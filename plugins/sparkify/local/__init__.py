@@ -6,6 +6,7 @@
 - ``ui`` and ``celery_shape``: make airflow, with LocalExecutor or Celery;
 - ``embedded``: the embedded PostgreSQL (15-18);
 - ``generator``: generated lakes;
+- ``authoring``: make suggest, make backtest and make promote;
 - ``bench``, ``bench_figures`` (each figure declared once), ``scheduler_day`` (a day through make
   airflow) and ``bench_dags`` (the no-op copy of the DAG's graph): make bench.
 """

@@ -68,3 +68,44 @@ def _committed() -> tuple[str, ...]:
     from sparkify.names import suites
 
     return suites()
+
+
+def promote(draft: str, *, into: str | None, critical: str, replace: str, drop: str, yes: bool) -> int:
+    """Show the promotion's diff, then write it (asked on a terminal; YES=1 elsewhere)."""
+    import sys
+
+    from sparkify.quality.gx import authoring
+
+    try:
+        promotion = authoring.plan_promotion(
+            draft, into=into, critical=_numbers(critical, "CRITICAL"), replace=_numbers(replace, "REPLACE"), drop=_names(drop)
+        )
+    except (ValueError, LookupError) as err:
+        print(f"make promote: {err}")
+        return 1
+    print("\n".join(promotion.lines))
+    if not (promotion.added or promotion.replaced or promotion.dropped or len(promotion.files) > 1):
+        print("nothing to promote")
+        return 0
+    if not yes:
+        if not sys.stdin.isatty():
+            print("not written: run again with YES=1 to write these changes")
+            return 1
+        if input("write these changes? [y/N] ").strip().lower() != "y":
+            print("not written")
+            return 1
+    for path in authoring.write_promotion(promotion):
+        print(f"written {path}")
+    return 0
+
+
+def _numbers(text: str, setting: str) -> list[int]:
+    items = text.replace(",", " ").split()
+    bad = [item for item in items if not item.isdigit()]
+    if bad:
+        raise ValueError(f"{setting}={text!r}: expectation numbers of the draft, as listed (1, 2, ...), got {', '.join(bad)}")
+    return [int(item) for item in items]
+
+
+def _names(text: str) -> list[str]:
+    return [item.strip() for item in text.split(";") if item.strip()] if ";" in text else text.split()

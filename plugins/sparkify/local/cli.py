@@ -51,6 +51,14 @@ def parser() -> argparse.ArgumentParser:
     backtest.add_argument("--days", type=int, default=30)
     backtest.add_argument("--json", dest="json_out", help="write the outcome as JSON to this file")
 
+    promote = sub.add_parser("promote", help="merge a reviewed draft into a committed suite, or a new suite of its table")
+    promote.add_argument("--suite", required=True, help="the draft suite's JSON file")
+    promote.add_argument("--into", help="the committed suite (default: the draft's table's), or a new suite's name")
+    promote.add_argument("--critical", default="", help="numbers of the draft's expectations promoted as critical")
+    promote.add_argument("--replace", default="", help="numbers of the draft's expectations that replace the suite's")
+    promote.add_argument("--drop", default="", help="committed expectations to drop: ids or labels (separated by ;)")
+    promote.add_argument("--yes", action="store_true", help="write without asking")
+
     gen = sub.add_parser("generate", help="write a synthetic lake (see sparkify.local.generator)")
     from sparkify.local.generator import add_arguments
 
@@ -84,11 +92,13 @@ def main(argv: list[str] | None = None) -> int:
 
         generate_from_args(args)
         return 0
-    if args.command in ("suggest", "backtest"):
+    if args.command in ("suggest", "backtest", "promote"):
         from sparkify.local import authoring
 
         if args.command == "suggest":
             return authoring.suggest(args.table, days=args.days, out=args.out)
+        if args.command == "promote":
+            return authoring.promote(args.suite, into=args.into, critical=args.critical, replace=args.replace, drop=args.drop, yes=args.yes)
         return authoring.backtest(args.suite, days=args.days, json_out=args.json_out)
     if args.command == "airflow":
         from sparkify.local import ui
