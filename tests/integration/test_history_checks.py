@@ -1,8 +1,13 @@
-"""History-aware checks through the real DAG: a generated 36-day lake with a weekly pattern and
-anomalies injected on chosen days, run day by day (make run's runner, one job, so that each day's
-baseline is every day before it). gx/history.toml is the committed one with weekday seasonality
-on and the paid share of the day's users made critical; then one weekend is run again with the
-committed settings (no seasonality)."""
+"""History-aware checks and authoring from evidence, through the real DAG: a generated lake with a
+weekly pattern and anomalies injected on chosen days, run day by day (make run's runner, one
+job, so that each day's baseline is every day before it). gx/history.toml is the committed one
+with weekday seasonality on and the paid share of the day's users made critical; then one
+weekend is run again with the committed settings (no seasonality).
+
+Authoring: after the first 36 days, make suggest drafts a suite for each table from its last 30
+days; 10 further clean days and 3 days that each break one of the generator's rules (RULES) that
+no committed suite checks are run; make backtest replays each draft over those 13 days; then a
+second suite for songs, promoted with make promote, runs in the DAG and blocks its day."""
 
 from __future__ import annotations
 
@@ -28,6 +33,14 @@ DROP, SPIKE, FREE = "2018-11-28", "2018-11-30", "2018-12-04"
 FIELD = "2018-11-26"  # a new top-level field 'platform' in 4% of the lines
 LOST = "2018-12-05"  # sessionId, a field of the JSONPaths contract, in no line
 WEEKEND = ("2018-12-01", "2018-12-02")
+# Authoring: 10 clean days after the month, then a day per broken rule (kind, table, column), then
+# the day a promoted second suite of songs blocks.
+FURTHER = ("2018-12-07", "2018-12-16")
+FAULTS = {"2018-12-17": ("method", "staging_events", "method"), "2018-12-18": ("length", "staging_events", "length"),
+          "2018-12-19": ("gender", "staging_events", "gender")}  # fmt: skip
+FAULT_ANOMALIES = [f"{day}:{kind}:0.05" for day, (kind, _, _) in FAULTS.items()]
+PROMOTED_DAY = "2018-12-20"
+AUTHORED = ("staging_events", "users", "songplays", "time", "songs", "artists")
 ANOMALIES = [f"{FAILED_DAY}:bad:0.05", f"{FAILED_DAY}:spike:2", f"{DROP}:drop:0.4", f"{SPIKE}:spike:1.0", f"{FREE}:free",
              f"{FIELD}:field:0.04", f"{LOST}:lose"]  # fmt: skip
 
@@ -36,8 +49,8 @@ ANOMALIES = [f"{FAILED_DAY}:bad:0.05", f"{FAILED_DAY}:spike:2", f"{DROP}:drop:0.
 def month(socket_warehouse):
     shutil.rmtree(HOME, ignore_errors=True)
     lake = HOME / "lake"
-    generate(lake, seed=29, songs=60, users=80, days=36, events=1500, start=FIRST, weekly=0.35, noise=0.05,
-             anomalies=[Anomaly.parse(text) for text in ANOMALIES])  # fmt: skip
+    generate(lake, seed=29, songs=60, users=80, days=50, events=1500, start=FIRST, weekly=0.35, noise=0.05,
+             anomalies=[Anomaly.parse(text) for text in ANOMALIES + FAULT_ANOMALIES])  # fmt: skip
     gx_root = HOME / "gx"
     shutil.copytree(os.environ["SPARKIFY_GX_DIR"], gx_root)
     settings = (gx_root / history.FILE).read_text()
@@ -213,3 +226,158 @@ def test_a_contract_field_gone_is_critical_through_the_not_null_checks_and_named
     # The census of the day is stored with its run: every field but sessionId, on every line.
     stored = dict(execute(socket_warehouse, "select field, records from dq.lake_fields where day = %s and source = 'events'", (LOST,)))
     assert "sessionId" not in stored and len(set(stored.values())) == 1 and "ts" in stored
+
+
+def cli(*args: str, env: dict[str, str], timeout: int = 600) -> subprocess.CompletedProcess:
+    """A make target's command (python -m sparkify.local.cli ...), as the Makefile runs it."""
+    return subprocess.run([sys.executable, "-m", "sparkify.local.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def authored(month, socket_warehouse):
+    """make suggest on every table after the month; the further and fault days run; make backtest
+    of each draft over them (13 days)."""
+    env = dict(os.environ, SPARKIFY_GX_DIR=str(HOME / "gx"), AIRFLOW_HOME=str(HOME / "airflow"), SPARKIFY_BUILD_DIR=str(HOME / "build"),
+               AIRFLOW_VAR_SPARKIFY_DOCS=str(HOME / "docs"))  # fmt: skip
+    drafts, said = {}, {}
+    for table in AUTHORED:
+        out = HOME / "drafts" / f"{table}.json"
+        done = cli("suggest", "--table", table, "--days", "30", "--out", str(out), env=env)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        drafts[table], said[table] = json.loads(out.read_text()), done.stdout
+    later = cli("run", "--lake", str(HOME / "lake"), "--start", FURTHER[0], "--end", max(FAULTS), "--jobs", "1", env=env, timeout=900)
+    backtests, grids = {}, {}
+    for table in AUTHORED:
+        out = HOME / "backtests" / f"{table}.json"
+        done = cli("backtest", "--suite", str(HOME / "drafts" / f"{table}.json"), "--days", "13", "--json", str(out), env=env)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        backtests[table], grids[table] = json.loads(out.read_text()), done.stdout
+    return {"drafts": drafts, "said": said, "later": later, "backtests": backtests, "grids": grids, "env": env}
+
+
+def _found(rule, expectations) -> bool:
+    """A rule is found by an expectation of its type and column: an in-set with the rule's set, a
+    between covering at least 80% of the rule's range and reaching past it by at most 20%."""
+    kind = {"not_null": "expect_column_values_to_not_be_null", "unique": "expect_column_values_to_be_unique",
+            "in_set": "expect_column_values_to_be_in_set", "between": "expect_column_values_to_be_between"}[rule.kind]  # fmt: skip
+    for e in expectations:
+        kwargs = e["kwargs"]
+        if e["type"] != kind or kwargs.get("column") != rule.column:
+            continue
+        if rule.kind == "in_set":
+            return sorted(map(str, kwargs["value_set"])) == sorted(map(str, rule.values))
+        if rule.kind == "between":
+            width = rule.high - rule.low
+            low, high = kwargs["min_value"], kwargs["max_value"]
+            covered = min(high, rule.high) - max(low, rule.low)
+            return covered >= 0.8 * width and rule.low - low <= 0.2 * width and high - rule.high <= 0.2 * width
+        return True
+    return False
+
+
+def test_make_suggest_finds_the_lakes_rules_with_their_evidence(authored):
+    from sparkify.local.generator import RULES
+
+    found = []
+    for rule in RULES:
+        draft = authored["drafts"][rule.table]
+        if _found(rule, draft["expectations"] + draft["meta"]["already_committed"]):
+            found.append(rule)
+    missed = [r for r in RULES if r not in found]
+    assert len(found) / len(RULES) >= 0.9, (len(found), len(RULES), missed)
+    # Each suggestion carries its evidence; a committed one is marked, not repeated.
+    events = authored["drafts"]["staging_events"]
+    assert events["meta"]["suggested_from"][0] == "2018-11-07" and len(events["meta"]["suggested_from"]) == 27  # 30 days, 3 failed
+    method = next(
+        e for e in events["expectations"] if e["type"] == "expect_column_values_to_be_in_set" and e["kwargs"]["column"] == "method"
+    )
+    assert method["severity"] == "warning" and method["meta"]["evidence"]["days"] == 27
+    assert set(method["meta"]["evidence"]["observed_values"]) == {"GET", "PUT"}
+    committed = {(e["type"], e["kwargs"].get("column")) for e in events["meta"]["already_committed"]}
+    assert ("expect_column_values_to_not_be_null", "ts") in committed
+    assert not {(e["type"], e["kwargs"].get("column")) for e in events["expectations"]} & committed
+    assert (
+        "[already committed]" in authored["said"]["staging_events"]
+        and "left out (failed a critical check): 2018-11-24" in (authored["said"]["staging_events"])
+    )
+    # No bounds where the values follow the calendar.
+    assert "no bounds for ts: its range moves with the day" in authored["said"]["staging_events"]
+    assert "no bounds for month: a calendar column of the day" in authored["said"]["time"]
+
+
+def test_the_suggested_suites_rarely_fail_on_clean_days_and_catch_each_broken_rule(authored):
+    assert authored["later"].returncode == 0, authored["later"].stdout[-3000:]
+    clean_days = {str(date.fromisoformat(FURTHER[0]) + timedelta(days=n)) for n in range(10)}
+    checked = failed = 0
+    for table, result in authored["backtests"].items():
+        days = {d["day"]: d for d in result["days"]}
+        assert clean_days | set(FAULTS) <= set(days), table
+        for day in clean_days:
+            checked += len(result["expectations"])
+            failed += len(days[day]["failed"])
+    assert checked > 400 and failed / checked <= 0.02, (failed, checked)
+    for day, (kind, table, column) in FAULTS.items():
+        result = {d["day"]: d for d in authored["backtests"][table]["days"]}[day]
+        assert column in {f["column"] for f in result["failed"]}, (day, kind, result["failed"])
+    length = next(f for f in {d["day"]: d for d in authored["backtests"]["staging_events"]["days"]}["2018-12-18"]["failed"]
+                  if f["column"] == "length")  # fmt: skip
+    assert length["observed"]["max"] == 9999.0 and length["by"] == "profile"
+    # The printed grid: a row per day, the fault days marked.
+    grid = authored["grids"]["staging_events"]
+    assert re.search(r"^2018-12-17 .*warn", grid, re.MULTILINE) and "against the committed suite 'staging_events'" in grid
+
+
+def test_the_backtest_of_a_day_partitioned_table_agrees_with_gx_on_the_days_rows(authored, socket_warehouse, monkeypatch):
+    from sparkify.quality.checks import backtest as decide
+    from sparkify.quality.gx import backtest as bt
+    from sparkify.quality.store import profiles
+    from sparkify.warehouse.connection import transaction
+
+    use_warehouse(socket_warehouse)
+    monkeypatch.setenv("SPARKIFY_GX_DIR", str(HOME / "gx"))
+    compared = 0
+    for table in ("songplays", "time"):
+        suite = bt.load(str(HOME / "drafts" / f"{table}.json"))
+        with transaction("sparkify_warehouse") as (conn, _):
+            history = [p for p in profiles.history(conn, table, days=13) if not p.failed_critical]
+        for profile in history:
+            numbers = list(range(1, len(suite.expectations) + 1))
+            by_gx = bt.on_data(suite, profile, numbers, "sparkify_warehouse")
+            for n in numbers:
+                mine = decide.decide(suite.expectations[n - 1], profile)
+                assert mine.outcome != decide.UNDECIDED and mine.outcome == by_gx[n].outcome, (table, profile.day, n, mine, by_gx[n])
+                compared += 1
+    assert compared >= 2 * 10 * 5
+
+
+def test_no_sensitive_value_reaches_a_draft_a_backtest_or_the_output(authored):
+    from sparkify.local.generator import AGENTS, CITIES, FIRST_NAMES, LAST_NAMES
+
+    texts = [json.dumps(d) for d in authored["drafts"].values()] + [json.dumps(b) for b in authored["backtests"].values()]
+    texts += list(authored["said"].values()) + list(authored["grids"].values())
+    leaked = {value for value in (*FIRST_NAMES, *LAST_NAMES, *CITIES, *AGENTS) for text in texts if value in text}
+    assert leaked == set()
+    assert "sensitive (gx/sensitive_columns.toml): counts only" in authored["said"]["users"]
+
+
+def test_a_promoted_second_suite_of_songs_runs_after_its_load_and_its_critical_failure_blocks_the_day(authored, socket_warehouse):
+    env = authored["env"]
+    draft = HOME / "drafts" / "songs_catalog.json"
+    draft.write_text(json.dumps({"name": "songs_catalog", "meta": {"table": "songs"}, "expectations": [
+        {"type": "expect_table_row_count_to_be_between", "kwargs": {"max_value": 10}},
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "title"}},
+    ]}))  # fmt: skip
+    asked = cli("promote", "--suite", str(draft), "--into", "songs_catalog", "--critical", "1", env=env)
+    assert asked.returncode == 1 and "not written: run again with YES=1" in asked.stdout
+    assert not (HOME / "gx" / "checkpoints" / "songs_catalog.json").exists()
+    done = cli("promote", "--suite", str(draft), "--into", "songs_catalog", "--critical", "1", "--yes", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "+ #1 table_row_count_to_be_between" in done.stdout and "[critical]" in done.stdout
+    run = cli("run", "--lake", str(HOME / "lake"), "--start", PROMOTED_DAY, "--end", PROMOTED_DAY, "--jobs", "1", env=env)
+    assert run.returncode == 1
+    summary = json.loads((HOME / "build" / "run-summary.json").read_text())
+    states = {v["suite"]: v["state"] for v in summary["validations"] if v["date"] == PROMOTED_DAY}
+    assert states["songs_catalog"] == "failed" and states["songs"] == "success"
+    assert [r["published"] for r in summary["runs"] if r["date"] == PROMOTED_DAY] == [False]
+    assert execute(socket_warehouse, "select count(*) from songplays where start_time::date = %s", (PROMOTED_DAY,)) == [(0,)]

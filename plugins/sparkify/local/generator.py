@@ -288,9 +288,71 @@ ANOMALIES = {
     "field": (0.04, "a new top-level field 'platform' in a SIZE share of the day's lines"),
     "lose": (1.0, "the field sessionId (in the JSONPaths contract) left out of a SIZE share of the day's lines"),
     "bad": (0.05, "a SIZE share of the day's lines is not JSON (quarantined; over the threshold, the day fails)"),
+    # Faults that break one of RULES, which no committed suite checks (make backtest must catch them):
+    "method": (0.02, "a SIZE share of the day's logged-in lines has method 'POST' (the rule: GET or PUT)"),
+    "length": (0.02, "a SIZE share of the day's plays has length 9999.0 (the rule: between 90 and 480)"),
+    "gender": (0.02, "a SIZE share of the day's logged-in lines has gender 'U' (the rule: F or M)"),
 }
 
-LINE_KINDS = ("free", "field", "lose", "bad")  # applied to the day's written lines (_alter_lines)
+LINE_KINDS = ("free", "field", "lose", "bad", "method", "length", "gender")  # applied to the day's written lines (_alter_lines)
+_FAULTS = {"method": ("method", "POST"), "length": ("length", 9999.0), "gender": ("gender", "U")}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What every clean day of a generated lake obeys, in a warehouse table (what make suggest
+    should find): not_null, unique, in_set (``values``) or between (``low``, ``high``)."""
+
+    table: str
+    kind: str
+    column: str
+    values: tuple = ()
+    low: float | None = None
+    high: float | None = None
+
+
+PAGES = ("NextSong", "Login", *(page for page, _ in OTHER_PAGES))
+
+
+def _rules() -> tuple[Rule, ...]:
+    not_null = {
+        "staging_events": ("auth", "item_in_session", "level", "method", "page", "session_id", "status", "ts", "user_id"),
+        "users": ("user_id", "first_name", "last_name", "gender", "level", "last_event_ts"),
+        "songplays": ("songplay_id", "start_time", "user_id", "level", "session_id", "location", "user_agent"),
+        "time": ("start_time", "hour", "day", "week", "month", "year", "weekday"),
+        "songs": ("song_id", "title", "artist_id", "duration"),
+        "artists": ("artist_id", "name"),
+    }
+    unique = {"users": "user_id", "songplays": "songplay_id", "time": "start_time", "songs": "song_id", "artists": "artist_id"}
+    in_set = {
+        ("staging_events", "auth"): ("Logged In", "Logged Out"),
+        ("staging_events", "level"): ("free", "paid"),
+        ("staging_events", "method"): ("GET", "PUT"),
+        ("staging_events", "status"): (200, 307),
+        ("staging_events", "gender"): ("F", "M"),
+        ("staging_events", "page"): PAGES,
+        ("users", "gender"): ("F", "M"),
+        ("users", "level"): ("free", "paid"),
+        ("songplays", "level"): ("free", "paid"),
+        ("time", "weekday"): tuple(range(7)),
+    }
+    between = {
+        ("staging_events", "length"): (90, 480),
+        ("staging_events", "item_in_session"): (0, 39),
+        ("time", "hour"): (0, 23),
+        ("songs", "duration"): (90, 480),
+        ("artists", "latitude"): (-40, 60),
+        ("artists", "longitude"): (-120, 30),
+    }
+    return (
+        *(Rule(table, "not_null", column) for table, columns in not_null.items() for column in columns),
+        *(Rule(table, "unique", column) for table, column in unique.items()),
+        *(Rule(table, "in_set", column, values=values) for (table, column), values in in_set.items()),
+        *(Rule(table, "between", column, low=low, high=high) for (table, column), (low, high) in between.items()),
+    )
+
+
+RULES = _rules()
 
 
 @dataclass(frozen=True)
@@ -330,7 +392,7 @@ def day_volume(day: date, events: int, *, weekly: float, noise: float, anomalies
 
 
 def _alter_lines(path: Path, anomalies: list[Anomaly], rng: random.Random) -> None:
-    """The day's free, field, lose and bad anomalies, applied to its written file line by line."""
+    """The day's line anomalies (LINE_KINDS), applied to its written file line by line."""
     if not anomalies:
         return
     lines = path.read_text(encoding="utf-8").splitlines()
@@ -347,6 +409,10 @@ def _alter_lines(path: Path, anomalies: list[Anomaly], rng: random.Random) -> No
                 record.pop("sessionId", None)
             elif anomaly.kind == "bad" and rng.random() < anomaly.size:
                 broken = True
+            elif anomaly.kind in _FAULTS and record.get("userId") and rng.random() < anomaly.size:
+                column, value = _FAULTS[anomaly.kind]
+                if column != "length" or record.get("page") == "NextSong":
+                    record[column] = value
         text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
         out.append(text[: len(text) // 2] if broken else text)
     path.write_text("".join(line + "\n" for line in out), encoding="utf-8")

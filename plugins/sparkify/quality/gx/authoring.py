@@ -104,7 +104,10 @@ def draft_json(suggested, *, name: str) -> dict[str, Any]:
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
     from great_expectations.expectations.metadata_types import FailureSeverity
 
-    suite = gx.ExpectationSuite(name=name, meta={"table": suggested.table, "suggested_from": suggested.days})
+    # The suggestions the committed suites have already are listed in meta, not repeated.
+    committed = [{"type": s.type, "kwargs": s.kwargs} for s in suggested.suggestions if s.committed]
+    meta = {"table": suggested.table, "suggested_from": suggested.days, "already_committed": committed}
+    suite = gx.ExpectationSuite(name=name, meta=meta)
     for s in suggested.suggestions:
         if s.committed:
             continue
