@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 
 import pytest
 from airflow.dag_processing.dagbag import DagBag
@@ -81,3 +83,25 @@ def test_the_dag_carries_its_publish_deadline_and_the_scheduler_can_read_it_back
     reference = serialized["dag"]["deadline"][0]["reference"]
     assert reference["__class_path"] == "sparkify.operators.deadline.DayEndDeadline"
     assert get_deadline_references_plugins()[reference["__class_path"]] is DayEndDeadline
+
+
+def test_a_promoted_suite_is_a_task_at_the_next_parse_after_its_tables_load(tmp_path, monkeypatch):
+    """make promote writes a new suite of songs; the DAG, parsed again, runs it after load_songs
+    and before publish_day, like every validation, without a hand edit."""
+    from sparkify.quality.gx import authoring
+
+    shutil.copytree(ROOT / "gx", tmp_path / "gx", ignore=shutil.ignore_patterns("uncommitted", "drafts"))
+    monkeypatch.setenv("SPARKIFY_GX_DIR", str(tmp_path / "gx"))
+    draft = tmp_path / "draft.json"
+    draft.write_text(json.dumps({"meta": {"table": "songs"}, "expectations": [
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "title"}}]}))  # fmt: skip
+    promotion = authoring.plan_promotion(str(draft), into="songs_catalog")
+    written = authoring.write_promotion(promotion)
+    assert sorted(p.relative_to(tmp_path / "gx").as_posix() for p in written) == [
+        "checkpoints/songs_catalog.json", "expectations/songs_catalog.json", "validation_definitions/songs_catalog.json"
+    ]  # fmt: skip
+    dag = DagBag(str(ROOT / "dags")).dags["sparkify"]
+    task = dag.get_task("validate_songs_catalog")
+    assert task.upstream_task_ids == {"load_songs"}
+    assert {"publish_day", "publish_data_docs"} <= task.downstream_task_ids
+    assert len([t for t in dag.tasks if t.task_id.startswith("validate_")]) == 12

@@ -109,7 +109,9 @@ def test_events_of_a_passing_and_a_failing_day(socket_warehouse):
     # Each validation's facets are the stored GX result, expectation for expectation, pass or fail.
     stored = execute(socket_warehouse, "select run_id, suite, table_name, row_count, cast(result_json as text) from dq.validation_results")
     assert len(stored) > 10
-    checked_warning = null_checked = 0
+    checked_warning = null_checked = profiles_checked = 0
+    profiled = {(r, t, c): (n, d) for r, t, c, n, d in execute(
+        socket_warehouse, "select run_id, table_name, column_name, null_count, distinct_count from dq.day_profiles")}  # fmt: skip
     for run_id, suite_name, table, row_count, result_json in stored:
         (event,) = [e for e in events if e["eventType"] in ("COMPLETE", "FAIL") and task_of(e) == (run_id, f"validate_{suite_name}")]
         (dataset,) = event["inputs"]
@@ -128,13 +130,17 @@ def test_events_of_a_passing_and_a_failing_day(socket_warehouse):
                  and (not r["success"] or "mostly" not in r["expectation_config"]["kwargs"])}  # fmt: skip
         assert {c: m["nullCount"] for c, m in facets["dataQualityMetrics"]["columnMetrics"].items() if c in nulls} == nulls
         null_checked += bool(nulls)
+        if suite_name == table:  # a table's own suite carries the day's profile: every column's counts
+            columns = {c: (m["nullCount"], m.get("distinctCount")) for c, m in facets["dataQualityMetrics"]["columnMetrics"].items()}
+            assert columns == {c: counts for (rid, t, c), counts in profiled.items() if (rid, t) == (run_id, table)}, suite_name
+            profiles_checked += 1
         if suite_name == "users":
             # The added warning failed on a task that succeeded (on the failed day, users never ran).
             (warning,) = [a for a in assertions if a["name"] == warning_id]
             assert warning["success"] is False and warning["severity"] == "warn" and event["eventType"] == "COMPLETE"
             assert json.loads(warning["actual"]) == row_count > 0 and json.loads(warning["expected"]) == {"max_value": 0, "min_value": 0}
             checked_warning += 1
-    assert checked_warning == 1 and null_checked > 5
+    assert checked_warning == 1 and null_checked > 5 and profiles_checked > 5
     # The failing day's failed check: a critical assertion that failed, on the FAIL event.
     (fail,) = [e for e in events if e["eventType"] == "FAIL" and task_of(e)]
     (level,) = [a for a in fail["inputs"][0]["inputFacets"]["dataQualityAssertions"]["assertions"] if a.get("column") == "level"]

@@ -430,8 +430,12 @@ def generate(
     weekly: float = 0.0,
     noise: float = 0.0,
     anomalies: list[Anomaly] | None = None,
+    user_days: int | None = None,
 ) -> dict:
     """Write a lake under ``out``; returns what was written (files and counts).
+
+    ``user_days`` (default ``days``): the days in which users may change level. A longer lake
+    with the same seed, settings and ``user_days`` has the shorter one's first days exactly.
 
     ``events`` per day, unless a history shape is asked for: ``weekly`` (the share fewer events
     on weekends), ``noise`` (each day's volume varies by up to that share) and ``anomalies`` on
@@ -448,7 +452,7 @@ def generate(
             raise ValueError(f"--anomaly {anomaly.day}:{anomaly.kind}: the day is outside the generated {first}..{last}.")
     start_ms = int(datetime(first.year, first.month, first.day, tzinfo=UTC).timestamp() * 1000)
     song_list = write_songs(out, rng, songs)
-    user_list = make_users(rng, users, start_ms, start_ms + days * 86_400_000)
+    user_list = make_users(rng, users, start_ms, start_ms + (user_days or days) * 86_400_000)
     (out / "log_json_path.json").write_text(json.dumps(JSONPATHS, indent=4))
     session = 0
     written: dict[str, Any] = {"songs": songs, "days": [], "events": 0, "events_per_day": {}}

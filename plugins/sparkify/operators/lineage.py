@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
     from openlineage.client.event_v2 import Dataset
 
+    from sparkify.quality.checks.profile import ColumnProfile, TableProfile
     from sparkify.quality.outcome import StoreRow
 
 # GX's severities in the words of the OpenLineage facet ("error" blocks the pipeline, "warn" does not).
@@ -132,8 +133,10 @@ def sql_lineage(conn_id: str, sql: str, *, schema: str, parameters: dict[str, An
     )
 
 
-def validation_facets(result: dict[str, Any], *, row_count: int | None) -> dict[str, Any]:
-    """The dataQualityAssertions and dataQualityMetrics facets of one stored GX validation result."""
+def validation_facets(result: dict[str, Any], *, row_count: int | None, profile: TableProfile | None = None) -> dict[str, Any]:
+    """The dataQualityAssertions and dataQualityMetrics facets of one stored GX validation result;
+    with the table's profile of the day, every column's null and distinct counts, and min and max
+    of its numbers (a sensitive column's counts only)."""
     from openlineage.client.generated.data_quality_assertions_dataset import Assertion, DataQualityAssertionsDatasetFacet
     from openlineage.client.generated.data_quality_metrics_input_dataset import ColumnMetrics, DataQualityMetricsInputDatasetFacet
 
@@ -161,12 +164,24 @@ def validation_facets(result: dict[str, Any], *, row_count: int | None) -> dict[
         )
         if column and (count := _null_count(config, item, outcome)) is not None:
             nulls[column] = count if config.get("type") == "expect_column_values_to_not_be_null" else nulls.get(column, count)
+    metrics = {column: ColumnMetrics(nullCount=count) for column, count in sorted(nulls.items())}
+    if profile is not None:
+        row_count = profile.row_count if row_count is None else row_count
+        metrics = {name: _profiled(column, ColumnMetrics) for name, column in sorted(profile.columns.items())}
     return {
         "dataQualityAssertions": DataQualityAssertionsDatasetFacet(assertions=assertions),
-        "dataQualityMetrics": DataQualityMetricsInputDatasetFacet(
-            rowCount=row_count, columnMetrics={column: ColumnMetrics(nullCount=count) for column, count in sorted(nulls.items())}
-        ),
+        "dataQualityMetrics": DataQualityMetricsInputDatasetFacet(rowCount=row_count, columnMetrics=metrics),
     }
+
+
+def _profiled(column: ColumnProfile, metrics_class: Any) -> Any:
+    numbers = column.kind == "number" and not column.sensitive
+    return metrics_class(
+        nullCount=column.null_count,
+        distinctCount=column.distinct_count,
+        min=column.min_value if numbers else None,
+        max=column.max_value if numbers else None,
+    )
 
 
 def _null_count(config: dict[str, Any], item: dict[str, Any], outcome: dict[str, Any]) -> int | None:

@@ -91,13 +91,16 @@ class GxValidationOperator(BaseOperator):
         from sparkify.settings import docs_page_url, gx_dir
 
         self._lineage_record: StoreRow | None = None
+        self._lineage_profile = None
         outcome = validate(self.suite, run_name=context["run_id"], conn_id=self.conn_id, docs_location=docs_location(self.docs_location),
                            schema=run_schema(self.day), plan=self.plan(context), day=self.day)  # fmt: skip
         summary = outcome.summary
         # The shared store gets the row first, pass or fail, in its own transaction: every machine
         # (publish_data_docs on any worker, the API server, notebooks) reads results from there.
         # A table's per-day metrics (quality.store.metrics) are written in that transaction.
-        store.save(self.conn_id, outcome.row, schema=run_schema(self.day), checks=outcome.checks, sensitive=sensitive_columns(gx_dir()))
+        self._lineage_profile = store.save(
+            self.conn_id, outcome.row, schema=run_schema(self.day), checks=outcome.checks, sensitive=sensitive_columns(gx_dir())
+        )
         self._lineage_record = outcome.row  # for the OpenLineage facets, pass or fail
         for item in summary["not_checked"]:
             self.log.info("Not checked, %s: %s", item["metric"], item["reason"])
@@ -134,8 +137,10 @@ class GxValidationOperator(BaseOperator):
         from sparkify.names import run_schema, suite_table
         from sparkify.operators import lineage
 
-        record = getattr(self, "_lineage_record", None)
-        facets = lineage.validation_facets(lineage.stored_result(record), row_count=record.get("row_count")) if record else None
+        record, profile = getattr(self, "_lineage_record", None), getattr(self, "_lineage_profile", None)
+        facets = (
+            lineage.validation_facets(lineage.stored_result(record), row_count=record.get("row_count"), profile=profile) if record else None
+        )
         name = record["table_name"] if record else suite_table(self.suite)
         return OperatorLineage(inputs=[lineage.table(self.conn_id, run_schema(self.day), name, input_facets=facets)])
 

@@ -116,3 +116,19 @@ def test_validation_facets_carry_every_expectation_and_the_null_counts():
     metrics = facets["dataQualityMetrics"]
     assert metrics.rowCount == 10
     assert {c: m.nullCount for c, m in metrics.columnMetrics.items()} == {"user_id": 0, "level": 2}
+
+
+def test_validation_facets_take_every_columns_counts_from_the_days_profile():
+    from datetime import date
+
+    from sparkify.quality.checks.profile import ColumnProfile, TableProfile
+
+    profile = TableProfile("users", date(2018, 11, 1), "run", 10, {
+        "user_id": ColumnProfile("user_id", "text", 0, 10),
+        "last_event_ts": ColumnProfile("last_event_ts", "number", 1, 9, 5.0, 9.0),
+        "first_name": ColumnProfile("first_name", "text", 0, 7, sensitive=True),
+    })  # fmt: skip
+    metrics = lineage.validation_facets({"results": []}, row_count=None, profile=profile)["dataQualityMetrics"]
+    assert metrics.rowCount == 10
+    found = {c: (m.nullCount, m.distinctCount, m.min, m.max) for c, m in metrics.columnMetrics.items()}
+    assert found == {"first_name": (0, 7, None, None), "last_event_ts": (1, 9, 5.0, 9.0), "user_id": (0, 10, None, None)}

@@ -155,8 +155,8 @@ def _between(name: str, daily: list[ColumnProfile], base: dict[str, Any], skippe
     if min(lows_f) >= 0:
         low = max(low, 0.0)
     evidence = {**base, "observed_min": _shown(min(lows_f), daily[-1].kind), "observed_max": _shown(max(highs_f), daily[-1].kind)}
-    if all(float(v).is_integer() for v in lows_f + highs_f):
-        low, high = math.floor(low), math.ceil(high)
+    if daily[-1].kind == "time" or all(float(v).is_integer() for v in lows_f + highs_f):
+        low, high = math.floor(low), math.ceil(high)  # whole numbers, and times to the second, outwards
     else:
         low, high = round(low, 6), round(high, 6)
     kwargs = {"column": name, "min_value": _shown(low, daily[-1].kind), "max_value": _shown(high, daily[-1].kind)}

@@ -207,11 +207,17 @@ def _day_batch(table: str, day: date, conn_id: str):
         from great_expectations.data_context.types.base import ProgressBarsConfig
         from great_expectations.datasource.fluent.sql_datasource import GxDatasourceWarning
 
-        logging.getLogger("great_expectations").setLevel(logging.ERROR)
         # A generic SQL datasource on purpose: it serves PostgreSQL and Redshift alike; GX warns
         # that a dialect's own would fit better, once per day's asset.
         warnings.filterwarnings("ignore", category=GxDatasourceWarning)
-        ctx = gx.get_context(mode="ephemeral")
+        # An ephemeral context logs the temporary folder of its (unused) docs site at INFO, on a
+        # logger GX sets to INFO itself.
+        base = logging.getLogger("great_expectations.data_context.types.base")
+        level, _ = base.level, base.setLevel(logging.WARNING)
+        try:
+            ctx = gx.get_context(mode="ephemeral")
+        finally:
+            base.setLevel(level)
         ctx.variables.progress_bars = ProgressBarsConfig(globally=False)  # one bar per expectation and day otherwise
         ctx.data_sources.add_sql(name="warehouse", connection_string=sqlalchemy_url(get_connection(conn_id)))
         _contexts[conn_id] = ctx

@@ -21,11 +21,12 @@ from collections.abc import Collection
 from datetime import date
 from typing import Any
 
-from sparkify.names import check_run_schema
+from sparkify.names import STAGING_SOURCES, TABLES, check_run_schema
 from sparkify.quality.checks.profile import FEW_VALUES, ColumnProfile, TableProfile
 from sparkify.quality.outcome import StoreRow
 
 MAX_VALUE_CHARS = 256
+PROFILED = (*STAGING_SOURCES, *TABLES)  # every table a run stages or loads
 _KINDS = {
     "smallint": "number",
     "integer": "number",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sparkify.quality.checks.profile import TableProfile
 from sparkify.quality.outcome import StoreRow
 from sparkify.warehouse.scripts import run_script, sql_file
 
@@ -101,31 +102,34 @@ def redaction_key(conn_id: str) -> bytes:
 
 def save(
     conn_id: str, record: StoreRow, *, schema: str | None = None, checks: dict | None = None, sensitive: frozenset[str] = frozenset()
-) -> None:
+) -> TableProfile | None:
     """Write one validation's row (replacing an earlier attempt's), committed on its own. The
     store exists: prepare_warehouse, upstream of every validation, ensures it (checking here
     again took a catalog query per validation).
 
     In the same transaction: with ``schema`` (the run's), a table suite's per-day metrics
     (quality.store.metrics, computed there) and its profile (quality.store.profiles; ``sensitive``:
-    gx/sensitive_columns.toml's names, whose values are never read); with ``checks`` (the history suite's {metric: (Bounds,
+    gx/sensitive_columns.toml's names, whose values are never read; returned, for the lineage
+    facets); with ``checks`` (the history suite's {metric: (Bounds,
     status)}), the outcome of each checked metric on its dq.day_metrics row."""
     from sparkify.quality.store import metrics, profiles
     from sparkify.warehouse.connection import transaction
 
+    profile = None
     with transaction(conn_id) as (conn, dialect):
         run_script(conn, sql_file("store_result.sql", json_value=_JSON_IN[dialect]), record)
+        table = record["table_name"]
         if schema and record["suite"] in metrics.TABLE_METRICS:
-            table = record["table_name"]
             metrics.save(conn, record, metrics.compute(conn, schema, table))
-            if record["day"]:
-                profile = profiles.compute(conn, schema, table, sensitive, run_id=record["run_id"], day=str(record["day"]))
-                profiles.save(conn, record, profile)
+        if schema and record["day"] and record["suite"] == table and table in profiles.PROFILED:  # a table's own suite
+            profile = profiles.compute(conn, schema, table, sensitive, run_id=record["run_id"], day=str(record["day"]))
+            profiles.save(conn, record, profile)
         if record["failed_critical"]:
             metrics.mark_failed(conn, record["run_id"])
             profiles.mark_failed(conn, record["run_id"])
         if checks:
             _save_checks(conn, record["run_id"], checks)
+    return profile
 
 
 def _save_checks(conn, run_id: str, checks: dict) -> None:
