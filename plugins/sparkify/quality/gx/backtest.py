@@ -213,7 +213,8 @@ def _day_batch(table: str, day: date, conn_id: str):
         # An ephemeral context logs the temporary folder of its (unused) docs site at INFO, on a
         # logger GX sets to INFO itself.
         base = logging.getLogger("great_expectations.data_context.types.base")
-        level, _ = base.level, base.setLevel(logging.WARNING)
+        level = base.level
+        base.setLevel(logging.WARNING)
         try:
             ctx = gx.get_context(mode="ephemeral")
         finally:
