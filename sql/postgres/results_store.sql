@@ -103,7 +103,7 @@ create table if not exists dq.day_profiles (
     kind varchar(16) not null,  -- number, time, boolean or text
     row_count bigint not null,  -- rows of the table that day
     null_count bigint not null,
-    distinct_count bigint not null,  -- distinct non-null values
+    distinct_count bigint,  -- distinct non-null values; null when not counted (PostgreSQL: neither few nor near-unique)
     min_value double precision,  -- numbers, and times as epoch seconds; null when sensitive or text
     max_value double precision,
     value_counts varchar(65535),  -- JSON {value: rows} when at most 20 distinct values and not sensitive

@@ -95,7 +95,7 @@ create table if not exists dq.day_profiles (
     kind varchar(16) not null,
     row_count bigint not null,
     null_count bigint not null,
-    distinct_count bigint not null,
+    distinct_count bigint,
     min_value double precision,
     max_value double precision,
     value_counts varchar(65535),

@@ -296,6 +296,7 @@ def test_make_suggest_finds_the_lakes_rules_with_their_evidence(authored):
         if _found(rule, draft["expectations"] + draft["meta"]["already_committed"]):
             found.append(rule)
     missed = [r for r in RULES if r not in found]
+    print(f"recall: {len(found)} of {len(RULES)} declared rules; missed: {missed}")  # shown with pytest -s
     assert len(found) / len(RULES) >= 0.9, (len(found), len(RULES), missed)
     # Each suggestion carries its evidence; a committed one is marked, not repeated.
     events = authored["drafts"]["staging_events"]
@@ -327,6 +328,7 @@ def test_the_suggested_suites_rarely_fail_on_clean_days_and_catch_each_broken_ru
         for day in clean_days:
             checked += len(result["expectations"])
             failed += len(days[day]["failed"])
+    print(f"false failures: {failed} of {checked} expectation-days on the clean days")  # shown with pytest -s
     assert checked > 400 and failed / checked <= 0.02, (failed, checked)
     for day, (kind, table, column) in FAULTS.items():
         result = {d["day"]: d for d in authored["backtests"][table]["days"]}[day]

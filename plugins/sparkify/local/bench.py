@@ -301,7 +301,8 @@ class Bench:
         self.validate_day_sql(first)
         first_gx = _timed(lambda: self.validate_day_gx(first), self.args.repeats)
         first_sql = _timed(lambda: self.validate_day_sql(first), self.args.repeats)
-        self.publish(first)
+        if last != first:  # with --days 1 the one day is both ends (history_ratio about 1)
+            self.publish(first)
         for day in self.days[1:]:
             print(f"  loading {day}", flush=True)
             loads = self.load_day(day)
@@ -309,6 +310,7 @@ class Bench:
                 self.publish(day)
         last_gx = _timed(lambda: self.validate_day_gx(last), self.args.repeats)
         last_sql = _timed(lambda: self.validate_day_sql(last), self.args.repeats)
+        profile = _timed(lambda: self.profile_day(last), self.args.repeats)
         self.publish(last)
         self.results.update(
             validation_gx_seconds=last_gx,
@@ -319,7 +321,22 @@ class Bench:
             history_ratio=round(last_gx / first_gx, 2),
             history_sql_ratio=round(last_sql / first_sql, 2),
             load_seconds=loads,
+            profile_seconds=profile,
+            profile_share=round(profile / last_gx, 3),
         )
+
+    def profile_day(self, day: date) -> None:
+        """The day's profile of every staged and loaded table, as its validation tasks take it."""
+        from sparkify.quality.gx.redact import sensitive_columns
+        from sparkify.quality.store import profiles
+        from sparkify.settings import gx_dir
+
+        declared = sensitive_columns(gx_dir())
+        conn = self.connect()
+        for table in profiles.PROFILED:
+            profiles.compute(conn, "postgres", run_schema(day), table, declared, run_id="bench", day=day.isoformat())
+        conn.rollback()
+        conn.close()
 
     # 5: whole DAG runs -------------------------------------------------------------------------
     def dag_day(self, lake: Path, label: str) -> tuple[float, float]:
@@ -738,6 +755,38 @@ class Bench:
         every = _timed(lambda: build(days), self.args.repeats)
         self.results.update(quality_page_days_stored=days, quality_page_seconds=default, quality_page_all_days_seconds=every)
 
+    # 7: authoring from evidence ------------------------------------------------------------------
+    def measure_backtest(self) -> None:
+        """backtest_seconds: a 20-expectation suite of staging_events (suggested from the
+        profiles, then the committed ones) over 30 days of profiles: the DAG step's newest day,
+        copied to the 29 days before it."""
+        from sparkify.quality.gx import authoring
+        from sparkify.quality.gx import backtest as bt
+
+        (run_id, day), *_ = self.store_rows("select run_id, day from dq.day_profiles where table_name = 'staging_events' order by day desc")
+        self.store_rows("delete from dq.day_profiles where table_name = 'staging_events' and run_id <> %(run)s", {"run": run_id})
+        self.store_rows(
+            "insert into dq.day_profiles (run_id, day, table_name, column_name, kind, row_count, null_count, distinct_count, "
+            "min_value, max_value, value_counts, sensitive, failed_critical) select p.run_id || '-' || g.n, p.day - g.n, p.table_name, "
+            "p.column_name, p.kind, p.row_count, p.null_count, p.distinct_count, p.min_value, p.max_value, p.value_counts, p.sensitive, "
+            "p.failed_critical from dq.day_profiles as p, generate_series(1, 29) as g(n) "
+            "where p.run_id = %(run)s and p.table_name = 'staging_events'",
+            {"run": run_id},
+        )
+        suggested = authoring.suggest("staging_events", days=30)
+        expectations = authoring.draft_json(suggested, name="bench")["expectations"] + authoring.committed_expectations("staging_events")
+        path = self.work / "backtest-suite.json"
+        path.write_text(json.dumps({"name": "bench", "meta": {"table": "staging_events"}, "expectations": expectations[:20]}))
+        suite = bt.load(str(path))
+        result: dict = {}
+        seconds = _timed(lambda: result.update(bt.run(suite, days=30)), self.args.repeats)
+        self.results.update(
+            backtest_seconds=seconds,
+            backtest_expectations=len(suite.expectations),
+            backtest_days=len(result["days"]),
+            backtest_not_decidable=sum(len(d["not_decidable"]) for d in result["days"]),
+        )
+
     def store_rows(self, sql: str, params: dict | None = None) -> list[tuple]:
         from sparkify.warehouse.connection import transaction
 
@@ -766,6 +815,7 @@ class Bench:
             ("validation", self.measure_validation_and_history),
             ("dag", self.measure_dag),
             ("docs", self.measure_docs),
+            ("authoring", self.measure_backtest),
             ("overhead", self.measure_day_overhead),
             ("scheduler", self.measure_scheduler),
             ("anomaly", self.measure_anomalies),
@@ -775,8 +825,8 @@ class Bench:
         for name, step in steps:
             if self.args.only and name not in self.args.only:
                 continue
-            if name == "docs" and "dag" not in (self.args.only or ["dag"]):
-                raise SystemExit("--only docs needs dag too (the Data Docs step copies the DAG step's stored results)")
+            if name in ("docs", "authoring") and "dag" not in (self.args.only or ["dag"]):
+                raise SystemExit(f"--only {name} needs dag too (it reads the DAG step's stored results)")
             print(f"Measuring {name}...", flush=True)
             before = set(self.results)
             step()

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-STEPS = ("staging", "validation", "dag", "docs", "overhead", "scheduler", "anomaly", "backfill")
+STEPS = ("staging", "validation", "dag", "docs", "authoring", "overhead", "scheduler", "anomaly", "backfill")
 # --tiny (make test) runs these; the scheduler step starts Airflow twice (minutes), the anomaly step
 # runs 60 days and the backfill step 60 days through the scheduler twice (tens of minutes).
-TINY_STEPS = ("staging", "validation", "dag", "docs", "overhead")
+TINY_STEPS = ("staging", "validation", "dag", "docs", "authoring", "overhead")
 
 
 @dataclass(frozen=True)
@@ -114,6 +114,15 @@ FIGURES: tuple[Figure, ...] = (
         ("validation_day1_seconds", "history_sql_ratio"),
     ),
     Figure(
+        "profile_share",
+        "ratio",
+        "validation",
+        0.10,
+        "the last day's profile of every staged and loaded table / GX's validation of the day (the fixed-rule suites)",
+        lambda r: f"profiles {r['profile_seconds']} s / GX {r['validation_gx_seconds']} s",
+        ("profile_seconds",),
+    ),
+    Figure(
         "catalog_ratio",
         "ratio",
         "dag",
@@ -162,6 +171,18 @@ FIGURES: tuple[Figure, ...] = (
             f"(all of them: {r['quality_page_all_days_seconds']} s)"
         ),
         ("quality_page_days_stored", "quality_page_all_days_seconds"),
+    ),
+    Figure(
+        "backtest_seconds",
+        "s",
+        "authoring",
+        2.0,
+        "make backtest's work: a 20-expectation suite of staging_events over 30 days of stored profiles",
+        lambda r: (
+            f"{r['backtest_expectations']} expectations x {r['backtest_days']} days, "
+            f"{r['backtest_not_decidable']} expectation-days not decidable from the profiles"
+        ),
+        ("backtest_expectations", "backtest_days", "backtest_not_decidable"),
     ),
     Figure(
         "day_overhead_ratio",

@@ -17,6 +17,7 @@ from typing import Any
 from sparkify.quality.checks.profile import ColumnProfile, TableProfile
 
 PASSED, FAILED, UNDECIDED = "passed", "failed", "not decidable"
+_UNCOUNTED = "the day's distinct values of this column were not counted (neither few nor near-unique)"
 _COLUMNLESS = {"expect_table_row_count_to_be_between", "expect_table_row_count_to_equal"}
 
 
@@ -92,6 +93,8 @@ def _null(kwargs: dict[str, Any], column: ColumnProfile, rows: int) -> Verdict:
 
 def _unique(kwargs: dict[str, Any], column: ColumnProfile, rows: int) -> Verdict:
     non_null = rows - column.null_count
+    if column.distinct_count is None:
+        return Verdict(UNDECIDED, reason=_UNCOUNTED)
     if column.distinct_count == non_null:
         return Verdict(PASSED, observed={"distinct": column.distinct_count, "non_null": non_null})
     if float(kwargs.get("mostly", 1.0)) < 1:
@@ -118,8 +121,8 @@ def _outside(column: ColumnProfile, value_set: list[Any]) -> dict[str, int]:
 def _in_set(kwargs: dict[str, Any], column: ColumnProfile, rows: int) -> Verdict:
     value_set = list(kwargs.get("value_set") or [])
     expected = {"value_set": value_set}
-    if column.values is None and column.distinct_count > 0:
-        if column.distinct_count > len(value_set) and float(kwargs.get("mostly", 1.0)) >= 1:
+    if column.values is None and column.distinct_count != 0:
+        if column.distinct_count is not None and column.distinct_count > len(value_set) and float(kwargs.get("mostly", 1.0)) >= 1:
             return Verdict(FAILED, observed={"distinct": column.distinct_count}, expected=expected)
         return Verdict(UNDECIDED, reason="the day had too many distinct values to keep them (or the column is sensitive)")
     outside = _outside(column, value_set) if column.values else {}
@@ -129,7 +132,7 @@ def _in_set(kwargs: dict[str, Any], column: ColumnProfile, rows: int) -> Verdict
 
 
 def _not_in_set(kwargs: dict[str, Any], column: ColumnProfile, rows: int) -> Verdict:
-    if column.values is None and column.distinct_count > 0:
+    if column.values is None and column.distinct_count != 0:
         return Verdict(UNDECIDED, reason="the day had too many distinct values to keep them (or the column is sensitive)")
     value_set = list(kwargs.get("value_set") or [])
     inside = {v: n for v, n in (column.values or {}).items() if v not in _outside(column, value_set)}
@@ -157,9 +160,10 @@ def _between(kwargs: dict[str, Any], column: ColumnProfile, rows: int) -> Verdic
 
 def _statistic(name: str) -> Any:
     def rule(kwargs: dict[str, Any], column: ColumnProfile, rows: int) -> Verdict:
-        value = {"min": column.min_value, "max": column.max_value, "distinct": float(column.distinct_count)}[name]
+        counted = float(column.distinct_count) if column.distinct_count is not None else None
+        value = {"min": column.min_value, "max": column.max_value, "distinct": counted}[name]
         if value is None:
-            return Verdict(UNDECIDED, reason=f"no {name} kept for this column (text or sensitive)")
+            return Verdict(UNDECIDED, reason=f"no {name} kept for this column (text, sensitive, or distinct values not counted)")
         kind = column.kind if name != "distinct" else "number"
         ok = _between_bounds(value, kwargs, kind)
         return Verdict(PASSED if ok else FAILED, observed=value, expected={k: kwargs.get(k) for k in ("min_value", "max_value")})
@@ -169,7 +173,7 @@ def _statistic(name: str) -> Any:
 
 def _distinct_values(kind: str) -> Any:
     def rule(kwargs: dict[str, Any], column: ColumnProfile, rows: int) -> Verdict:
-        if column.values is None and column.distinct_count > 0:
+        if column.values is None and column.distinct_count != 0:
             return Verdict(UNDECIDED, reason="the day had too many distinct values to keep them (or the column is sensitive)")
         value_set = list(kwargs.get("value_set") or [])
         seen = list(column.values or {})

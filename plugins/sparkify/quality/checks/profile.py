@@ -21,7 +21,7 @@ class ColumnProfile:
     name: str
     kind: str  # number, time, boolean or text
     null_count: int
-    distinct_count: int
+    distinct_count: int | None  # None: not counted (PostgreSQL counts only where a decision needs it)
     min_value: float | None = None  # numbers, and times as epoch seconds; None when sensitive or text
     max_value: float | None = None
     values: dict[str, int] | None = None  # value (as text) -> rows, when few and not sensitive

@@ -260,6 +260,9 @@ def grid(result: dict[str, Any]) -> str:
         tail = f"failed {len(failed)} day(s){': ' + ', '.join(failed[:6]) + (' ...' if len(failed) > 6 else '') if failed else ''}"
         tail += f"; not decidable on {undecided}" if undecided else ""
         lines.append(f"{e['n']:>4}  {e['label']} [{e['severity']}]: {tail}")
+        if failed:  # what the newest failing day showed
+            last = next(f for d in reversed(result["days"]) for f in d["failed"] if f["n"] == e["n"])
+            lines.append(f"        {failed[-1]}: observed {json.dumps(last['observed'], default=str)[:200]}")
     reasons = sorted({u["reason"] for d in result["days"] for u in d["not_decidable"]})
     lines += [f"  not decidable: {reason}" for reason in reasons[:5]]
     return "\n".join(lines)

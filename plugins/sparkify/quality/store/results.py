@@ -122,7 +122,7 @@ def save(
         if schema and record["suite"] in metrics.TABLE_METRICS:
             metrics.save(conn, record, metrics.compute(conn, schema, table))
         if schema and record["day"] and record["suite"] == table and table in profiles.PROFILED:  # a table's own suite
-            profile = profiles.compute(conn, schema, table, sensitive, run_id=record["run_id"], day=str(record["day"]))
+            profile = profiles.compute(conn, dialect, schema, table, sensitive, run_id=record["run_id"], day=str(record["day"]))
             profiles.save(conn, record, profile)
         if record["failed_critical"]:
             metrics.mark_failed(conn, record["run_id"])
