@@ -17,8 +17,9 @@ def airflow_home() -> Path:
 
 
 def warehouse_dir() -> Path:
-    """The embedded warehouse's folder: .warehouse/ in the project folder."""
-    return project_root() / ".warehouse"
+    """The embedded warehouse's folder: .warehouse/ in the project folder (SPARKIFY_WAREHOUSE_DIR overrides it)."""
+    configured = os.environ.get("SPARKIFY_WAREHOUSE_DIR")
+    return Path(configured) if configured else project_root() / ".warehouse"
 
 
 def airflow_env(lake: str | None = None, warehouse_conn: str | None = None) -> dict[str, str]:
@@ -157,14 +158,32 @@ def ensure_airflow_db(*, background: bool = False):
 
 def shell_exports() -> str:
     """Shell lines that point a terminal's ``airflow`` command at this project: its home
-    (.airflow/), dags and plugins folders, and the venv's airflow first on PATH; the metadata DB
-    is migrated and the DAG serialized first, so any ``airflow ...`` command works as documented."""
+    (.airflow/), dags and plugins folders, the venv's airflow first on PATH, and the warehouse
+    connection (the configured one, else the embedded server, started). The metadata DB is
+    migrated, the DAG serialized, and the lake Variable given the demo lake when it has no value
+    (in the metadata DB: the UI can change it), so ``airflow dags test`` and ``airflow backfill
+    create`` work as documented."""
     import shlex
     import subprocess
 
-    env = airflow_env()
+    env = airflow_env(warehouse_conn=ensure_warehouse())
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     os.environ.update(env)
     ensure_airflow_db()
     subprocess.run(["airflow", "dags", "reserialize"], env=os.environ.copy(), capture_output=True, text=True, check=True)
-    return "\n".join(f"export {key}={shlex.quote(value)}" for key, value in sorted(env.items()))
+    lines = [f"export {key}={shlex.quote(value)}" for key, value in sorted(env.items())]
+    return "\n".join([*lines, default_lake_variable()])
+
+
+def default_lake_variable() -> str:
+    """Give the lake Variable the demo lake when it has no value (metadata DB or environment); a
+    shell comment that says what was done."""
+    from airflow.models import Variable
+
+    demo = project_root() / ".lakes" / "demo"
+    if os.environ.get(f"AIRFLOW_VAR_{LAKE_VARIABLE.upper()}") or Variable.get(LAKE_VARIABLE, default_var=None) is not None:
+        return f"# the Variable {LAKE_VARIABLE} already has a value (Admin > Variables shows it)"
+    if not (demo / "log_json_path.json").is_file():
+        return f"# the Variable {LAKE_VARIABLE} has no value and there is no demo lake: make demo, or set it (airflow variables set)"
+    Variable.set(LAKE_VARIABLE, str(demo))
+    return f"# the Variable {LAKE_VARIABLE} set to {demo} (change it in Admin > Variables or with airflow variables set)"

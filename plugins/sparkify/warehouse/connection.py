@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from airflow.sdk.exceptions import AirflowFailException
+
 from sparkify.names import check_run_schema
 
 # Airflow connection types that map to each SQL dialect of the project.
@@ -66,6 +68,20 @@ def sqlalchemy_url(conn, *, search_path: str | None = None) -> str:
     return url.render_as_string(hide_password=False)
 
 
+class ConnectionNotDefined(AirflowFailException, LookupError):
+    """A connection that is not defined: a task fails at once (no retry can define it)."""
+
+
+def _lookup_error(conn_id: str, err: Exception) -> LookupError:
+    """The error for a connection that cannot be read: not defined (no retry), or another failure."""
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    text = f"Airflow connection {conn_id!r} is not defined: set it in the UI or as AIRFLOW_CONN_{conn_id.upper()} ({err})."
+    if isinstance(err, AirflowNotFoundException):
+        return ConnectionNotDefined(text)
+    return LookupError(text)
+
+
 def get_connection(conn_id: str):
     """The Airflow connection, with an error that names the id and how to set it."""
     from airflow.sdk import Connection
@@ -73,9 +89,7 @@ def get_connection(conn_id: str):
     try:
         return Connection.get(conn_id)
     except Exception as err:  # the SDK raises its own not-found type per version
-        raise LookupError(
-            f"Airflow connection {conn_id!r} is not defined: set it in the UI or as AIRFLOW_CONN_{conn_id.upper()} ({err})."
-        ) from err
+        raise _lookup_error(conn_id, err) from err
 
 
 def find_connection(conn_id: str):
@@ -95,9 +109,7 @@ def connect(conn_id: str):
     try:
         conn_info = hook.connection
     except Exception as err:  # the SDK raises its own not-found type per version
-        raise LookupError(
-            f"Airflow connection {conn_id!r} is not defined: set it in the UI or as AIRFLOW_CONN_{conn_id.upper()} ({err})."
-        ) from err
+        raise _lookup_error(conn_id, err) from err
     dialect = dialect_for(conn_info)
     # Defaults the connection's own extras may override: give up on an unreachable server after
     # 10 s, and name the client in pg_stat_activity.
