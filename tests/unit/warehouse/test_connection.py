@@ -36,3 +36,18 @@ def test_sslmode_extra_is_kept():
 def test_unknown_connection_type_is_named():
     with pytest.raises(ValueError, match="'mysql'"):
         dialect_for(conn(conn_type="mysql", host="h"))
+
+
+def test_a_connection_not_defined_fails_a_task_at_once_naming_how_to_set_it(monkeypatch):
+    """An AirflowFailException (no retry can define a connection) that is also a LookupError."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from sparkify.warehouse.connection import connect, get_connection
+
+    monkeypatch.delenv("AIRFLOW_CONN_SPARKIFY_NOWHERE", raising=False)
+    for lookup in (get_connection, connect):
+        with pytest.raises(
+            LookupError, match=r"'sparkify_nowhere' is not defined: set it in the UI or as AIRFLOW_CONN_SPARKIFY_NOWHERE"
+        ) as raised:
+            lookup("sparkify_nowhere")
+        assert isinstance(raised.value, AirflowFailException)
