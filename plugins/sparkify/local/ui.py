@@ -24,7 +24,7 @@ import urllib.request
 from pathlib import Path
 
 from sparkify.local.airflow_home import airflow_env, airflow_home, ensure_airflow_db, ensure_warehouse, lineage_line
-from sparkify.settings import DAG_ID, project_root
+from sparkify.settings import DAG_ID, LAKE_VARIABLE, project_root
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 EXECUTORS = ("local", "celery")
@@ -51,10 +51,11 @@ def fernet_key(home: Path) -> str:
     return path.read_text().strip()
 
 
-def ui_env(lake: str, port: int, warehouse_conn: str, executor: str = "local") -> dict[str, str]:
-    """The environment of every Airflow component started by make airflow."""
+def ui_env(port: int, warehouse_conn: str, executor: str = "local") -> dict[str, str]:
+    """The environment of every Airflow component started by make airflow. The lake is not in
+    it: it is the Variable in the metadata DB (lake_variable), which the UI can change."""
     env = dict(os.environ)
-    env.update(airflow_env(lake=lake, warehouse_conn=warehouse_conn))
+    env.update(airflow_env(warehouse_conn=warehouse_conn))
     # A caller's (a test's) Airflow home wins over the project's .airflow/.
     home = Path(os.environ.get("AIRFLOW_HOME") or airflow_home())
     env["AIRFLOW_HOME"] = str(home)
@@ -125,14 +126,33 @@ def unpause(env: dict[str, str]) -> None:
     subprocess.run(["airflow", "dags", "unpause", DAG_ID], env=env, capture_output=True, text=True)
 
 
-def start(lake: str, port: int, executor: str = "local", workers: int = 2) -> tuple[dict[str, subprocess.Popen], dict[str, str]]:
-    """Start the components in the background; returns them and their environment."""
+def lake_variable(lake: str, *, default: bool, env: dict[str, str]) -> str:
+    """Give the DAG's lake Variable its value in the metadata DB: ``lake`` when it was asked for
+    (make airflow LAKE=...), or when the Variable has none; a value set in the UI stays otherwise.
+    Returns what the start-up message says of it."""
+    from airflow.models import Variable
+
+    variable = f"AIRFLOW_VAR_{LAKE_VARIABLE.upper()}"
+    if env.get(variable):
+        return f"{env[variable]} (from {variable} in the environment, which wins over Admin > Variables)"
+    current = Variable.get(LAKE_VARIABLE, default_var=None)
+    if default and current:
+        return f"{current} (the Variable {LAKE_VARIABLE}; Admin > Variables changes it)"
+    Variable.set(LAKE_VARIABLE, lake)
+    return f"{lake} (set as the Variable {LAKE_VARIABLE}; Admin > Variables changes it)"
+
+
+def start(
+    lake: str, port: int, executor: str = "local", workers: int = 2, *, lake_is_default: bool = False
+) -> tuple[dict[str, subprocess.Popen], dict[str, str]]:
+    """Start the components in the background; returns them and their environment (with the
+    start-up message's lake line under SPARKIFY_LAKE_NOTE)."""
     from sparkify.local import celery_shape
 
     if executor not in EXECUTORS:
         raise ValueError(f"executor={executor!r} is not one of {', '.join(EXECUTORS)}.")
     lake_root = lake if "://" in lake else str(Path(lake).expanduser().resolve())
-    env = ui_env(lake_root, port, ensure_warehouse(), executor)
+    env = ui_env(port, ensure_warehouse(), executor)
     home = Path(env["AIRFLOW_HOME"])
     password(home)
     processes: dict[str, subprocess.Popen] = {}
@@ -147,6 +167,7 @@ def start(lake: str, port: int, executor: str = "local", workers: int = 2) -> tu
         env["AIRFLOW__CELERY__RESULT_BACKEND"] = "db+" + env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
     os.environ.update({k: v for k, v in env.items() if k.startswith("AIRFLOW")})
     ensure_airflow_db()
+    note = lake_variable(lake_root, default=lake_is_default, env=env)  # before any component starts
     logs = home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     for name in COMPONENTS:
@@ -159,6 +180,7 @@ def start(lake: str, port: int, executor: str = "local", workers: int = 2) -> tu
             name = f"worker{number}"
             root = celery_shape.worker_copy(project_root(), home, name)
             processes[name] = celery_shape.start_worker(celery_shape.worker_env(env, root, name, concurrency=2), root, name)
+    env["SPARKIFY_LAKE_NOTE"] = note  # for the start-up message only: no component has it
     return processes, env
 
 
@@ -217,12 +239,12 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def main(lake: str, port: int, executor: str = "local", workers: int = 2) -> int:
+def main(lake: str, port: int, executor: str = "local", workers: int = 2, *, lake_is_default: bool = False) -> int:
     # Ctrl-C or a TERM signal stops everything, also when started where SIGINT is ignored
     # (a background job of a non-interactive shell, or a child of one).
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
-    processes, env = start(lake, port, executor, workers)
+    processes, env = start(lake, port, executor, workers, lake_is_default=lake_is_default)
     home = Path(env["AIRFLOW_HOME"])
     base_url = env["AIRFLOW__API__BASE_URL"]
     try:
@@ -233,7 +255,7 @@ def main(lake: str, port: int, executor: str = "local", workers: int = 2) -> int
             f"""
 Airflow is ready:  {base_url}
   login:           {USER} / {password(home)}   (kept in {home / "passwords.json"})
-  DAG:             {DAG_ID}, lake {env["AIRFLOW_VAR_SPARKIFY_LAKE"]}
+  DAG:             {DAG_ID}, lake {env["SPARKIFY_LAKE_NOTE"]}
   trigger a day:   Trigger -> "Logical date" in November 2018 (the lake's days)
   Data Docs:       {base_url}/plugin/data-docs  (menu Browse -> Data Docs)
   executor:        {env["AIRFLOW__CORE__EXECUTOR"]}{_workers_line(processes, home)}
