@@ -17,6 +17,8 @@ import os
 import re
 import shutil
 import socket
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -192,6 +194,20 @@ def test_validation_task_processes_inherit_gx_from_the_scheduler(airflow_ui):
     assert len(ran) >= 10 and len(logs) == len(ran)  # each day fails a check: only the validations not downstream of it ran
     for path in logs:
         assert "Great Expectations: preloaded by the worker process" in path.read_text(), path
+
+
+def test_make_run_beside_make_airflow_refuses_instead_of_running_a_day_twice(airflow_ui, socket_warehouse):
+    """make run of one day on the Airflow home make airflow runs on: its scheduler would run the
+    day's tasks too. make run says so and runs nothing: no new run in that home, no new result."""
+    runs = airflow_ui["api"]("/dags/sparkify/dagRuns?limit=100")["total_entries"]
+    results = execute(socket_warehouse, "select count(*) from dq.validation_results")
+    env = dict(os.environ, AIRFLOW_HOME=str(airflow_ui["home"]), AIRFLOW_CONN_SPARKIFY_WAREHOUSE=socket_warehouse.connection_json())
+    command = [sys.executable, "-m", "sparkify.local.cli", "run", "--lake", str(SESSION_DIR / "lake-ui"), "--start", DAY, "--end", DAY]
+    done = subprocess.run([*command, "--jobs", "1"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
+    assert f"make run: make airflow is running on this Airflow home ({airflow_ui['home']}, pid " in done.stdout
+    assert airflow_ui["api"]("/dags/sparkify/dagRuns?limit=100")["total_entries"] == runs
+    assert execute(socket_warehouse, "select count(*) from dq.validation_results") == results
 
 
 def test_grid_shows_the_dag_and_its_task_states(page, airflow_ui):

@@ -16,6 +16,24 @@ def airflow_home() -> Path:
     return Path(configured) if configured else project_root() / ".airflow"
 
 
+UI_PID_FILE = "make-airflow.pid"  # in the Airflow home while make airflow runs on it
+
+
+def make_airflow_pid(home: Path) -> int | None:
+    """The process id of a make airflow that runs on this Airflow home, if one does."""
+    try:
+        pid = int((home / UI_PID_FILE).read_text().strip())
+    except (OSError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:  # alive, another user's
+        return pid
+    return pid
+
+
 def warehouse_dir() -> Path:
     """The embedded warehouse's folder: .warehouse/ in the project folder (SPARKIFY_WAREHOUSE_DIR overrides it)."""
     configured = os.environ.get("SPARKIFY_WAREHOUSE_DIR")

@@ -207,6 +207,24 @@ def _xcom_value(value):
     return value
 
 
+def refused_beside_make_airflow() -> bool:
+    """One job runs its days on the Airflow home's own metadata DB. When make airflow runs on that
+    home, its scheduler would run those days' tasks too (each twice): say so, and run nothing."""
+    from sparkify.local.airflow_home import make_airflow_pid
+
+    home = Path(os.environ["AIRFLOW_HOME"])
+    pid = make_airflow_pid(home)
+    if pid is None:
+        return False
+    say(
+        f"make run: make airflow is running on this Airflow home ({home}, pid {pid}), and its scheduler would run "
+        "this run's tasks as well: nothing was run. Trigger the days in its UI (or, after "
+        'eval "$(make -s airflow-env)", with airflow backfill create), run two or more days with JOBS=2 or more '
+        "(each job has a metadata DB of its own), or stop make airflow (Ctrl-C) first."
+    )
+    return True
+
+
 def use_settings(lake_root: str) -> None:
     """This process's Airflow settings for make run: the lake and warehouse connection made here,
     the rest as already in the environment (the Makefile's, or a test session's) where set."""
@@ -240,6 +258,8 @@ def run(
     use_settings(lake_root)
     build_dir().mkdir(parents=True, exist_ok=True)
     jobs = min(jobs, len(day_list))
+    if jobs == 1 and refused_beside_make_airflow():
+        return 2
     pool = None
     if jobs > 1:
         from sparkify.local.parallel import Jobs

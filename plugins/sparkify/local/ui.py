@@ -23,7 +23,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from sparkify.local.airflow_home import airflow_env, airflow_home, ensure_airflow_db, ensure_warehouse, lineage_line
+from sparkify.local.airflow_home import UI_PID_FILE, airflow_env, airflow_home, ensure_airflow_db, ensure_warehouse, lineage_line
 from sparkify.settings import DAG_ID, LAKE_VARIABLE, project_root
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
@@ -246,6 +246,7 @@ def main(lake: str, port: int, executor: str = "local", workers: int = 2, *, lak
     signal.signal(signal.SIGTERM, _interrupt)
     processes, env = start(lake, port, executor, workers, lake_is_default=lake_is_default)
     home = Path(env["AIRFLOW_HOME"])
+    (home / UI_PID_FILE).write_text(str(os.getpid()))  # make run refuses to share this home's scheduler
     base_url = env["AIRFLOW__API__BASE_URL"]
     try:
         print(f"Starting Airflow ({', '.join(processes)}); logs in {home / 'logs'} ...", flush=True)
@@ -268,4 +269,5 @@ Ctrl-C stops Airflow; `make warehouse-stop` stops the embedded PostgreSQL.
     except KeyboardInterrupt:
         return 0
     finally:
+        (home / UI_PID_FILE).unlink(missing_ok=True)
         stop(processes)
