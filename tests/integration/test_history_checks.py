@@ -256,7 +256,8 @@ def authored(month, socket_warehouse):
             said[table] = authoring.suggestion_text(suggested)
             (HOME / "drafts" / f"{table}.json").write_text(json.dumps(authoring.draft_json(suggested, name=table)))
         drafts = {table: json.loads((HOME / "drafts" / f"{table}.json").read_text()) for table in AUTHORED}
-        later = cli("run", "--lake", str(HOME / "lake"), "--start", FURTHER[0], "--end", max(FAULTS), "--jobs", "1", env=env, timeout=900)
+        # Two days at once: each day's baseline is the published days before it but the one beside it.
+        later = cli("run", "--lake", str(HOME / "lake"), "--start", FURTHER[0], "--end", max(FAULTS), "--jobs", "2", env=env, timeout=900)
         out = HOME / "backtests" / "staging_events.json"
         done = cli("backtest", "--suite", str(HOME / "drafts" / "staging_events.json"), "--days", "13", "--json", str(out), env=env)
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
