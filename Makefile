@@ -80,7 +80,7 @@ promote: $(BIN)/.installed
 # EXECUTOR=celery WORKERS=N: the distributed shape (Redis broker, metadata DB on PostgreSQL, N
 # Celery workers each started from its own copy of the project).
 airflow: $(BIN)/.installed $(DEMO_LAKE)/log_json_path.json $(if $(filter celery,$(EXECUTOR)),$(BIN)/.installed-celery system-packages)
-	$(PY) -m sparkify.local.cli airflow --lake "$(LAKE)" $(if $(filter file,$(origin LAKE)),--lake-is-default,) --port $(PORT) --executor $(EXECUTOR) --workers $(WORKERS) $(if $(LINEAGE),--lineage $(LINEAGE),)
+	$(PY) -m sparkify.local.cli airflow --lake "$(LAKE)" --port $(PORT) --executor $(EXECUTOR) --workers $(WORKERS) $(if $(LINEAGE),--lineage $(LINEAGE),)
 
 # Shell exports for the project's Airflow: `eval "$$(make -s airflow-env)"`, then any `airflow ...`
 # command of the README works from this folder (home .airflow/, the venv's airflow, DB migrated).

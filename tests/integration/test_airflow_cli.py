@@ -46,28 +46,3 @@ def test_the_documented_dags_test_and_backfill_commands_run_as_written():
     (tested,) = [line.split() for line in done.stdout.splitlines() if line.startswith("sparkify") and "manual__" in line]
     assert tested[2] == "success" and tested[4].startswith("2018-11-05"), tested
     assert (home / "airflow.db").is_file()  # the project's Airflow home, not ~/airflow
-
-
-def test_make_airflow_keeps_a_lake_set_in_the_ui_unless_another_is_asked_for(monkeypatch):
-    """make airflow's lake is the Variable in the metadata DB, not the environment (which would
-    win over the UI): make's default lake fills it only when it is empty; LAKE=... replaces it."""
-    from airflow.models import Variable
-
-    from sparkify.local import ui
-    from sparkify.local.airflow_home import ensure_airflow_db
-    from sparkify.settings import LAKE_VARIABLE
-
-    monkeypatch.delenv("AIRFLOW_VAR_SPARKIFY_LAKE", raising=False)
-    ensure_airflow_db()
-    env = ui.ui_env(8080, '{"conn_type": "postgres"}')
-    assert "AIRFLOW_VAR_SPARKIFY_LAKE" not in env
-    try:
-        Variable.set(LAKE_VARIABLE, "/lakes/set-in-the-ui")
-        said = ui.lake_variable("/lakes/make-default", default=True, env=env)
-        assert Variable.get(LAKE_VARIABLE) == "/lakes/set-in-the-ui" and said.startswith("/lakes/set-in-the-ui (the Variable")
-        said = ui.lake_variable("/lakes/asked-for", default=False, env=env)
-        assert Variable.get(LAKE_VARIABLE) == "/lakes/asked-for" and said.startswith("/lakes/asked-for (set as the Variable")
-        said = ui.lake_variable("/lakes/asked-for", default=True, env={**env, "AIRFLOW_VAR_SPARKIFY_LAKE": "/lakes/from-env"})
-        assert said == "/lakes/from-env (from AIRFLOW_VAR_SPARKIFY_LAKE in the environment, which wins over Admin > Variables)"
-    finally:
-        Variable.delete(LAKE_VARIABLE)

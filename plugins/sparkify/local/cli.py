@@ -32,7 +32,6 @@ def parser() -> argparse.ArgumentParser:
 
     airflow = sub.add_parser("airflow", help="the Airflow UI on localhost (api-server, scheduler, dag-processor, triggerer)")
     airflow.add_argument("--lake", required=True, help="lake root: a folder or an s3:// URL")
-    airflow.add_argument("--lake-is-default", action="store_true", help="the lake is make's default: a lake Variable set in the UI is kept")
     airflow.add_argument("--port", type=int, default=8080)
     airflow.add_argument("--executor", choices=("local", "celery"), default="local", help="LocalExecutor, or Celery workers")
     airflow.add_argument("--workers", type=int, default=2, help="Celery workers (with --executor celery)")
@@ -104,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "airflow":
         from sparkify.local import ui
 
-        return ui.main(args.lake, args.port, args.executor, args.workers, lake_is_default=args.lake_is_default)
+        return ui.main(args.lake, args.port, args.executor, args.workers)
     from sparkify.local import runner
     from sparkify.local.airflow_home import warehouse_dir
 

@@ -24,7 +24,7 @@ import urllib.request
 from pathlib import Path
 
 from sparkify.local.airflow_home import UI_PID_FILE, airflow_env, airflow_home, ensure_airflow_db, ensure_warehouse, lineage_line
-from sparkify.settings import DAG_ID, LAKE_VARIABLE, project_root
+from sparkify.settings import DAG_ID, project_root
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 EXECUTORS = ("local", "celery")
@@ -51,11 +51,10 @@ def fernet_key(home: Path) -> str:
     return path.read_text().strip()
 
 
-def ui_env(port: int, warehouse_conn: str, executor: str = "local") -> dict[str, str]:
-    """The environment of every Airflow component started by make airflow. The lake is not in
-    it: it is the Variable in the metadata DB (lake_variable), which the UI can change."""
+def ui_env(lake: str, port: int, warehouse_conn: str, executor: str = "local") -> dict[str, str]:
+    """The environment of every Airflow component started by make airflow."""
     env = dict(os.environ)
-    env.update(airflow_env(warehouse_conn=warehouse_conn))
+    env.update(airflow_env(lake=lake, warehouse_conn=warehouse_conn))
     # A caller's (a test's) Airflow home wins over the project's .airflow/.
     home = Path(os.environ.get("AIRFLOW_HOME") or airflow_home())
     env["AIRFLOW_HOME"] = str(home)
@@ -126,33 +125,14 @@ def unpause(env: dict[str, str]) -> None:
     subprocess.run(["airflow", "dags", "unpause", DAG_ID], env=env, capture_output=True, text=True)
 
 
-def lake_variable(lake: str, *, default: bool, env: dict[str, str]) -> str:
-    """Give the DAG's lake Variable its value in the metadata DB: ``lake`` when it was asked for
-    (make airflow LAKE=...), or when the Variable has none; a value set in the UI stays otherwise.
-    Returns what the start-up message says of it."""
-    from airflow.models import Variable
-
-    variable = f"AIRFLOW_VAR_{LAKE_VARIABLE.upper()}"
-    if env.get(variable):
-        return f"{env[variable]} (from {variable} in the environment, which wins over Admin > Variables)"
-    current = Variable.get(LAKE_VARIABLE, default_var=None)
-    if default and current:
-        return f"{current} (the Variable {LAKE_VARIABLE}; Admin > Variables changes it)"
-    Variable.set(LAKE_VARIABLE, lake)
-    return f"{lake} (set as the Variable {LAKE_VARIABLE}; Admin > Variables changes it)"
-
-
-def start(
-    lake: str, port: int, executor: str = "local", workers: int = 2, *, lake_is_default: bool = False
-) -> tuple[dict[str, subprocess.Popen], dict[str, str]]:
-    """Start the components in the background; returns them and their environment (with the
-    start-up message's lake line under SPARKIFY_LAKE_NOTE)."""
+def start(lake: str, port: int, executor: str = "local", workers: int = 2) -> tuple[dict[str, subprocess.Popen], dict[str, str]]:
+    """Start the components in the background; returns them and their environment."""
     from sparkify.local import celery_shape
 
     if executor not in EXECUTORS:
         raise ValueError(f"executor={executor!r} is not one of {', '.join(EXECUTORS)}.")
     lake_root = lake if "://" in lake else str(Path(lake).expanduser().resolve())
-    env = ui_env(port, ensure_warehouse(), executor)
+    env = ui_env(lake_root, port, ensure_warehouse(), executor)
     home = Path(env["AIRFLOW_HOME"])
     password(home)
     processes: dict[str, subprocess.Popen] = {}
@@ -167,7 +147,6 @@ def start(
         env["AIRFLOW__CELERY__RESULT_BACKEND"] = "db+" + env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
     os.environ.update({k: v for k, v in env.items() if k.startswith("AIRFLOW")})
     ensure_airflow_db()
-    note = lake_variable(lake_root, default=lake_is_default, env=env)  # before any component starts
     logs = home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     for name in COMPONENTS:
@@ -180,7 +159,6 @@ def start(
             name = f"worker{number}"
             root = celery_shape.worker_copy(project_root(), home, name)
             processes[name] = celery_shape.start_worker(celery_shape.worker_env(env, root, name, concurrency=2), root, name)
-    env["SPARKIFY_LAKE_NOTE"] = note  # for the start-up message only: no component has it
     return processes, env
 
 
@@ -239,12 +217,12 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def main(lake: str, port: int, executor: str = "local", workers: int = 2, *, lake_is_default: bool = False) -> int:
+def main(lake: str, port: int, executor: str = "local", workers: int = 2) -> int:
     # Ctrl-C or a TERM signal stops everything, also when started where SIGINT is ignored
     # (a background job of a non-interactive shell, or a child of one).
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
-    processes, env = start(lake, port, executor, workers, lake_is_default=lake_is_default)
+    processes, env = start(lake, port, executor, workers)
     home = Path(env["AIRFLOW_HOME"])
     (home / UI_PID_FILE).write_text(str(os.getpid()))  # make run refuses to share this home's scheduler
     base_url = env["AIRFLOW__API__BASE_URL"]
@@ -256,7 +234,7 @@ def main(lake: str, port: int, executor: str = "local", workers: int = 2, *, lak
             f"""
 Airflow is ready:  {base_url}
   login:           {USER} / {password(home)}   (kept in {home / "passwords.json"})
-  DAG:             {DAG_ID}, lake {env["SPARKIFY_LAKE_NOTE"]}
+  DAG:             {DAG_ID}, lake {env["AIRFLOW_VAR_SPARKIFY_LAKE"]}
   trigger a day:   Trigger -> "Logical date" in November 2018 (the lake's days)
   Data Docs:       {base_url}/plugin/data-docs  (menu Browse -> Data Docs)
   executor:        {env["AIRFLOW__CORE__EXECUTOR"]}{_workers_line(processes, home)}
