@@ -127,8 +127,9 @@ def sparkify():
     # runs after its table is staged or loaded. A suite promoted for a table (make promote) is a
     # task at the next parse; the suites named below keep their own wiring.
     writes = {"staging_events": stage_events, "staging_songs": stage_songs, **loads}
-    checks = {suite: GxValidationOperator(task_id=f"validate_{suite}", suite=suite) for suite in table_suites()}
-    for suite, table in table_suites().items():
+    plain = table_suites()
+    checks = {suite: GxValidationOperator(task_id=f"validate_{suite}", suite=suite) for suite in plain}
+    for suite, table in plain.items():
         writes[table] >> checks[suite]
     validate_staging_events, validate_staging_songs = checks["staging_events"], checks["staging_songs"]
     validate_integrity = GxValidationOperator(task_id="validate_referential_integrity", suite="referential_integrity")

@@ -39,6 +39,7 @@ def suggest(table: str, *, days: int, out: str | None) -> int:
 
 
 def backtest(spec: str, *, days: int, json_out: str | None) -> int:
+    from sparkify.names import suites
     from sparkify.quality.gx import backtest as bt
 
     _warehouse()
@@ -53,7 +54,7 @@ def backtest(spec: str, *, days: int, json_out: str | None) -> int:
         return 1
     print(bt.grid(result))
     main = suite.meta.get("into") or suite.table
-    if not suite.committed and main in _committed():
+    if not suite.committed and main in suites():
         committed = bt.load(main)
         print()
         print("\n".join(bt.diff(suite, committed, result, bt.run(committed, days=days))))
@@ -62,12 +63,6 @@ def backtest(spec: str, *, days: int, json_out: str | None) -> int:
         Path(json_out).write_text(json.dumps(result, indent=2, default=str) + "\n")
         print(f"\nWritten {json_out}")
     return 0
-
-
-def _committed() -> tuple[str, ...]:
-    from sparkify.names import suites
-
-    return suites()
 
 
 def promote(draft: str, *, into: str | None, critical: str, replace: str, drop: str, yes: bool) -> int:

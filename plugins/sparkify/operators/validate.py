@@ -86,9 +86,8 @@ class GxValidationOperator(BaseOperator):
 
         from sparkify.names import run_schema
         from sparkify.quality import store
-        from sparkify.quality.gx.redact import sensitive_columns
         from sparkify.quality.gx.run import validate
-        from sparkify.settings import docs_page_url, gx_dir
+        from sparkify.settings import docs_page_url
 
         self._lineage_record: StoreRow | None = None
         self._lineage_profile = None
@@ -99,7 +98,7 @@ class GxValidationOperator(BaseOperator):
         # (publish_data_docs on any worker, the API server, notebooks) reads results from there.
         # A table's per-day metrics (quality.store.metrics) are written in that transaction.
         self._lineage_profile = store.save(
-            self.conn_id, outcome.row, schema=run_schema(self.day), checks=outcome.checks, sensitive=sensitive_columns(gx_dir())
+            self.conn_id, outcome.row, schema=run_schema(self.day), checks=outcome.checks, sensitive=outcome.sensitive
         )
         self._lineage_record = outcome.row  # for the OpenLineage facets, pass or fail
         for item in summary["not_checked"]:

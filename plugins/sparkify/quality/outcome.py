@@ -105,3 +105,4 @@ class Outcome:
     summary: Summary
     row: StoreRow
     checks: dict[str, tuple[Any, str]] | None = None
+    sensitive: frozenset[str] = frozenset()  # gx/sensitive_columns.toml's names, read once for the run

@@ -165,7 +165,7 @@ def plan_promotion(
     column the suite has with other arguments replaces it only when its number is in ``replace``;
     a committed expectation goes only when ``drop`` names it (its id, or its label as listed)."""
     from sparkify.names import suite_table
-    from sparkify.quality.gx.backtest import label, load
+    from sparkify.quality.gx.backtest import load
 
     draft = load(draft_path)
     if draft.committed:
@@ -178,7 +178,7 @@ def plan_promotion(
     promotion = Promotion(into=into, table=draft.table)
     suite = _committed_suite(into, draft.table, promotion)
     _merge(suite, draft.expectations, promotion, set(critical), set(replace))
-    _drop(suite, set(drop), promotion, label)
+    _drop(suite, set(drop), promotion)
     path = gx_dir() / "expectations" / f"{into}.json"
     promotion.files[path] = suite
     return promotion
@@ -257,7 +257,9 @@ def _merge(suite: dict[str, Any], drafted: list[dict[str, Any]], promotion: Prom
             promotion.lines.append(f"  + #{n} {label(e)} {json.dumps({k: v for k, v in kwargs.items() if k != 'column'})} [{severity}]")
 
 
-def _drop(suite: dict[str, Any], drop: set[str], promotion: Promotion, label) -> None:
+def _drop(suite: dict[str, Any], drop: set[str], promotion: Promotion) -> None:
+    from sparkify.quality.gx.backtest import label
+
     kept, named = [], set()
     for e in suite["expectations"]:
         names = {str(e.get("id")), label(e)} & drop

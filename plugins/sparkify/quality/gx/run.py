@@ -65,7 +65,9 @@ def validate(
     # The suite the definition ran (read from the store when the checkpoint was), not read again.
     definitions = checkpoint.validation_definitions
     suite = definitions[0].suite if len(definitions) == 1 else ctx.suites.get(validation.suite_name)
-    redacted = redact_sensitive(validation, conn_id=conn_id, day=day, table=(suite.meta or {}).get("table", validation.suite_name))
+    declared = redact.sensitive_columns(gx_dir())
+    table = (suite.meta or {}).get("table", validation.suite_name)
+    redacted = redact_sensitive(validation, conn_id=conn_id, day=day, table=table, declared=declared)
     if redacted:
         log.info("Suite %s: sensitive values replaced by markers in %s result(s) (gx/%s)", name, redacted, redact.FILE)
     page = page_path(ctx, identifier)
@@ -92,7 +94,7 @@ def validate(
         # Exactly what GX's validation results store writes for this result.
         "result_json": ctx.validation_results_store.serialize(validation),
     }
-    return Outcome(summary=summary, row=row, checks=marked.checks if marked else None)
+    return Outcome(summary=summary, row=row, checks=marked.checks if marked else None, sensitive=declared)
 
 
 def evaluate(checkpoint, *, name: str, run_name: str, parameters: dict[str, Any]):
@@ -114,10 +116,9 @@ def evaluate(checkpoint, *, name: str, run_name: str, parameters: dict[str, Any]
     return identifier, validation
 
 
-def redact_sensitive(validation, *, conn_id: str, day: str | None, table: str) -> int:
+def redact_sensitive(validation, *, conn_id: str, day: str | None, table: str, declared: frozenset[str]) -> int:
     """Replace the values of the declared sensitive columns in the results (quality.gx.redact),
     before anything is built from them; returns how many results changed."""
-    declared = redact.sensitive_columns(gx_dir())
     if not declared:
         return 0
     from sparkify.quality import store

@@ -69,14 +69,11 @@ def compute(conn, schema: str, table: str) -> dict[str, float | None]:
     return {name: (float(value) if value is not None else None) for name, value in zip(expressions, row, strict=True)}
 
 
-def save(conn, record: StoreRow, metrics: dict[str, float | None]) -> None:
+def save(conn, record: StoreRow, metrics: dict[str, float | None], *, failed: bool) -> None:
     """Write one table's metrics of a run (replacing an earlier attempt's) on the caller's
-    transaction, marked failed_critical when any validation of the run stored so far failed a
-    critical check (mark_failed marks those stored before such a failure)."""
+    transaction, marked failed_critical when ``failed`` (a validation of the run stored so far
+    failed a critical check; mark_failed marks those stored before such a failure)."""
     table = record["table_name"]
-    with conn.cursor() as cur:
-        cur.execute("select count(*) from dq.validation_results where run_id = %(run_id)s and failed_critical > 0", record)
-        failed = cur.fetchone()[0] > 0
     rows = [
         {"run_id": record["run_id"], "day": record["day"], "table_name": table, "metric": name, "value": value, "failed_critical": failed}
         for name, value in metrics.items()

@@ -23,7 +23,6 @@ from typing import Any
 
 from sparkify.names import STAGING_SOURCES, TABLES, check_run_schema
 from sparkify.quality.checks.profile import FEW_VALUES, ColumnProfile, TableProfile
-from sparkify.quality.outcome import StoreRow
 
 MAX_VALUE_CHARS = 256
 PROFILED = (*STAGING_SOURCES, *TABLES)  # every table a run stages or loads
@@ -179,13 +178,10 @@ def _distinct(conn, schema: str, table: str, profile: TableProfile, names: list[
             profile.columns[name].distinct_count = int(count)
 
 
-def save(conn, record: StoreRow, profile: TableProfile) -> None:
-    """The profile's rows on the caller's transaction; the day's earlier profiles of the table go."""
+def save(conn, profile: TableProfile, *, failed: bool) -> None:
+    """The profile's rows on the caller's transaction, marked ``failed`` (the run had failed a
+    critical check); the day's earlier profiles of the table go."""
     with conn.cursor() as cur:
-        cur.execute(
-            "select count(*) from dq.validation_results where run_id = %(run_id)s and failed_critical > 0", {"run_id": record["run_id"]}
-        )
-        failed = cur.fetchone()[0] > 0
         cur.execute(
             "delete from dq.day_profiles where day = cast(%(day)s as date) and table_name = %(table)s",
             {"day": profile.day.isoformat(), "table": profile.table},

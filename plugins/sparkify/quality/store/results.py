@@ -119,17 +119,28 @@ def save(
     with transaction(conn_id) as (conn, dialect):
         run_script(conn, sql_file("store_result.sql", json_value=_JSON_IN[dialect]), record)
         table = record["table_name"]
-        if schema and record["suite"] in metrics.TABLE_METRICS:
-            metrics.save(conn, record, metrics.compute(conn, schema, table))
-        if schema and record["day"] and record["suite"] == table and table in profiles.PROFILED:  # a table's own suite
-            profile = profiles.compute(conn, dialect, schema, table, sensitive, run_id=record["run_id"], day=str(record["day"]))
-            profiles.save(conn, record, profile)
+        measured = record["suite"] in metrics.TABLE_METRICS
+        profiled = bool(record["day"]) and record["suite"] == table and table in profiles.PROFILED  # a table's own suite
+        if schema and (measured or profiled):
+            failed = _run_failed(conn, record["run_id"])
+            if measured:
+                metrics.save(conn, record, metrics.compute(conn, schema, table), failed=failed)
+            if profiled:
+                profile = profiles.compute(conn, dialect, schema, table, sensitive, run_id=record["run_id"], day=str(record["day"]))
+                profiles.save(conn, profile, failed=failed)
         if record["failed_critical"]:
             metrics.mark_failed(conn, record["run_id"])
             profiles.mark_failed(conn, record["run_id"])
         if checks:
             _save_checks(conn, record["run_id"], checks)
     return profile
+
+
+def _run_failed(conn, run_id: str) -> bool:
+    """Whether a validation of the run stored so far failed a critical check (this one included)."""
+    with conn.cursor() as cur:
+        cur.execute("select count(*) from dq.validation_results where run_id = %(run_id)s and failed_critical > 0", {"run_id": run_id})
+        return cur.fetchone()[0] > 0
 
 
 def _save_checks(conn, run_id: str, checks: dict) -> None:
