@@ -114,3 +114,16 @@ create table if not exists dq.day_profiles (
 );
 
 create index if not exists day_profiles_day on dq.day_profiles (table_name, day desc);
+
+-- Each publish of a day (publish_day, in the transaction that publishes it): which run's audit
+-- copies became the day's published rows, and when. The newest row of a day is what the day's
+-- published tables hold; pages read "published" from here, not from task states.
+create table if not exists dq.day_publishes (
+    day date not null,
+    run_id varchar(250) not null,
+    published_at timestamp not null default (now() at time zone 'utc'),
+    rows_published bigint not null,  -- over the star schema's five tables
+    primary key (run_id)
+);
+
+create index if not exists day_publishes_day on dq.day_publishes (day desc, published_at desc);

@@ -106,3 +106,14 @@ create table if not exists dq.day_profiles (
 )
 diststyle all
 sortkey (table_name, day);
+
+-- Each publish of a day; see the PostgreSQL file.
+create table if not exists dq.day_publishes (
+    day date not null,
+    run_id varchar(250) not null,
+    published_at timestamp not null default getdate(),
+    rows_published bigint not null,
+    primary key (run_id)
+)
+diststyle all
+sortkey (day);

@@ -132,3 +132,11 @@ def lake_with_payloads(target: Path, day: str) -> Path:
         song["song_id"] = PAYLOADS["quotes"]
         path.write_text(json.dumps(song))
     return target
+
+
+def page_text(page: Path) -> str:
+    """A Data Docs page's visible text: tags dropped, entities decoded, white space collapsed."""
+    import html
+    import re
+
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.read_text(encoding="utf-8"))))

@@ -13,7 +13,7 @@ from urllib.parse import unquote
 import pytest
 
 from sparkify.names import suites
-from tests.integration.helpers import checksums, run_pipeline
+from tests.integration.helpers import checksums, page_text, run_pipeline
 from tests.session import ROOT, SAMPLE_LAKE, SESSION_DIR, TEST_PASSWORD
 
 EXPECTED_TABLES = {"songplays": 6820, "users": 97, "songs": 71, "artists": 69, "time": 6813}
@@ -67,11 +67,23 @@ def test_every_critical_validation_passes_and_is_in_data_docs(in_order):
         page = Path(v["data_docs"])
         assert page.is_file(), page
         assert page.relative_to(docs).parts[1] == v["suite"]
+        # The page names the day, and a result with only warnings reads as passed with warnings.
+        text = page_text(page)
+        status = "Passed with warnings" if v["failed_warning"] else "Passed"
+        assert f"Day: {v['date']} " in text and f"Status: {status} " in text, (page, v["failed_warning"])
+    warned = [v for v in validations if v["failed_warning"]]
+    assert warned  # the sample month has warnings (artists without a location)
     # The index links every validation page of the month.
     linked = {unquote(link) for link in re.findall(r"'_table_row_link_path': '(validations/[^']+\.html)'", index)}
     pages = {Path(v["data_docs"]).relative_to(docs).as_posix() for v in validations}
     assert len(pages) == len(validations)
     assert pages <= linked
+    # Each index row names its day; a warnings-only result has the warning icon and filter text.
+    rows = {}
+    for day, link in re.findall(r"\{'day': '([0-9-]+)',.*?'_table_row_link_path': '([^']+)'", index):
+        rows[unquote(link)] = day
+    assert all(rows.get(Path(v["data_docs"]).relative_to(docs).as_posix()) == v["date"] for v in validations)
+    assert index.count("'_validation_success_text': 'Passed with warnings'") >= len(warned)
 
 
 def test_one_match_between_plays_and_songs(in_order, socket_warehouse):

@@ -43,8 +43,19 @@ def table_counts(conn_id: str) -> dict[str, Any]:
     return counts
 
 
-def summarise(results: list[dict[str, Any]], counts: dict[str, Any]) -> dict[str, Any]:
-    """The run summary of DESIGN.md: staged rows, final table counts, every validation."""
+def published_runs(conn_id: str, run_ids: list[str]) -> set[str]:
+    """Which of the runs published their day, as the results store records it (dq.day_publishes)."""
+    from sparkify.quality.store import ensure, publishes
+    from sparkify.warehouse.connection import transaction
+
+    with transaction(conn_id) as (conn, dialect):
+        ensure(conn, dialect)  # a new warehouse whose first day failed before prepare_warehouse has no store yet
+        return publishes.published_runs(conn, run_ids)
+
+
+def summarise(results: list[dict[str, Any]], counts: dict[str, Any], published: set[str] | None = None) -> dict[str, Any]:
+    """The run summary of DESIGN.md: staged rows, final table counts, every validation;
+    ``published``: the runs the store records as published (None: read from publish_day's state)."""
     staged_events = 0
     staged_songs = 0
     validations: list[dict[str, Any]] = []
@@ -67,8 +78,8 @@ def summarise(results: list[dict[str, Any]], counts: dict[str, Any]) -> dict[str
                 "date": d["date"],
                 "state": d["state"],
                 "seconds": d["seconds"],
-                # Published only when publish_day succeeded: otherwise the tables kept their rows.
-                "published": d["tasks"].get("publish_day") == "success",
+                # Published only when the run's publish committed (its record in dq.day_publishes).
+                "published": d["run_id"] in published if published is not None else d["tasks"].get("publish_day") == "success",
                 "quarantined": sum(
                     (d["xcom"].get(t, {}).get("return_value") or {}).get("quarantined", 0) for t in ("stage_events", "stage_songs")
                 ),

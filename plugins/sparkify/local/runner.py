@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sparkify.local.airflow_home import airflow_env, ensure_airflow_db, ensure_warehouse
-from sparkify.local.report import print_summary, say, summarise, table_counts
+from sparkify.local.report import print_summary, published_runs, say, summarise, table_counts
 from sparkify.settings import DAG_ID, WAREHOUSE_CONN_ID, build_dir, gx_dir, project_root
 
 
@@ -287,7 +287,7 @@ def run(
         results = pool.run(log_file=log_file, report=lambda result: say(day_line(result)))
     else:
         results = sorted(run_days(day_list, log_file=log_file, conf=conf), key=lambda result: result["date"])
-    summary = summarise(results, table_counts(WAREHOUSE_CONN_ID))
+    summary = summarise(results, table_counts(WAREHOUSE_CONN_ID), published_runs(WAREHOUSE_CONN_ID, [r["run_id"] for r in results]))
     summary["seconds"] = round(time.monotonic() - started, 1)
     path = summary_path or build_dir() / "run-summary.json"
     path.write_text(json.dumps(summary, indent=2) + "\n")

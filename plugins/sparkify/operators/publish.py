@@ -21,7 +21,8 @@ def published_assets() -> dict[str, Any]:
 
 class PublishDayOperator(BaseOperator):
     """Publish the run's audit copies into the published tables in one transaction (sql/publish.sql),
-    then drop the run's schema in that same transaction. Runs only when every check passed.
+    then drop the run's schema and record the publish (dq.day_publishes: the day, the run, when) in
+    that same transaction. Runs only when every check passed.
 
     Each published table is an outlet Asset; its event's extra carries the day, the rows published
     and the run's validation summary (from the shared results store). A day that failed a critical
@@ -39,6 +40,7 @@ class PublishDayOperator(BaseOperator):
 
     def execute(self, context) -> dict[str, Any]:
         from sparkify.quality import store
+        from sparkify.quality.store import publishes
         from sparkify.warehouse.connection import transaction
         from sparkify.warehouse.wap import publish_run
 
@@ -46,6 +48,8 @@ class PublishDayOperator(BaseOperator):
         with transaction(self.conn_id) as (conn, dialect):
             audit = publish_run(conn, self.day)
             validation = store.run_validations(conn, run_id) if run_id else {}
+            if run_id:  # the day's publish record commits with the publish itself
+                publishes.record(conn, day=self.day, run_id=run_id, rows=audit)
         for table, asset in published_assets().items():
             context["outlet_events"][asset].extra = {"day": self.day, "rows": audit[table], "validation": validation}
         self.log.info("Published day %s: rows per table %s; its schema is dropped", self.day, audit)

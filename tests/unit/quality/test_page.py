@@ -25,9 +25,9 @@ def test_cells_show_each_state_and_link_to_docs_and_the_task():
     assert [day for day, _ in rows] == ["2018-11-15", "2018-11-14"]  # newest first
     cells = dict(rows)
     # Columns are sorted suites: songs, staging_events, users.
-    colors = [re.search(r"background:(#\w+)", c).group(1) for c in re.findall(r"<td class=\"cell\".*?</td>", cells["2018-11-15"])]
+    colors = [re.search(r"background:(#\w+)", c).group(1) for c in re.findall(r"<td class=\"cell.*?</td>", cells["2018-11-15"])]
     assert colors == [STATES["not run"], STATES["critical"], STATES["not run"]]
-    colors = [re.search(r"background:(#\w+)", c).group(1) for c in re.findall(r"<td class=\"cell\".*?</td>", cells["2018-11-14"])]
+    colors = [re.search(r"background:(#\w+)", c).group(1) for c in re.findall(r"<td class=\"cell.*?</td>", cells["2018-11-14"])]
     assert colors == [STATES["warning"], STATES["passed"], STATES["passed"]]
     assert 'href="http://airflow.test/sparkify-docs/validations/staging_events/run_2018-11-15/t/b.html"' in cells["2018-11-15"]
     assert 'href="http://airflow.test/dags/sparkify/runs/run_2018-11-15/tasks/validate_staging_events" target="_top"' in cells["2018-11-15"]
@@ -52,15 +52,58 @@ def test_sparkline_scales_and_skips_gaps():
     assert "no data" in sparkline([None, None])
 
 
-def test_the_arrival_row_draws_hours_after_the_days_end_with_gaps():
+def test_the_arrival_row_draws_lateness_in_its_unit_and_leaves_backfilled_history_out():
+    from datetime import datetime
+
     d1, d2, d3 = date(2018, 11, 14), date(2018, 11, 15), date(2018, 11, 16)
     records = [record(d, "users") for d in (d1, d2, d3)]
     assert "<th>arrival</th>" not in render(records, {}, base="", days=30)  # no arrival recorded: no row
-    html = render(records, {}, base="", days=30, lateness={d1: -1800.0, d3: 5400.0})
-    row = re.search(r"<tr><th>arrival</th>(.*?)</tr>", html).group(1)
-    # Two known days of three: a point each (oldest left), the gap left out; the last value in hours.
-    assert 'aria-label="min -0.5, max 1.5"' in row and 'points="0.0,33.0 220.0,3.0"' in row
-    assert "<div class='last'>1.500</div>" in row
+    on_time = {d1: (-1800.0, datetime(2018, 11, 15, 1)), d3: (5400.0, datetime(2018, 11, 17, 2))}
+    row = re.search(r"<tr><th>arrival</th>(.*?)</tr>", render(records, {}, base="", days=30, lateness=on_time)).group(1)
+    # Two known days of three: a point each (oldest left), the gap left out; minutes (under 2 hours).
+    assert "minutes after the day&#x27;s end" in row and 'aria-label="min -30.0, max 90.0"' in row and 'points="0.0,33.0 220.0,3.0"' in row
+    assert "<div class='last'>90</div>" in row
+    # Day 2's run was recorded years later, after its 8-hour deadline: history, not 70,000 hours late.
+    late = {**on_time, d2: (8 * 365 * 86400.0, datetime(2026, 12, 6, 23, 55))}
+    row = re.search(r"<tr><th>arrival</th>(.*?)</tr>", render(records, {}, base="", days=30, lateness=late)).group(1)
+    assert "history (run after its deadline), not shown: 1 day(s), 2018-11-15 to 2018-11-15" in row and "max 90.0" in row
+    # A day three hours late on time's terms: hours.
+    row = re.search(
+        r"<tr><th>arrival</th>(.*?)</tr>", render(records, {}, base="", days=30, lateness={d1: (10800.0, datetime(2018, 11, 15, 4))})
+    ).group(1)
+    assert "hours after the day&#x27;s end" in row and "<div class='last'>3</div>" in row
+
+
+def test_a_failed_rerun_shows_its_own_cells_and_the_day_stays_published_by_the_earlier_run():
+    from datetime import datetime
+
+    day = date(2018, 11, 20)
+    first = [dict(record(day, s), run_id="clean") for s in ("staging_events", "users", "history")]
+    rerun = dict(record(day, "staging_events", success=False, page="validations/staging_events/rerun/t/p.html"), run_id="rerun")
+    # day_results' shape: the newest run's results, and the earlier result of each suite it did not validate.
+    records = [rerun] + [dict(r, earlier=True) for r in first if r["suite"] != "staging_events"]
+    publishes = {day: {"run_id": "clean", "published_at": datetime(2018, 11, 21, 1, 2), "rows": 1234}}
+    html = render(records, {}, base="", days=30, publishes=publishes, airflow_runs={"rerun"})
+    cells = re.findall(r"<td class=\"(cell[^\"]*|pub[^\"]*)\" (?:style=\"background:(#\w+)\" )?title=\"([^\"]*)\">(.*?)</td>", html)
+    assert [c[0] for c in cells] == ["pub", "cell not-run", "cell", "cell not-run"]
+    assert cells[0][3] == "published by an earlier run" and "published by clean at 2018-11-21 01:02 UTC: 1,234 rows" in cells[0][2]
+    # Columns: history, staging_events, users. The rerun's failure; the others not run, the earlier result linked.
+    assert cells[1][1] == STATES["not run"] and "earlier run clean: passed" in cells[1][2] and ">earlier</a>" in cells[1][3]
+    assert cells[2][1] == STATES["critical"] and "/dags/sparkify/runs/rerun/tasks/validate_staging_events" in cells[2][3]
+    assert cells[3][1] == STATES["not run"]
+    # A run Airflow does not hold (make run's parallel jobs): no task link.
+    html = render(records, {}, base="", days=30, publishes=publishes, airflow_runs=set())
+    assert "/tasks/" not in html and ">docs</a>" in html
+    assert ">not published<" in render(records, {}, base="", days=30)
+
+
+def test_history_is_its_own_state_while_its_baseline_is_short():
+    d1, d2 = date(2018, 11, 3), date(2018, 11, 12)
+    records = [record(d, "history") for d in (d1, d2)]
+    checks = {"songplays.rows": {d1: (100.0, None, None, "not enough history"), d2: (101.0, 80.0, 120.0, "ok")}}
+    html = render(records, {}, base="", days=30, checks=checks)
+    colours = dict(re.findall(r"<tr><th>(2018-11-\d+)</th>.*?background:(#\w+)", html))
+    assert colours == {"2018-11-03": STATES["not enough history"], "2018-11-12": STATES["passed"]}
 
 
 def test_history_checks_draw_the_band_the_value_and_link_each_anomaly_to_its_page():

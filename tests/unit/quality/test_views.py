@@ -74,3 +74,21 @@ def test_the_fast_index_renderer_gives_gx_s_own_page():
     stamp = re.compile(r"\d{8}T\d{6}\.\d{6}Z")
     assert len(stamp.findall(gx_page)) == 1
     assert stamp.sub("T", fast_page) == stamp.sub("T", gx_page)
+
+
+def test_the_index_names_each_result_s_day_and_a_warnings_only_result_is_not_a_failure():
+    from sparkify.quality.gx.private import CachedIndexPageView, FastSiteIndexPageRenderer
+
+    links = _index_links(6)
+    for i, link in enumerate(links["validations_links"]):
+        link["sparkify_day"] = f"2018-11-0{1 + i // 3}"
+        link["sparkify_status"] = ("passed", "warnings", "failed")[i % 3]
+    table = FastSiteIndexPageRenderer._generate_validation_results_link_table(links)
+    assert table.table_columns[1] == {"field": "day", "title": "Day", "sortable": "true", "filterControl": "select"}
+    rows = table.table_data
+    assert [row["day"] for row in rows] == ["2018-11-01"] * 3 + ["2018-11-02"] * 3
+    assert [row["_validation_success_text"] for row in rows[:3]] == ["Success", "Passed with warnings", "Failed"]
+    assert "fa-exclamation-triangle" in rows[1]["validation_success"] and "text-warning" in rows[1]["validation_success"]
+    assert "fa-times" in rows[2]["validation_success"] and "fa-check-circle" in rows[0]["validation_success"]
+    page = CachedIndexPageView().render(FastSiteIndexPageRenderer.render(links))
+    assert "'title': 'Day'" in page and "'day': '2018-11-02'" in page

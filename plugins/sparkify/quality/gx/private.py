@@ -11,6 +11,13 @@ code of any private name used here changed: then read GX's new code and check ea
   block, quotes included: what the data says appears as text, and cannot close a <script> or an
   attribute. GX compiles its page templates anew in every process, which is most of the cost of
   writing one validation page: these views add Jinja's bytecode cache (a per-machine temp folder).
+- The pages name the day: a validation page shows the logical day its result is for (the
+  result's meta ``logical_day``, which quality.gx.run writes) in its title, overview and info
+  table; the index has a Day column (sortable, filtered by a list of days). Status says what
+  happened: a result whose failed expectations are all warnings (the day was not blocked) reads
+  "Passed with warnings", on its page and in the index; a passing expectation that the checkpoint
+  evaluated pass/fail only (BOOLEAN_ONLY) reads "passed" where GX would show "--" or "unknown";
+  a failed one lists its offending keys, which GX shows only with the COMPLETE format.
 - The index lists the shared results store (quality.store), not this machine's files: its rows
   reach GX's index builder, which GX makes itself from great_expectations.yml, through the
   context variable that ``index_listing`` sets for one build (no argument can carry them).
@@ -30,12 +37,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 from great_expectations.core.run_identifier import RunIdentifier
+from great_expectations.render.components import RenderedStringTemplateContent
+from great_expectations.render.renderer.content_block import ValidationResultsTableContentBlockRenderer
+from great_expectations.render.renderer.page_renderer import ValidationResultsPageRenderer
 from great_expectations.render.renderer.site_builder import FALSEY_YAML_STRINGS, DefaultSiteIndexBuilder
 from great_expectations.render.renderer.site_index_page_renderer import SiteIndexPageRenderer
 from great_expectations.render.view import DefaultJinjaIndexPageView, DefaultJinjaPageView
 from jinja2 import FileSystemBytecodeCache, pass_context
 
 GX_CHECKED = "1.24.1"  # the great-expectations version every private use below was read against
+DAY_KEY = "logical_day"  # the result meta's entry for the day the result is for (quality.gx.run writes it)
+STATUS_TEXT = {"passed": "Passed", "warnings": "Passed with warnings", "failed": "Failed"}
+_ICONS = {
+    "passed": ["fas", "fa-check-circle", "text-success", "ge-success-icon"],
+    "warnings": ["fas", "fa-exclamation-triangle", "text-warning", "ge-warning-icon"],
+    "failed": ["fas", "fa-times", "text-danger", "ge-failed-icon"],
+}
 
 
 class _AtomicBytecodeCache(FileSystemBytecodeCache):
@@ -129,13 +146,16 @@ class FastSiteIndexPageRenderer(SiteIndexPageRenderer):
                 rendered[key] = _Html(view.render_content_block(jinja_context, make(*args).to_json_dict()))
             return rendered[key]
 
+        with_day = any(link.get("sparkify_day") for link in links)  # results without a day: GX's own table
         for link in links:
             success = link.get("validation_success")
+            status = link.get("sparkify_status") or ("passed" if success else "failed")
             batch = (link.get("batch_identifier"), link.get("batch_kwargs"), link.get("batch_spec"))
             suite = (link.get("expectation_suite_name"), link.get("expectation_suite_filepath"))
             table.table_data.append(
                 {
-                    "validation_success": cell(("status", bool(success)), cls._render_validation_success_cell, success),
+                    **({"day": link.get("sparkify_day") or ""} if with_day else {}),
+                    "validation_success": cell(("status", status), _status_cell, status),
                     "run_time": cls._get_formatted_datetime(link.get("run_time")),
                     "_run_time_sort": cls._get_timestamp(link.get("run_time")),
                     "run_name": link.get("run_name"),
@@ -144,11 +164,24 @@ class FastSiteIndexPageRenderer(SiteIndexPageRenderer):
                     "expectation_suite_name": cell(("suite", *suite), cls._render_expectation_suite_cell, *suite),
                     "_expectation_suite_name_sort": link.get("expectation_suite_name"),
                     "_table_row_link_path": link.get("filepath"),
-                    "_validation_success_text": "Success" if success else "Failed",
+                    "_validation_success_text": "Success" if status == "passed" else STATUS_TEXT[status],
                     "asset_name": link.get("asset_name"),
                 }
             )
+        if with_day:
+            day = {"field": "day", "title": "Day", "sortable": "true", "filterControl": "select"}
+            table.table_columns.insert(1, day)
         return table
+
+
+def _status_cell(status: str) -> RenderedStringTemplateContent:
+    """GX's status cell (SiteIndexPageRenderer._render_validation_success_cell), with the icon of
+    one of three states; passed and failed are GX's own."""
+    cell = SiteIndexPageRenderer._render_validation_success_cell(status == "passed")
+    cell.string_template["styling"]["params"]["validation_success"]["classes"] = list(_ICONS[status])
+    if status == "warnings":
+        cell.string_template["styling"]["params"]["validation_success"]["attributes"] = {"title": STATUS_TEXT[status]}
+    return cell
 
 
 class CachedSiteIndexBuilder(DefaultSiteIndexBuilder):
@@ -181,6 +214,9 @@ class CachedSiteIndexBuilder(DefaultSiteIndexBuilder):
                 batch_kwargs={},
                 batch_spec={},
             )
+            status = "passed" if entry["gx_success"] else "warnings" if entry["success"] else "failed"
+            day = entry.get("day")
+            index_links_dict["validations_links"][-1].update(sparkify_status=status, sparkify_day=str(day) if day else None)
         return None
 
 
@@ -227,3 +263,99 @@ def run_validation(checkpoint, run_id, expectation_parameters: dict):
     suite = ExpectationSuiteIdentifier(name=definition.suite.name)
     identifier = ValidationResultIdentifier(expectation_suite_identifier=suite, run_id=run_id, batch_identifier=validation.batch_id)
     return identifier, validation
+
+
+def result_status(validation_results) -> str:
+    """passed; warnings (every failed expectation is warning-level: the day was not blocked); failed."""
+    if validation_results.success:
+        return "passed"
+    failed = [item for item in validation_results.results if not item.success]
+    levels = {str(getattr(item.expectation_config.severity, "value", item.expectation_config.severity) or "critical") for item in failed}
+    return "warnings" if failed and "critical" not in levels else "failed"
+
+
+class DayValidationResultsPageRenderer(ValidationResultsPageRenderer):
+    """GX's validation page, naming the result's logical day (title, overview, info table), with
+    the status as the pipeline reads it, and the expectations' rows from PassedTableRenderer."""
+
+    def __init__(self, column_section_renderer=None, run_info_at_end: bool = False, data_context=None) -> None:
+        column_section_renderer = column_section_renderer or {
+            "module_name": "great_expectations.render.renderer.column_section_renderer",
+            "class_name": "ValidationResultsColumnSectionRenderer",
+            "table_renderer": {"module_name": __name__, "class_name": "PassedTableRenderer"},
+        }
+        super().__init__(column_section_renderer=column_section_renderer, run_info_at_end=run_info_at_end, data_context=data_context)
+
+    def render(self, validation_results, suite_parameters=None):
+        document = super().render(validation_results, suite_parameters)
+        if day := validation_results.meta.get(DAY_KEY):
+            document.page_title = f"{day} | {document.page_title}"
+        return document
+
+    @classmethod
+    def _render_validation_header(cls, validation_results):
+        header = super()._render_validation_header(validation_results)
+        template = header.subheader.string_template
+        status = result_status(validation_results)
+        template["params"]["success"] = STATUS_TEXT[status]
+        template["params"]["html_success_icon"] = f'<i class="{" ".join(_ICONS[status][:3])}" aria-hidden="true"></i>'
+        if day := validation_results.meta.get(DAY_KEY):
+            template["template"] = "${day_title} ${day}\n " + template["template"]
+            template["params"].update(day_title="Day:", day=str(day))
+            template["styling"]["params"]["day_title"] = {"classes": ["h6"]}
+        return header
+
+    @classmethod
+    def _render_validation_info(cls, validation_results):
+        info = super()._render_validation_info(validation_results)
+        if day := validation_results.meta.get(DAY_KEY):
+            info.table.insert(0, ["Day", str(day)])
+        return info
+
+
+class PassedTableRenderer(ValidationResultsTableContentBlockRenderer):
+    """GX's expectation rows, saying what the stored result knows: a passing expectation that was
+    evaluated pass/fail only has no observed value, so it reads "passed" (not "--" or "unknown");
+    a failed one lists the offending keys or rows its result names."""
+
+    @classmethod
+    def _get_content_block_fn(cls, expectation_type, expectation_config=None):
+        make_row = super()._get_content_block_fn(expectation_type=expectation_type, expectation_config=expectation_config)
+        if make_row is None:
+            return None
+
+        def row(configuration=None, result=None, runtime_configuration=None, **kwargs):
+            rows = make_row(configuration=configuration, result=result, runtime_configuration=runtime_configuration, **kwargs)
+            if result is None:
+                return rows
+            found = result.result or {}
+            if result.success and "observed_value" not in found and "unexpected_count" not in found:
+                rows[0][2] = "passed"  # the observed value column (GX: status, expectation, observed value)
+            elif not result.success and (keys := _keys(found)):
+                cell = rows[0][1] if isinstance(rows[0][1], list) else [rows[0][1]]
+                rows[0][1] = [*cell, _keys_block(keys, found)]
+            return rows
+
+        return row
+
+
+def _keys(found: dict) -> list:
+    for field in ("partial_unexpected_index_list", "unexpected_index_list"):
+        if found.get(field):
+            return list(found[field])
+    return list((found.get("details") or {}).get("unexpected_rows") or [])
+
+
+def _keys_block(keys: list, found: dict) -> RenderedStringTemplateContent:
+    """The offending keys (or rows) as text: "Offending keys (10 of 42): {'user_id': 7}, ..."."""
+    shown = ", ".join(str(key) for key in keys[:20])
+    total = found.get("unexpected_count")
+    counted = f"{min(len(keys), 20)} of {total}" if isinstance(total, int) else str(min(len(keys), 20))
+    return RenderedStringTemplateContent(
+        content_block_type="string_template",
+        string_template={
+            "template": "Offending keys ($counted): $keys",
+            "params": {"counted": counted, "keys": shown},
+            "styling": {"classes": ["mt-1", "sparkify-offending-keys"]},
+        },
+    )

@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 from sparkify.quality.gx import redact
 from sparkify.quality.gx.context import SITE_NAME, context, site_dir
-from sparkify.quality.gx.private import run_validation
+from sparkify.quality.gx.private import DAY_KEY, run_validation
 from sparkify.quality.gx.summary import summarise, unreachable
 from sparkify.quality.outcome import Outcome, Plan, StoreRow
 from sparkify.quality.store.run_tables import table_rows
@@ -62,6 +62,8 @@ def validate(
     identifier, validation = evaluate(checkpoint, name=name, run_name=run_name, parameters=plan.parameters)
     duration = round(time.perf_counter() - started, 3)
     marked = plan.mark(validation) if plan.mark is not None else None
+    if day:
+        validation.meta[DAY_KEY] = day  # the pages name the day (quality.gx.private's page renderer)
     # The suite the definition ran (read from the store when the checkpoint was), not read again.
     definitions = checkpoint.validation_definitions
     suite = definitions[0].suite if len(definitions) == 1 else ctx.suites.get(validation.suite_name)

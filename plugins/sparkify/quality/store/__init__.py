@@ -6,6 +6,7 @@
   ``dq.day_metrics``;
 - ``profiles``: each day's profile of every staged and loaded table (``dq.day_profiles``), what
   make suggest and make backtest read;
+- ``publishes``: each day's publish record (``dq.day_publishes``): which run published it, when;
 - ``run_tables``: the run schema's tables a history suite validates (``day_metrics``,
   ``lake_fields``) and a validated table's row count; they hold a check's inputs, not results.
 """

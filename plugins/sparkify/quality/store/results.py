@@ -36,7 +36,16 @@ def ensure(conn, dialect: str) -> None:
 
 
 # The store's tables, and columns of an older store still to be renamed, in one catalog query.
-STORE_TABLES = ("validation_results", "docs_publish_lock", "redaction_key", "arrivals", "day_metrics", "lake_fields", "day_profiles")
+STORE_TABLES = (
+    "validation_results",
+    "docs_publish_lock",
+    "redaction_key",
+    "arrivals",
+    "day_metrics",
+    "lake_fields",
+    "day_profiles",
+    "day_publishes",
+)
 OLD_COLUMNS = {"logical_date": "day"}  # a store created before 2026-12-02 named the day logical_date
 _STORE_STATE = (
     "select (select count(*) from information_schema.tables where table_schema = 'dq' "
@@ -261,9 +270,10 @@ def save_arrival(conn, run_id: str, day: str, arrival: dict[str, Any]) -> None:
 
 
 def lateness_per_day(conn, days: list) -> dict:
-    """Each day's arrival lateness in seconds (the newest run's), for the quality page's trend."""
+    """Each day's arrival, the newest run's: {day: (lateness in seconds, when the run recorded it)}."""
     # Ordered by stored_at: the newest row of a day wins.
-    return _per_day(conn, "select day, lateness_seconds from dq.arrivals where {days} order by day, stored_at", days)
+    found = _per_day(conn, "select day, lateness_seconds, stored_at from dq.arrivals where {days} order by day, stored_at", days)
+    return {day: (float(lateness), at) for day, (lateness, at) in found.items()}
 
 
 def run_results(conn, dialect: str, run_id: str | None, *, limit: int) -> list[dict[str, Any]]:
@@ -280,14 +290,15 @@ def run_results(conn, dialect: str, run_id: str | None, *, limit: int) -> list[d
 
 
 def index_entries(conn, *, limit: int) -> list[dict[str, Any]]:
-    """What the Data Docs index shows of the newest ``limit`` results (a bounded query)."""
+    """What the Data Docs index shows of the newest ``limit`` results (a bounded query), with the
+    logical day each is for."""
     with conn.cursor() as cur:
         cur.execute(
-            "select suite, run_id, run_time, batch_identifier, success, gx_success, asset_name from dq.validation_results "
+            "select suite, run_id, run_time, batch_identifier, success, gx_success, asset_name, day from dq.validation_results "
             "order by stored_at desc, run_id, suite limit %(limit)s",
             {"limit": limit},
         )
-        names = ("suite", "run_name", "run_time", "batch_identifier", "success", "gx_success", "asset_name")
+        names = ("suite", "run_name", "run_time", "batch_identifier", "success", "gx_success", "asset_name", "day")
         return [dict(zip(names, row, strict=True)) for row in cur]
 
 
@@ -322,8 +333,11 @@ def run_validations(conn, run_id: str) -> dict[str, Any]:
 
 
 def day_results(conn, *, days: int) -> list[dict[str, Any]]:
-    """The newest result of each suite on each of the last ``days`` days that have results
-    (for the quality page): state, counts, duration, rows, page and run."""
+    """Each of the last ``days`` days that have results, as its newest run left it (for the
+    quality page): that run's result of each suite it validated, and for each suite it did not,
+    the newest earlier result marked ``earlier`` (the page shows it as not run, one click away).
+    The newest run of a day is the run of its newest stored result. Per record: state, counts,
+    duration, rows, page and run."""
     with conn.cursor() as cur:
         cur.execute(
             "select r.day, r.suite, r.table_name, r.success, r.failed_critical, r.failed_warning, r.unexpected_count, "
@@ -331,7 +345,7 @@ def day_results(conn, *, days: int) -> list[dict[str, Any]]:
             "from dq.validation_results as r "
             "join (select distinct day from dq.validation_results order by day desc limit %(days)s) as d "
             "on d.day = r.day "
-            "order by r.day, r.suite, r.stored_at",
+            "order by r.day, r.stored_at, r.suite",
             {"days": days},
         )
         names = (
@@ -347,10 +361,14 @@ def day_results(conn, *, days: int) -> list[dict[str, Any]]:
             "page",
             "run_id",
         )
-        newest: dict[tuple, dict[str, Any]] = {}
-        for row in cur:
-            record = dict(zip(names, row, strict=True))
-            newest[(record["day"], record["suite"])] = record  # ordered by stored_at: the newest wins
+        ordered = [dict(zip(names, row, strict=True)) for row in cur]
+    newest_run = {record["day"]: record["run_id"] for record in ordered}  # ordered by stored_at: the newest wins
+    newest: dict[tuple, dict[str, Any]] = {}
+    for record in ordered:
+        record["earlier"] = record["run_id"] != newest_run[record["day"]]
+        key = (record["day"], record["suite"])
+        if not record["earlier"] or key not in newest or newest[key]["earlier"]:
+            newest[key] = record  # the newest run's result, else the newest earlier one
     return list(newest.values())
 
 
@@ -360,12 +378,13 @@ def quarantined_per_day(conn, days: list) -> dict:
 
 
 def _per_day(conn, sql: str, days: list) -> dict:
-    """{day: value} of a two-column query over the span of ``days`` (``{days}`` in ``sql``)."""
+    """{day: value} of a query of the day and one column, or {day: (values...)} of more columns, over
+    the span of ``days`` (``{days}`` in ``sql``); the last row of a day wins."""
     if not days:
         return {}
     with conn.cursor() as cur:
         cur.execute(sql.format(days="day between %(first)s and %(last)s"), {"first": min(days), "last": max(days)})
-        return dict(cur.fetchall())
+        return {row[0]: row[1] if len(row) == 2 else tuple(row[1:]) for row in cur.fetchall()}
 
 
 def checked_metrics(conn, days: list) -> dict[str, dict[Any, tuple]]:
@@ -385,9 +404,11 @@ def checked_metrics(conn, days: list) -> dict[str, dict[Any, tuple]]:
     return out
 
 
-def page_records(conn_id: str, days: int) -> tuple[list[dict[str, Any]], dict, dict, dict]:
-    """For the quality page: the store's records of the last ``days`` days, lines quarantined per day, each day's
-    arrival lateness in seconds, and the history checks' values and ranges."""
+def page_records(conn_id: str, days: int) -> dict[str, Any]:
+    """For the quality page, the store's records of the last ``days`` days: ``records``
+    (day_results), lines ``quarantined`` per day, each day's arrival ``lateness`` in seconds, the
+    history ``checks``' values and ranges, and each day's newest publish (``publishes``)."""
+    from sparkify.quality.store import publishes
     from sparkify.warehouse.connection import transaction
 
     with transaction(conn_id) as (conn, dialect):
@@ -395,6 +416,10 @@ def page_records(conn_id: str, days: int) -> tuple[list[dict[str, Any]], dict, d
         records = day_results(conn, days=days)
         day_list = sorted({r["day"] for r in records})
         quarantined = quarantined_per_day(conn, day_list)
-        lateness = lateness_per_day(conn, day_list)
-        checks = checked_metrics(conn, day_list)
-    return records, {day: int(count) for day, count in quarantined.items() if isinstance(day, date)}, lateness, checks
+        return {
+            "records": records,
+            "quarantined": {day: int(count) for day, count in quarantined.items() if isinstance(day, date)},
+            "lateness": lateness_per_day(conn, day_list),
+            "checks": checked_metrics(conn, day_list),
+            "publishes": publishes.newest(conn, day_list),
+        }

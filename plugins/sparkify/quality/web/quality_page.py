@@ -1,9 +1,12 @@
 """The "Data quality" page of the Airflow UI (a FastAPI app of the Airflow plugin, shown by an
-external view): days x suites, each cell passed / warning / critical failure / not run, linked to
-its Data Docs page and its task instance; per-table trends of rows, unexpected values, quarantined
-lines and validation time over the same days, when each day's file arrived (hours after the
-day's end, from dq.arrivals), and each history check's value against its expected band with its
-anomalies linked to their pages (dq.day_metrics).
+external view): days x suites as each day's newest run left them, each cell passed / warning /
+critical failure / not enough history / not run (with the earlier result one click away), linked
+to its Data Docs page and, for a run Airflow knows, its task instance; whether each day is
+published, and by which run (dq.day_publishes); per-table trends of rows, unexpected values,
+quarantined lines and validation time over the same days; when each day's file arrived after the
+day's end (dq.arrivals; a day whose run came after its publish deadline is history, not late);
+and each history check's value against its expected band, with its anomalies linked to their
+pages (dq.day_metrics).
 
 It reads the shared results store (quality.store) and public.quarantine through the warehouse
 connection: no second copy of the data. Same login as the UI, and only for a user who may read
@@ -27,7 +30,14 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
-STATES = {"passed": "#2e7d32", "warning": "#f9a825", "critical": "#c62828", "not run": "#cfd8dc"}
+STATES = {
+    "passed": "#2e7d32",
+    "warning": "#f9a825",
+    "critical": "#c62828",
+    "not enough history": "#0277bd",
+    "not run": "#cfd8dc",
+}
+NOT_ENOUGH = "not enough history"  # quality.checks.history's status of a metric without its baseline
 TRENDS = (
     ("row_count", "rows"),
     ("unexpected_count", "unexpected values"),
@@ -36,12 +46,15 @@ TRENDS = (
 )
 
 
-def state(record: dict[str, Any] | None) -> str:
-    if record is None:
+def state(record: dict[str, Any] | None, statuses: set[str] | None = None) -> str:
+    """A cell's state; ``statuses``: the day's history-check statuses, for the history suite."""
+    if record is None or record.get("earlier"):
         return "not run"
     if not record["success"]:
         return "critical"
-    return "warning" if record["failed_warning"] else "passed"
+    if record["failed_warning"]:
+        return "warning"
+    return NOT_ENOUGH if record["suite"] == "history" and statuses == {NOT_ENOUGH} else "passed"
 
 
 def _e(value) -> str:
@@ -72,16 +85,23 @@ def render(
     suites: list[str] | None = None,
     lateness: dict | None = None,
     checks: dict | None = None,
+    publishes: dict | None = None,
+    airflow_runs: set[str] | None = None,
+    deadline_hours: float = 8.0,
 ) -> str:
     """The page's HTML from the store's records (pure: no database here); ``suites`` are the
     columns (every suite of the project, so that a suite that did not run shows as such);
-    ``lateness`` is each day's arrival lateness in seconds; ``checks`` the history checks
-    (store.checked_metrics)."""
+    ``lateness``: each day's arrival (seconds after the day's end, when it was recorded);
+    ``checks``: the history checks (store.checked_metrics); ``publishes``: each day's newest
+    publish; ``airflow_runs``: the runs Airflow's database holds (a task link only for those;
+    None: link every run); ``deadline_hours``: the publish deadline after a day's end."""
     day_list = sorted({r["day"] for r in records})
     suites = sorted(set(suites or []) | {r["suite"] for r in records})
-    head = "".join(f"<th>{_e(s)}</th>" for s in suites)
-    rows = _grid_rows(records, suites, day_list, base)
-    trends = _trend_rows(records, quarantined, day_list) + _arrival_row(lateness or {}, day_list)
+    head = "".join(f"<th>{'_<wbr>'.join(_e(part) for part in s.split('_'))}</th>" for s in suites)
+    statuses = _history_statuses(checks or {})
+    rows = _grid_rows(records, suites, day_list, base, statuses, publishes or {}, airflow_runs)
+    current = [r for r in records if not r.get("earlier")]
+    trends = _trend_rows(current, quarantined, day_list) + _arrival_row(lateness or {}, day_list, deadline_hours)
     legend = " ".join(f'<span class="key" style="background:{c}"></span>{_e(name)}' for name, c in STATES.items())
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>Data quality</title>
@@ -89,43 +109,83 @@ def render(
 body {{ font: 14px system-ui, sans-serif; margin: 16px; color: #263238; }}
 table {{ border-collapse: collapse; margin-bottom: 24px; }}
 th, td {{ padding: 4px 6px; border: 1px solid #eceff1; text-align: left; }}
-td.cell {{ min-width: 64px; font-size: 12px; }}
-td.cell a {{ color: #fff; }}
+#grid thead th {{ font-size: 11px; max-width: 72px; vertical-align: bottom; }}
+#grid tbody th {{ white-space: nowrap; }}
+td.cell {{ min-width: 48px; font-size: 12px; }}
+td.cell a {{ color: #fff; }} td.cell.not-run a {{ color: #263238; }}
+td.pub {{ font-size: 12px; white-space: nowrap; }} td.pub.no {{ color: #c62828; }}
 .key {{ display: inline-block; width: 12px; height: 12px; margin: 0 4px 0 12px; vertical-align: middle; }}
 .label {{ font-size: 11px; color: #607d8b; }} .last {{ font-size: 11px; }}
 </style></head><body>
 <h1>Data quality</h1>
-<p>The last {len(day_list)} day(s) with results (of up to {days}), newest first; each cell is the newest validation of that
-suite on that day. {legend}</p>
-<table id="grid"><thead><tr><th>day</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>
+<p>The last {len(day_list)} day(s) with results (of up to {days}), newest first; each row is the day's newest run: a suite
+that run did not validate is "not run", with the earlier result linked. {legend}</p>
+<table id="grid"><thead><tr><th>day</th><th>published</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>
 <h2>Trends per table (oldest to newest)</h2>
 <table id="trends"><tbody>{"".join(trends)}</tbody></table>
-{_history_table(checks or {}, records, day_list, base)}
+{_history_table(checks or {}, current, day_list, base)}
 </body></html>"""
 
 
-def _grid_rows(records: list[dict[str, Any]], suites: list[str], day_list: list, base: str) -> list[str]:
-    """One row per day, newest first: a cell per suite, coloured by its state, with its links."""
+def render_found(found: dict[str, Any], **options: Any) -> str:
+    """The page from store.page_records' answer; ``options``: render's keyword arguments."""
+    rest = {key: found[key] for key in ("lateness", "checks", "publishes")}
+    return render(found["records"], found["quarantined"], **rest, **options)
+
+
+def _history_statuses(checks: dict) -> dict:
+    """{day: the statuses of its history checks}."""
+    found: dict = {}
+    for by_day in checks.values():
+        for day, (_, _, _, status) in by_day.items():
+            found.setdefault(day, set()).add(status)
+    return found
+
+
+def _grid_rows(records, suites, day_list, base, statuses, publishes, airflow_runs) -> list[str]:
+    """One row per day, newest first: whether it is published, then a cell per suite of its newest run."""
     by_key = {(r["day"], r["suite"]): r for r in records}
     rows = []
     for day in reversed(day_list):
-        cells = []
+        newest_run = next((r["run_id"] for r in records if r["day"] == day and not r.get("earlier")), None)
+        cells = [_published_cell(publishes.get(day), newest_run)]
         for suite in suites:
             record = by_key.get((day, suite))
-            label = state(record)
-            if record is None:
-                cells.append(f'<td class="cell" style="background:{STATES[label]}" title="not run">&nbsp;</td>')
-                continue
-            docs = f"{base}{DOCS_URL_PREFIX}/{_e(record['page'])}" if record["page"] else ""
-            task = f"{base}/dags/sparkify/runs/{_e(record['run_id'])}/tasks/validate_{_e(suite)}"
-            title = f"{suite} on {day}: {label}; unexpected {record['unexpected_count']}; {record['duration_seconds']} s"
-            cells.append(
-                f'<td class="cell" style="background:{STATES[label]}" title="{_e(title)}">'
-                + (f'<a href="{docs}" target="_blank" rel="noopener">docs</a> ' if docs else "")
-                + f'<a href="{task}" target="_top">task</a></td>'
-            )
+            cells.append(_cell(record, suite, day, state(record, statuses.get(day)), base, airflow_runs))
         rows.append(f"<tr><th>{_e(day)}</th>{''.join(cells)}</tr>")
     return rows
+
+
+def _published_cell(publish: dict | None, newest_run: str | None) -> str:
+    """Whether the day's published tables hold it, and from which run (dq.day_publishes)."""
+    if publish is None:
+        return '<td class="pub no" title="no run published this day">not published</td>'
+    at = f"{publish['published_at']:%Y-%m-%d %H:%M} UTC"
+    title = _e(f"published by {publish['run_id']} at {at}: {publish['rows']:,} rows")
+    if publish["run_id"] == newest_run:
+        return f'<td class="pub" title="{title}">published</td>'
+    return f'<td class="pub" title="{title}; the newest run did not publish">published by an earlier run</td>'
+
+
+def _cell(record: dict | None, suite: str, day, label: str, base: str, airflow_runs: set[str] | None) -> str:
+    """A suite's cell: its state's colour, its Data Docs page, and its task when Airflow has the run."""
+    colour = STATES[label]
+    if record is None:
+        return f'<td class="cell not-run" style="background:{colour}" title="not run">&nbsp;</td>'
+    docs = f"{base}{DOCS_URL_PREFIX}/{_e(record['page'])}" if record["page"] else ""
+    if record.get("earlier"):
+        title = f"{suite} on {day}: not run by the day's newest run; earlier run {record['run_id']}: {state(dict(record, earlier=False))}"
+        link = f'<a href="{docs}" target="_blank" rel="noopener">earlier</a>' if docs else "earlier"
+        return f'<td class="cell not-run" style="background:{colour}" title="{_e(title)}">{link}</td>'
+    title = f"{suite} on {day}: {label}; unexpected {record['unexpected_count']}; {record['duration_seconds']} s; run {record['run_id']}"
+    task = f"{base}/dags/sparkify/runs/{_e(record['run_id'])}/tasks/validate_{_e(suite)}"
+    known = airflow_runs is None or record["run_id"] in airflow_runs
+    return (
+        f'<td class="cell" style="background:{colour}" title="{_e(title)}">'
+        + (f'<a href="{docs}" target="_blank" rel="noopener">docs</a> ' if docs else "")
+        + (f'<a href="{task}" target="_top">task</a>' if known else "")
+        + "</td>"
+    )
 
 
 def _trend_rows(records: list[dict[str, Any]], quarantined: dict, day_list: list) -> list[str]:
@@ -147,13 +207,33 @@ def _trend_rows(records: list[dict[str, Any]], quarantined: dict, day_list: list
     return trends
 
 
-def _arrival_row(lateness: dict, day_list: list) -> list[str]:
-    """The day file's arrival, in hours after the day's end (negative: before it was over)."""
-    values = [lateness[day] / 3600 if lateness.get(day) is not None else None for day in day_list]
-    if all(v is None for v in values):
+def _arrival_row(lateness: dict, day_list: list, deadline_hours: float) -> list[str]:
+    """When each day's file arrived after the day's end (negative: before it was over), in the
+    unit its values need. A day whose run was recorded after its publish deadline (a backfill of
+    history) is left out and named: its file's age says nothing about lateness."""
+    from datetime import datetime, time, timedelta
+
+    def history(day, at) -> bool:
+        return at is not None and at > datetime.combine(day, time()) + timedelta(days=1, hours=deadline_hours)
+
+    seconds = [lateness[day][0] if day in lateness and not history(day, lateness[day][1]) else None for day in day_list]
+    backfilled = [day for day in day_list if day in lateness and history(day, lateness[day][1])]
+    if not lateness:
         return []
-    label = "day file arrived, hours after the day's end"
+    unit, size = _unit([abs(v) for v in seconds if v is not None])
+    values = [v / size if v is not None else None for v in seconds]
+    label = f"day file arrived, {unit} after the day's end"
+    if backfilled:
+        label += f"; history (run after its deadline), not shown: {len(backfilled)} day(s), {backfilled[0]} to {backfilled[-1]}"
     return [f"<tr><th>arrival</th>{_trend_cell(label, values)}</tr>"]
+
+
+def _unit(seconds: list[float]) -> tuple[str, float]:
+    """minutes, hours or days: the unit that keeps the largest value readable."""
+    largest = max(seconds, default=0.0)
+    if largest < 2 * 3600:
+        return "minutes", 60.0
+    return ("hours", 3600.0) if largest < 3 * 86400 else ("days", 86400.0)
 
 
 def _history_table(checks: dict, records: list[dict[str, Any]], day_list: list, base: str) -> str:
@@ -248,13 +328,43 @@ def create_app() -> FastAPI:
         # may read that DAG's task instances, and nothing is read from the warehouse otherwise.
         if not await run_in_threadpool(readable_dags, user.user, {DAG_ID}):
             raise forbidden(user.user, "its data quality page", {DAG_ID})
-        records, quarantined, lateness, checks = await run_in_threadpool(store.page_records, WAREHOUSE_CONN_ID, days)
+        found = await run_in_threadpool(store.page_records, WAREHOUSE_CONN_ID, days)
         from airflow.configuration import conf
 
-        base = (conf.get("api", "base_url", fallback="") or "").rstrip("/")
         from sparkify.names import suites
 
-        page = render(records, quarantined, base=base, days=days, suites=list(suites()), lateness=lateness, checks=checks)
-        return HTMLResponse(page)
+        base = (conf.get("api", "base_url", fallback="") or "").rstrip("/")
+        runs = await run_in_threadpool(airflow_runs, {r["run_id"] for r in found["records"]})
+        hours = await run_in_threadpool(publish_deadline_hours)
+        return HTMLResponse(render_found(found, base=base, days=days, suites=list(suites()), airflow_runs=runs, deadline_hours=hours))
 
     return app
+
+
+def airflow_runs(run_ids: set[str]) -> set[str]:
+    """Which of ``run_ids`` Airflow's metadata database holds for the DAG (its task pages exist).
+    Runs of make run's parallel jobs live in their own job databases: no task link for them."""
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    from sparkify.settings import DAG_ID
+
+    if not run_ids:
+        return set()
+    with create_session() as session:
+        query = select(DagRun.run_id).where(DagRun.dag_id == DAG_ID, DagRun.run_id.in_(sorted(run_ids)))
+        return set(session.scalars(query))
+
+
+def publish_deadline_hours() -> float:
+    """The publish deadline's hours (the Variable, else its default; a bad value: the default)."""
+    from airflow.models import Variable
+
+    from sparkify.settings import PUBLISH_DEADLINE_DEFAULT, PUBLISH_DEADLINE_VARIABLE
+
+    value = Variable.get(PUBLISH_DEADLINE_VARIABLE, default_var=PUBLISH_DEADLINE_DEFAULT)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float(PUBLISH_DEADLINE_DEFAULT)
