@@ -24,6 +24,7 @@ import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -40,6 +41,7 @@ pytestmark = pytest.mark.skipif(
 )
 DAY = "2018-11-15"
 PAYLOAD_DAY = "2018-11-16"
+MAKE_RUN_DAY = "2018-11-13"  # a clean day that make run runs on the home before make airflow starts
 GX_TITLE = "Data documentation compiled by Great Expectations"
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 SCREENSHOTS = ROOT / "build" / "screenshots"
@@ -86,6 +88,7 @@ def airflow_ui(socket_warehouse):
     late_events = [dict(json.loads(line), ts=json.loads(line)["ts"] + shift)
                    for line in (SAMPLE_LAKE / "log_data" / "2018" / "11" / "2018-11-14-events.json").read_text().splitlines()]  # fmt: skip
     late_file = lake / "log_data" / f"{today:%Y}" / f"{today:%m}" / f"{today.isoformat()}-events.json"
+    shutil.copy(SAMPLE_LAKE / "log_data" / "2018" / "11" / f"{MAKE_RUN_DAY}-events.json", day_file.parent)
     reset_warehouse(socket_warehouse)
     os.environ.pop("AIRFLOW_CONN_SPARKIFY_WAREHOUSE", None)  # given to the subprocess below, not left to other tests
 
@@ -105,6 +108,11 @@ def airflow_ui(socket_warehouse):
     mail_to = {"disable_tls": True, "disable_ssl": True, "to": "oncall@sparkify.test", "from_email": "airflow@sparkify.test"}
     mail = {"conn_type": "smtp", "host": "127.0.0.1", "port": smtp.port, "extra": mail_to}
     env = dict(os.environ, AIRFLOW_CONN_SPARKIFY_WAREHOUSE=socket_warehouse.connection_json(), AIRFLOW_CONN_SPARKIFY_SMTP=json.dumps(mail))
+    # make run of one day on the same Airflow home first (one day: one job, on the home's database).
+    command = [sys.executable, "-m", "sparkify.local.cli", "run", "--lake", str(lake), "--start", MAKE_RUN_DAY, "--end", MAKE_RUN_DAY]
+    made = subprocess.run(command, cwd=ROOT, env=dict(env, AIRFLOW_HOME=str(home)), capture_output=True, text=True, timeout=300)
+    assert made.returncode == 0, made.stdout[-3000:] + made.stderr[-3000:]
+    made_run = json.loads((Path(env["SPARKIFY_BUILD_DIR"]) / "run-summary.json").read_text())["runs"][0]
     airflow = RunningAirflow(lake=str(lake), home=home, env=env, options=("--lineage", "console"))
     port = int(airflow.base.rsplit(":", 1)[1])
     try:
@@ -140,7 +148,7 @@ def airflow_ui(socket_warehouse):
             "home": home, "banner": banner,
             "arrival": {name: (day, run_id, states[day], tasks[day]) for name, (day, run_id) in arrival.items()},
             "api": airflow.api, "deferred": deferred, "late_written": written, "late_started": started, "late_file": late_file,
-            "mails": mails,
+            "mails": mails, "made_run": made_run,
         }  # fmt: skip
     finally:
         smtp.stop()
@@ -331,7 +339,7 @@ def test_lake_values_show_as_text_and_never_run_in_a_sandboxed_page(page, airflo
 def test_the_data_quality_page_shows_days_by_suites(page, airflow_ui):
     """Browse -> Data quality: the two triggered days by the ten suites, from the shared results
     store; the failed check's cell is a critical failure linked to its Data Docs page and task."""
-    from sparkify.quality.web.quality_page import STATES
+    from sparkify.quality.web.quality_page import STATES, lateness_unit
 
     base = airflow_ui["base"]
     page.goto(f"{base}/plugin/data-quality")
@@ -339,9 +347,12 @@ def test_the_data_quality_page_shows_days_by_suites(page, airflow_ui):
     frame.locator("#grid").wait_for()
     for day in (DAY, PAYLOAD_DAY):
         frame.locator(f"#grid tr:has(th:text-is('{day}'))").wait_for()
-    headers = [h.strip() for h in frame.locator("#grid thead th").all_inner_texts()][1:]
-    assert len(headers) == len(suites()) and "staging_events" in headers
+    headers = [h.strip() for h in frame.locator("#grid thead th").all_inner_texts()][1:]  # after "day"
+    assert headers[0] == "published" and len(headers) == 1 + len(suites()) and "staging_events" in headers
     row = frame.locator(f"#grid tr:has(th:text-is('{DAY}'))")
+    assert row.locator("td.pub").inner_text() == "not published"  # dq.day_publishes: no run published it
+    made = frame.locator(f"#grid tr:has(th:text-is('{MAKE_RUN_DAY}'))")
+    assert made.locator("td.pub").inner_text() == "published"
     cell = row.locator("td").nth(headers.index("staging_events"))
     assert STATES["critical"] in cell.get_attribute("style") and "critical" in cell.get_attribute("title")
     docs = cell.locator("a", has_text="docs").get_attribute("href")
@@ -358,7 +369,11 @@ def test_the_data_quality_page_shows_days_by_suites(page, airflow_ui):
     xcom = airflow_ui["api"](f"/dags/sparkify/dagRuns/{late_run}/taskInstances/wait_for_events/xcomEntries/return_value")
     lateness = xcom["value"]["lateness_seconds"]
     arrival = frame.locator("#trends tr:has(th:text-is('arrival'))")
-    assert arrival.locator(".last").inner_text() == f"{lateness / 3600:,.3f}" and arrival.locator("svg").count() == 1
+    unit, size = lateness_unit([abs(lateness)])
+    assert arrival.locator(".last").inner_text() == f"{lateness / size:,.3f}" and arrival.locator("svg").count() == 1
+    # The 2018 days ran years after their deadline: history, left out, not years late.
+    label = arrival.locator(".label").inner_text()
+    assert f"{unit} after the day's end" in label and "history (run after its deadline), not shown: 3 day(s)" in label
     page.screenshot(path=SCREENSHOTS / "quality-page.png")
     request = urllib.request.Request(f"{base}/sparkify-quality/", headers={"Accept": "application/json"})
     with pytest.raises(urllib.error.HTTPError) as denied:
@@ -422,3 +437,80 @@ def test_lineage_on_the_console_reaches_the_task_logs(airflow_ui):
     log = task_log(airflow_ui, airflow_ui["run_id"], "validate_staging_events")
     # Each event is one INFO line of the task's log (the event's JSON, escaped inside the log's own JSON).
     assert re.search(r'eventType\\?": \\?"FAIL', log) and "dataQualityAssertions" in log and "expect_column_values_to_be_in_set" in log
+
+
+def follow_the_day(page, base: str, day: str, run_id: str, suite: str, shots: str) -> list[tuple[str, int]]:
+    """grid -> task -> extra link -> Data Docs page -> quality page -> task link, for one day's
+    run: each document answers 200 and names the day. Returns (step, status) per step."""
+    answered: list[tuple[str, int]] = []
+
+    def go(step: str, url: str, *, names: str = day) -> None:
+        response = page.goto(url)
+        answered.append((step, response.status))
+        page.get_by_text(names).first.wait_for()
+
+    go("grid", f"{base}/dags/sparkify/runs/{run_id}")  # the run's page: its Logical Date
+    page.get_by_text(f"validate_{suite}").first.wait_for()
+    page.screenshot(path=SCREENSHOTS / f"{shots}-1-grid.png")
+    task = f"{base}/dags/sparkify/runs/{run_id}/tasks/validate_{suite}"
+    go("task", f"{task}/rendered_templates")  # the task's day field, as rendered for this run
+    go("task details", f"{task}/details", names=run_id)
+    link = page.get_by_role("link", name="Data Docs")
+    link.wait_for()
+    docs = link.evaluate("a => a.href")  # absolute (make run's own links are root-relative: it has no [api] base_url)
+    with page.expect_navigation() as navigation:
+        link.click()
+    answered.append(("extra link", navigation.value.status))
+    text = page.locator("body").inner_text()
+    assert re.search(rf"Day:\s+{day}", text), text[:1000]  # the overview names the day
+    page.screenshot(path=SCREENSHOTS / f"{shots}-2-data-docs.png")
+    go("quality page", f"{base}/sparkify-quality/")
+    row = page.locator(f"#grid tr:has(th:text-is('{day}'))")
+    headers = [h.strip() for h in page.locator("#grid thead th").all_inner_texts()]
+    cell = row.locator("td").nth(headers.index(suite) - 1)  # the row's first cell is its th (the day)
+    assert cell.locator("a", has_text="docs").evaluate("a => a.href") == docs  # the extra link's page
+    assert cell.locator("a", has_text="task").evaluate("a => a.href") == task
+    page.screenshot(path=SCREENSHOTS / f"{shots}-3-quality-page.png")
+    go("task link", task, names=run_id)
+    go("task link's day", f"{task}/rendered_templates")
+    return answered
+
+
+@pytest.mark.parametrize("kind", ["triggered in the UI", "run by make run"])
+def test_one_day_round_the_circle(page, airflow_ui, kind):
+    """The Airflow grid, the task, its Data Docs link, the page, the Data quality page and back to
+    the task, for a day the scheduler ran and for a day make run ran on the same Airflow home."""
+    if kind == "run by make run":
+        made = airflow_ui["made_run"]
+        day, run_id, suite, shots = made["date"], made["run_id"], "users", "round-trip-make-run"
+        assert made["published"] is True
+    else:
+        day, run_id, suite, shots = DAY, airflow_ui["run_id"], "staging_events", "round-trip-ui"
+    answered = follow_the_day(page, airflow_ui["base"], day, run_id, suite, shots)
+    steps = ["grid", "task", "task details", "extra link", "quality page", "task link", "task link's day"]
+    assert answered == [(step, 200) for step in steps]
+
+
+def test_the_quality_page_fits_a_1440_px_screen_with_15_suites(browser):
+    """Fifteen suites (the eleven of today's project and four more with long names), 30 days: the
+    grid fits a 1440 px wide window without a horizontal scroll and the day column stays one line."""
+    from datetime import date, timedelta
+
+    from sparkify.quality.web.quality_page import render
+
+    names = [*suites(), "songs_catalog", "users_demographics", "referential_integrity_extra", "staging_events_sessions"]
+    assert len(names) == 15
+    days = [date(2018, 11, 1) + timedelta(days=n) for n in range(30)]
+    records = [{"day": d, "suite": s, "table": s, "success": True, "failed_critical": 0, "failed_warning": n % 3 == 0,
+                "unexpected_count": 0, "row_count": 100, "duration_seconds": 0.1, "page": "validations/x.html",
+                "run_id": f"scheduled__{d}T00:00:00+00:00"} for d in days for n, s in enumerate(names)]  # fmt: skip
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_content(render(records, {}, base="", days=30, suites=names))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1440
+    grid = page.locator("#grid").bounding_box()
+    assert grid["x"] + grid["width"] <= 1440
+    heights = page.locator("#grid tbody th").evaluate_all("cells => cells.map(c => c.getBoundingClientRect().height)")
+    assert len(heights) == 30 and max(heights) < 30  # one line each: the day never wraps
+    page.screenshot(path=SCREENSHOTS / "quality-page-15-suites.png")
+    context.close()

@@ -3,9 +3,12 @@ downstream runs, Data Docs still publish, and the failure is on its published pa
 
 from __future__ import annotations
 
+import html as html_module
 import json
 import os
+import re
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -166,3 +169,31 @@ def test_warning_only_failures_do_not_block(socket_warehouse, lake):
     # 60% of generated artists have a location, under the suite's 80% warning threshold.
     assert by_task["validate_artists"]["failed_warning"] == 1
     assert "Most artists have a location" in Path(by_task["validate_artists"]["data_docs"]).read_text()
+
+
+def test_a_failed_rerun_of_a_published_day_shows_on_the_quality_page(socket_warehouse, lake):
+    """The day published clean, then run again on a lake whose level is broken: the quality page's
+    row is the re-run's (staging_events critical, the suites after it not run, each with the clean
+    run's result linked), and the day is still published, by the earlier run (dq.day_publishes)."""
+    from sparkify.quality import store
+    from sparkify.quality.web.quality_page import STATES, render_found
+
+    reset_warehouse(socket_warehouse)
+    code, clean, _ = run_day(socket_warehouse, lake, "published")
+    assert code == 0 and clean["runs"][0]["published"]
+
+    def edit(events):
+        first_play(events)["level"] = "premium"
+
+    code, rerun, _ = run_day(socket_warehouse, crafted_lake(lake, "rerun", edit), "rerun")
+    assert code == 1 and not rerun["runs"][0]["published"]
+    found = store.page_records("sparkify_warehouse", 30)
+    assert found["publishes"][date.fromisoformat(DAY)]["run_id"] == clean["runs"][0]["run_id"]
+    html = render_found(found, base="", days=30, suites=sorted({v["suite"] for v in clean["validations"]}))
+    row = re.search(rf"<tr><th>{DAY}</th>(.*?)</tr>", html).group(1)
+    assert '<td class="pub" title="published by ' + clean["runs"][0]["run_id"] in row and ">published by an earlier run<" in row
+    cells = dict(re.findall(r'title="(\w+) on ' + DAY + r': ([^;"]*)', html_module.unescape(row)))
+    assert cells["staging_events"] == "critical" and cells["staging_songs"] == "passed"
+    for suite in ("users", "songplays", "time", "referential_integrity", "history"):
+        assert cells[suite] == "not run by the day's newest run", (suite, cells[suite])
+    assert row.count(f'background:{STATES["not run"]}') >= 5 and row.count(">earlier</a>") >= 5

@@ -76,6 +76,7 @@ def summarise(results: list[dict[str, Any]], counts: dict[str, Any], published: 
         "runs": [
             {
                 "date": d["date"],
+                "run_id": d["run_id"],
                 "state": d["state"],
                 "seconds": d["seconds"],
                 # Published only when the run's publish committed (its record in dq.day_publishes).

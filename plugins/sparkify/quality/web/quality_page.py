@@ -220,7 +220,7 @@ def _arrival_row(lateness: dict, day_list: list, deadline_hours: float) -> list[
     backfilled = [day for day in day_list if day in lateness and history(day, lateness[day][1])]
     if not lateness:
         return []
-    unit, size = _unit([abs(v) for v in seconds if v is not None])
+    unit, size = lateness_unit([abs(v) for v in seconds if v is not None])
     values = [v / size if v is not None else None for v in seconds]
     label = f"day file arrived, {unit} after the day's end"
     if backfilled:
@@ -228,7 +228,7 @@ def _arrival_row(lateness: dict, day_list: list, deadline_hours: float) -> list[
     return [f"<tr><th>arrival</th>{_trend_cell(label, values)}</tr>"]
 
 
-def _unit(seconds: list[float]) -> tuple[str, float]:
+def lateness_unit(seconds: list[float]) -> tuple[str, float]:
     """minutes, hours or days: the unit that keeps the largest value readable."""
     largest = max(seconds, default=0.0)
     if largest < 2 * 3600:
