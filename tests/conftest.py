@@ -51,7 +51,7 @@ COST = {
     "test_bench.py": 200,
     "test_shared_results.py": 200,
     "test_warehouse_matrix.py": 170,
-    "test_airflow_ui.py": 140,
+    "test_airflow_ui.py": 170,  # 2026-12-07: the round trip and the UI-set Variable
     "test_s3.py": 80,
     "test_validation_failures.py": 75,
     "test_run_output.py": 70,

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from sparkify.settings import LAKE_VARIABLE
+from sparkify.settings import LAKE_DEFAULT_ENV, LAKE_VARIABLE
 
 
 class Lake(Protocol):
@@ -208,12 +208,13 @@ class DownloadedLake(LocalLake):
 
 
 def open_lake(root: str, *, aws_conn_id: str | None = None) -> Lake:
-    """The lake at a root given as a folder, a file:// URL or an s3:// URL."""
-    root = (root or "").strip()
+    """The lake at a root given as a folder, a file:// URL or an s3:// URL. An empty root (the
+    Variable is not set) is the launcher's default (``SPARKIFY_LAKE_DEFAULT``, make airflow's LAKE)."""
+    root = (root or "").strip() or os.environ.get(LAKE_DEFAULT_ENV, "").strip()
     if not root:
         raise ValueError(
-            f"The lake root is empty: set the Airflow Variable '{LAKE_VARIABLE}' (AIRFLOW_VAR_{LAKE_VARIABLE.upper()}) "
-            "to a folder or an s3:// URL."
+            f"The lake root is empty: set the Airflow Variable '{LAKE_VARIABLE}' (Admin > Variables, or "
+            f"AIRFLOW_VAR_{LAKE_VARIABLE.upper()}) to a folder or an s3:// URL."
         )
     if root.startswith("s3://"):
         return S3Lake(root, aws_conn_id)

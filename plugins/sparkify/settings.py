@@ -15,6 +15,9 @@ AWS_CONN_ID = "aws_default"
 SMTP_CONN_ID = "sparkify_smtp"  # optional: e-mail alerts
 SLACK_CONN_ID = "sparkify_slack"  # optional: Slack alerts
 LAKE_VARIABLE = "sparkify_lake"
+# The lake a local launcher (make airflow) gives as a default: the Variable, set in the UI or as
+# AIRFLOW_VAR_SPARKIFY_LAKE, wins over it.
+LAKE_DEFAULT_ENV = "SPARKIFY_LAKE_DEFAULT"
 DOCS_VARIABLE = "sparkify_docs"
 # Where the plugin mounts its two apps in the Airflow API server.
 DOCS_URL_PREFIX = "/sparkify-docs"

@@ -19,7 +19,7 @@ def _variable(name: str, default: str | None = None) -> str:
 
 
 DAY = "{{ ds }}"  # the run's logical date, YYYY-MM-DD: the only day a task works on
-LAKE = _variable(LAKE_VARIABLE)
+LAKE = _variable(LAKE_VARIABLE, "")  # not set: lake.open_lake takes the launcher's default
 DOCS_LOCATION = _variable(DOCS_VARIABLE, "")
 MAX_QUARANTINE_RATE = _variable(MAX_QUARANTINE_VARIABLE, MAX_QUARANTINE_DEFAULT)
 ARRIVAL_WAIT_HOURS = _variable(ARRIVAL_WAIT_VARIABLE, ARRIVAL_WAIT_DEFAULT)

@@ -148,7 +148,7 @@ def airflow_ui(socket_warehouse):
             "home": home, "banner": banner,
             "arrival": {name: (day, run_id, states[day], tasks[day]) for name, (day, run_id) in arrival.items()},
             "api": airflow.api, "deferred": deferred, "late_written": written, "late_started": started, "late_file": late_file,
-            "mails": mails, "made_run": made_run,
+            "mails": mails, "made_run": made_run, "airflow": airflow,
         }  # fmt: skip
     finally:
         smtp.stop()
@@ -514,3 +514,27 @@ def test_the_quality_page_fits_a_1440_px_screen_with_15_suites(browser):
     assert len(heights) == 30 and max(heights) < 30  # one line each: the day never wraps
     page.screenshot(path=SCREENSHOTS / "quality-page-15-suites.png")
     context.close()
+
+
+def test_a_lake_set_in_admin_variables_wins_over_make_airflow_s_default(airflow_ui):
+    """make airflow gives its LAKE as a default, not as AIRFLOW_VAR_SPARKIFY_LAKE (which would win
+    over the UI): a lake set as the Variable in the metadata DB is the one the next run reads."""
+    airflow = airflow_ui["airflow"]
+    assert (
+        f"lake {SESSION_DIR / 'lake-ui'} (the default: the Variable sparkify_lake, set in Admin > Variables, wins over it)"
+        in (airflow_ui["banner"])
+    )
+    elsewhere = SESSION_DIR / "lake-set-in-the-ui"
+    elsewhere.mkdir(exist_ok=True)
+    airflow.api("/variables", {"key": "sparkify_lake", "value": str(elsewhere)})  # what Admin > Variables does
+    try:
+        run, tasks = airflow.run_day("2018-11-20", "ui_test_variable", timeout=300)
+    finally:
+        request = urllib.request.Request(
+            f"{airflow.base}/api/v2/variables/sparkify_lake", method="DELETE", headers={"Authorization": f"Bearer {airflow.token}"}
+        )
+        urllib.request.urlopen(request, timeout=30).close()
+    assert run["state"] == "failed" and {t["task_id"]: t["state"] for t in tasks}["wait_for_events"] == "failed"
+    # The day's file is looked for in the Variable's lake (a day long past its wait fails at once).
+    log = task_log(airflow_ui, "ui_test_variable", "wait_for_events")
+    assert f"{elsewhere}/log_data/2018/11/2018-11-20-events.json has not arrived" in log, log[-2000:]

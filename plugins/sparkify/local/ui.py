@@ -24,7 +24,7 @@ import urllib.request
 from pathlib import Path
 
 from sparkify.local.airflow_home import UI_PID_FILE, airflow_env, airflow_home, ensure_airflow_db, ensure_warehouse, lineage_line
-from sparkify.settings import DAG_ID, project_root
+from sparkify.settings import DAG_ID, LAKE_DEFAULT_ENV, LAKE_VARIABLE, project_root
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 EXECUTORS = ("local", "celery")
@@ -52,9 +52,12 @@ def fernet_key(home: Path) -> str:
 
 
 def ui_env(lake: str, port: int, warehouse_conn: str, executor: str = "local") -> dict[str, str]:
-    """The environment of every Airflow component started by make airflow."""
+    """The environment of every Airflow component started by make airflow. The lake is a default
+    (SPARKIFY_LAKE_DEFAULT), not the Variable: a value set in Admin > Variables wins over it, as
+    does an AIRFLOW_VAR_SPARKIFY_LAKE the caller exported."""
     env = dict(os.environ)
-    env.update(airflow_env(lake=lake, warehouse_conn=warehouse_conn))
+    env.update(airflow_env(warehouse_conn=warehouse_conn))
+    env[LAKE_DEFAULT_ENV] = lake
     # A caller's (a test's) Airflow home wins over the project's .airflow/.
     home = Path(os.environ.get("AIRFLOW_HOME") or airflow_home())
     env["AIRFLOW_HOME"] = str(home)
@@ -118,6 +121,14 @@ def wait_until_ready(base_url: str, processes: dict[str, subprocess.Popen], logs
             pass
         time.sleep(1)
     raise TimeoutError(f"Airflow did not become healthy at {base_url} within {timeout:.0f}s; logs in {logs}")
+
+
+def lake_line(env: dict[str, str]) -> str:
+    """Where the runs' lake comes from, for the start-up message."""
+    exported = env.get(f"AIRFLOW_VAR_{LAKE_VARIABLE.upper()}")
+    if exported:
+        return f"{exported} (AIRFLOW_VAR_{LAKE_VARIABLE.upper()} in your environment: it wins over Admin > Variables)"
+    return f"{env[LAKE_DEFAULT_ENV]} (the default: the Variable {LAKE_VARIABLE}, set in Admin > Variables, wins over it)"
 
 
 def unpause(env: dict[str, str]) -> None:
@@ -234,7 +245,7 @@ def main(lake: str, port: int, executor: str = "local", workers: int = 2) -> int
             f"""
 Airflow is ready:  {base_url}
   login:           {USER} / {password(home)}   (kept in {home / "passwords.json"})
-  DAG:             {DAG_ID}, lake {env["AIRFLOW_VAR_SPARKIFY_LAKE"]}
+  DAG:             {DAG_ID}, lake {lake_line(env)}
   trigger a day:   Trigger -> "Logical date" in November 2018 (the lake's days)
   Data Docs:       {base_url}/plugin/data-docs  (menu Browse -> Data Docs)
   executor:        {env["AIRFLOW__CORE__EXECUTOR"]}{_workers_line(processes, home)}
