@@ -196,4 +196,4 @@ def test_a_failed_rerun_of_a_published_day_shows_on_the_quality_page(socket_ware
     assert cells["staging_events"] == "critical" and cells["staging_songs"] == "passed"
     for suite in ("users", "songplays", "time", "referential_integrity", "history"):
         assert cells[suite] == "not run by the day's newest run", (suite, cells[suite])
-    assert row.count(f'background:{STATES["not run"]}') >= 5 and row.count(">earlier</a>") >= 5
+    assert row.count(f"background:{STATES['not run']}") >= 5 and row.count(">earlier</a>") >= 5

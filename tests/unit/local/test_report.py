@@ -17,7 +17,7 @@ def test_a_validation_that_never_started_is_not_run_with_no_outcome():
     from sparkify.local.report import summarise
 
     day = {
-        "date": "2018-11-05", "state": "failed", "seconds": 1.0,
+        "date": "2018-11-05", "run_id": "manual__2026-12-07", "state": "failed", "seconds": 1.0,
         "tasks": {"validate_users": "failed", "validate_time": "upstream_failed", "validate_songs": "success"},
         "xcom": {"validate_users": {"summary": {"suite": "users", "success": False, "message": "Critical validation failed"}},
                  "validate_songs": {"summary": {"suite": "songs", "success": True}}},
