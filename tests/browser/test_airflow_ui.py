@@ -274,6 +274,14 @@ def test_data_docs_index_in_the_plugin_view(page, airflow_ui):
         page.wait_for_timeout(200)
     index = page.frame(url=re.compile(r"^https?://[^/]+/sparkify-docs/index\.html$"))
     assert index is not None and "staging_events" in index.content()
+    # The Day column's own filter lists the days; choosing one keeps that day's rows only.
+    days = results.locator("select.bootstrap-table-filter-control-day").first
+    assert DAY in days.locator("option").all_inner_texts()
+    days.select_option(DAY)
+    deadline = time.monotonic() + 30
+    while (shown := {row.split("\t")[1].strip() for row in results.locator("tbody tr").all_inner_texts()}) != {DAY}:
+        assert time.monotonic() < deadline, shown
+        page.wait_for_timeout(200)
     # A link clicked inside the sandboxed page navigates the view: the suite's page, not the login.
     suite_link.evaluate("link => link.click()")
     deadline = time.monotonic() + 30

@@ -85,6 +85,12 @@ def test_the_published_site_is_self_contained(published):
         ran = [v for v in summary["validations"] if v["state"] != "not run"]
         assert page.locator("text=Showing 1 to").first.inner_text().endswith(f"of {len(ran)} rows")
         assert rows.count() >= len(ran)
+        # The Day column names the run's day; the warnings-only result (the duplicate song_id) has
+        # the warning icon, not GX's failure cross.
+        assert "Day" in page.locator("table thead").first.inner_text()
+        assert page.locator(f"tbody tr:has(td:text-is('{DAY}'))").count() == len(ran)
+        songs = page.locator("tbody tr:has(a[href='expectations/staging_songs.html'])").first
+        assert songs.locator("i.fa-exclamation-triangle.text-warning").count() == 1 and songs.locator("i.fa-times").count() == 0
         page.goto(pages["staging_events"].as_uri())
         page.wait_for_load_state("networkidle")
         assert page.evaluate("getComputedStyle(document.querySelector('nav.navbar')).position") == "sticky"  # Bootstrap's CSS applied

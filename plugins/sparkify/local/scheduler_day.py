@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sparkify.local.celery_shape import free_port
-from sparkify.settings import DAG_ID, project_root
+from sparkify.settings import DAG_ID, LAKE_VARIABLE, project_root
 
 
 def api(base: str, token: str, path: str, body: dict | None = None, *, timeout: float = 30, attempts: int = 3):
@@ -83,7 +83,9 @@ class RunningAirflow:
                 str(workers),
                 *options,
             ],
-            env=dict(env, AIRFLOW_HOME=str(home)),
+            # The lake given here is the runs' lake: an exported Variable (an in-process make run
+            # leaves one in os.environ) would win over it.
+            env={**{k: v for k, v in env.items() if k != f"AIRFLOW_VAR_{LAKE_VARIABLE.upper()}"}, "AIRFLOW_HOME": str(home)},
             cwd=project_root(),
             stdout=log,
             stderr=subprocess.STDOUT,
