@@ -13,7 +13,7 @@ PORT ?= 8080
 EXECUTOR ?= local
 WORKERS ?= 2
 
-.PHONY: install demo run suggest backtest promote airflow airflow-env notebook system-packages test test-fast bench lint format warehouse-start warehouse-stop generate clean
+.PHONY: install demo run review suggest backtest promote airflow airflow-env notebook system-packages test test-fast bench lint format warehouse-start warehouse-stop generate clean
 
 # requirements.txt pins the whole dependency closure, so nothing needs resolving (--no-deps).
 # uv (from PyPI, into the venv) installs it in seconds; pip installs it where uv cannot.
@@ -59,6 +59,12 @@ demo: $(BIN)/.installed $(DEMO_LAKE)/log_json_path.json
 
 run: $(BIN)/.installed
 	$(PY) -m sparkify.local.cli run --lake "$(LAKE)" --start $(START) --end $(END) $(if $(filter 1,$(FRESH)),--fresh,) $(if $(JOBS),--jobs $(JOBS),) $(if $(LINEAGE),--lineage $(LINEAGE),)
+
+# A day held for review (a failed review-severity check) decided without the UI: publish its kept
+# audit copies, or hold it; the reason and who decided (BY, default the OS user) are recorded.
+review: $(BIN)/.installed
+	@test -n "$(DAY)" -a -n "$(DECISION)" || { echo 'make review DAY=<day> DECISION=publish|hold REASON="..." [BY=<name>]'; exit 2; }
+	$(PY) -m sparkify.local.cli review --day "$(DAY)" --decision "$(DECISION)" --reason "$(REASON)" $(if $(BY),--by "$(BY)",)
 
 # Authoring from the stored daily profiles (docs/data-quality.md, "Authoring from evidence"):
 # a draft suite for TABLE, what SUITE would have said on the last DAYS days, and the reviewed

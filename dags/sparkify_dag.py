@@ -26,7 +26,9 @@ One run = one UTC day (the run's logical date, `ds`), written, audited, then pub
    `validate_history` compares the day's metrics with the days published before it (ranges from
    that history, settings in `gx/history.toml`; warnings unless configured critical).
 4. `publish_day` (only when every critical check passed) moves the audit copies into the
-   published tables in one transaction and drops the run's schema. `publish_data_docs` runs
+   published tables in one transaction and drops the run's schema. A failed review-severity
+   check holds the day instead: nothing published, the audit copies kept, `publish_day` ends
+   skipped, and a person decides (`make review`; see docs/data-quality.md). `publish_data_docs` runs
    whatever happened (trigger rule `all_done`); `end` marks a published day.
 
 A critical validation failure fails its task without retries; nothing downstream of it runs and

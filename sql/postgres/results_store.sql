@@ -115,15 +115,24 @@ create table if not exists dq.day_profiles (
 
 create index if not exists day_profiles_day on dq.day_profiles (table_name, day desc);
 
--- Each publish of a day (publish_day, in the transaction that publishes it): which run's audit
--- copies became the day's published rows, and when. The newest row of a day is what the day's
--- published tables hold; pages read "published" from here, not from task states.
+-- Each run that reached publish_day (sparkify/quality/store/publishes.py), written in the
+-- transaction that publishes or holds it: which run's audit copies became the day's published
+-- rows and when, or why they were held for review and what a person decided. The newest
+-- published row of a day is what the day's published tables hold; pages read "published" and
+-- "waiting for review" from here, not from task states.
 create table if not exists dq.day_publishes (
     day date not null,
     run_id varchar(250) not null,
-    published_at timestamp not null default (now() at time zone 'utc'),
-    rows_published bigint not null,  -- over the star schema's five tables
+    state varchar(16) not null,  -- published, waiting (for a decision), held, superseded
+    recorded_at timestamp not null,  -- when publish_day wrote the row (UTC)
+    held_at timestamp,  -- when the run was held for review; null: published without a hold
+    published_at timestamp,  -- when its rows were published; null: not published
+    rows_published bigint,  -- over the star schema's five tables
+    decided_by varchar(250),  -- who decided a held run (the Airflow user, or make review's)
+    decided_at timestamp,
+    reason varchar(4096),
+    checks text,  -- JSON: the failed review-severity checks that held it, values masked
     primary key (run_id)
 );
 
-create index if not exists day_publishes_day on dq.day_publishes (day desc, published_at desc);
+create index if not exists day_publishes_day on dq.day_publishes (day desc, recorded_at desc);

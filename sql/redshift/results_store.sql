@@ -107,12 +107,19 @@ create table if not exists dq.day_profiles (
 diststyle all
 sortkey (table_name, day);
 
--- Each publish of a day; see the PostgreSQL file.
+-- Each run that reached publish_day; see the PostgreSQL file.
 create table if not exists dq.day_publishes (
     day date not null,
     run_id varchar(250) not null,
-    published_at timestamp not null default getdate(),
-    rows_published bigint not null,
+    state varchar(16) not null,
+    recorded_at timestamp not null,
+    held_at timestamp,
+    published_at timestamp,
+    rows_published bigint,
+    decided_by varchar(250),
+    decided_at timestamp,
+    reason varchar(4096),
+    checks varchar(65535),
     primary key (run_id)
 )
 diststyle all

@@ -23,7 +23,7 @@ import pytest
 
 from sparkify.local.generator import Anomaly, generate
 from sparkify.quality.checks import history
-from tests.integration.helpers import execute, reset_warehouse, use_warehouse
+from tests.integration.helpers import checksums, execute, reset_warehouse, use_warehouse
 from tests.session import ROOT, SESSION_DIR
 
 HOME = SESSION_DIR / "history"
@@ -226,6 +226,52 @@ def test_a_contract_field_gone_is_critical_through_the_not_null_checks_and_named
     # The census of the day is stored with its run: every field but sessionId, on every line.
     stored = dict(execute(socket_warehouse, "select field, records from dq.lake_fields where day = %s and source = 'events'", (LOST,)))
     assert "sessionId" not in stored and len(set(stored.values())) == 1 and "ts" in stored
+
+
+def test_a_review_metric_holds_its_day_until_make_review_publishes_exactly_its_rows(month, socket_warehouse):
+    """songplays.rows set to review (gx/history.toml); the drop day's plays taken out of the
+    published tables, as though it had never published; the drop day and the day after run again
+    with make run: the drop day is held (nothing of it published, exit status 3, the command that
+    decides it printed), the day after publishes; make review DECISION=publish then publishes the
+    kept audit copies: every table checksum-equal to the drop day's first, clean publish."""
+    clean = checksums(socket_warehouse)
+    settings_path = HOME / "gx" / history.FILE
+    saved = settings_path.read_text()
+    after = (date.fromisoformat(DROP) + timedelta(days=1)).isoformat()
+    env = dict(os.environ, SPARKIFY_GX_DIR=str(HOME / "gx"), AIRFLOW_HOME=str(HOME / "airflow"),
+               SPARKIFY_BUILD_DIR=str(HOME / "build-review"), AIRFLOW_VAR_SPARKIFY_DOCS=str(HOME / "docs"))  # fmt: skip
+    execute(socket_warehouse, "delete from songplays where start_time::date = %s", (DROP,))
+    settings_path.write_text(saved.replace('"songplays.rows" = "warning"', '"songplays.rows" = "review"'))
+    try:
+        run = cli("run", "--lake", str(HOME / "lake"), "--start", DROP, "--end", after, "--jobs", "1", env=env)
+    finally:
+        settings_path.write_text(saved)
+    assert run.returncode == 3, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "HELD for review (nothing published)" in run.stdout
+    assert f'Decide it: make review DAY={DROP} DECISION=publish|hold REASON="..."' in run.stdout
+    summary_path = HOME / "build-review" / "run-summary.json"
+    runs = {r["date"]: r for r in json.loads(summary_path.read_text())["runs"]}
+    held = runs[DROP]["review"]
+    assert runs[DROP]["published"] is False and held["state"] == "waiting" and held["by"] is None
+    assert [(c["suite"], c["column"]) for c in held["checks"]] == [("history", "songplays_rows")]
+    assert held["checks"][0]["description"].startswith("songplays.rows = ")
+    assert runs[after]["published"] is True and runs[after]["review"] is None
+    assert execute(socket_warehouse, "select count(*) from songplays where start_time::date = %s", (DROP,)) == [(0,)]
+
+    no_reason = cli("review", "--day", DROP, "--decision", "publish", env=env)
+    assert no_reason.returncode == 2 and "a reason is required" in no_reason.stdout
+    done = cli("review", "--day", DROP, "--decision", "publish", "--reason", "a holiday: fewer plays", "--by", "dana", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert checksums(socket_warehouse) == clean
+    runs = {r["date"]: r for r in json.loads(summary_path.read_text())["runs"]}
+    decided = runs[DROP]["review"]
+    assert runs[DROP]["published"] is True
+    assert (decided["state"], decided["by"], decided["reason"]) == ("published", "dana", "a holiday: fewer plays")
+    assert execute(socket_warehouse, "select state, decided_by from dq.day_publishes where run_id = %s", (runs[DROP]["run_id"],)) == [
+        ("published", "dana")
+    ]
+    again = cli("review", "--day", DROP, "--decision", "hold", "--reason", "changed my mind", env=env)
+    assert again.returncode == 1 and "is not waiting for a decision: it was published by dana" in again.stdout
 
 
 def cli(*args: str, env: dict[str, str], timeout: int = 600) -> subprocess.CompletedProcess:

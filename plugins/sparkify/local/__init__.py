@@ -7,6 +7,7 @@
 - ``embedded``: the embedded PostgreSQL (15-18);
 - ``generator``: generated lakes;
 - ``authoring``: make suggest, make backtest and make promote;
+- ``review``: make review (a day held for review, decided without the UI);
 - ``bench``, ``bench_figures`` (each figure declared once), ``scheduler_day`` (a day through make
   airflow) and ``bench_dags`` (the no-op copy of the DAG's graph): make bench.
 """

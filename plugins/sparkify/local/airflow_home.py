@@ -113,6 +113,14 @@ def ensure_warehouse() -> str:
 _migrated: set[str] = set()
 
 
+def use_warehouse_env() -> None:
+    """The warehouse connection (and the project's Airflow settings) in this process's environment,
+    where not already set: for the commands that read or write the store (make suggest, make
+    review, ...)."""
+    for name, value in airflow_env(warehouse_conn=ensure_warehouse()).items():
+        os.environ.setdefault(name, value)
+
+
 def _fresh_sqlite_db(home: Path) -> Path | None:
     """The SQLite metadata DB a new Airflow home will use (Airflow's default, airflow.db in the
     home), or None when the home is not new or the environment names another database."""

@@ -5,23 +5,16 @@ names another)."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-
-def _warehouse() -> None:
-    """The warehouse connection in this process's environment (the commands read the store)."""
-    from sparkify.local.airflow_home import airflow_env, ensure_warehouse
-
-    for name, value in airflow_env(warehouse_conn=ensure_warehouse()).items():
-        os.environ.setdefault(name, value)
+from sparkify.local.airflow_home import use_warehouse_env
 
 
 def suggest(table: str, *, days: int, out: str | None) -> int:
     from sparkify.quality.gx import authoring
     from sparkify.settings import gx_dir
 
-    _warehouse()
+    use_warehouse_env()
     try:
         suggested = authoring.suggest(table, days=days)
     except LookupError as err:
@@ -42,7 +35,7 @@ def backtest(spec: str, *, days: int, json_out: str | None) -> int:
     from sparkify.names import suites
     from sparkify.quality.gx import backtest as bt
 
-    _warehouse()
+    use_warehouse_env()
     try:
         suite = bt.load(spec)
     except bt.SuiteError as err:

@@ -42,6 +42,17 @@ def parser() -> argparse.ArgumentParser:
         help="print shell exports for the project's Airflow (home .airflow/, dags, plugins, the venv's airflow), DB migrated",
     )
 
+    _authoring_and_review(sub)
+
+    gen = sub.add_parser("generate", help="write a synthetic lake (see sparkify.local.generator)")
+    from sparkify.local.generator import add_arguments
+
+    add_arguments(gen)
+    return parser
+
+
+def _authoring_and_review(sub) -> None:
+    """make suggest, make backtest, make promote and make review."""
     suggest = sub.add_parser("suggest", help="draft a suite for a table from its stored daily profiles")
     suggest.add_argument("--table", required=True)
     suggest.add_argument("--days", type=int, default=30, help="the last DAYS days that ran")
@@ -59,11 +70,11 @@ def parser() -> argparse.ArgumentParser:
     promote.add_argument("--drop", default="", help="committed expectations to drop: ids or labels (separated by ;)")
     promote.add_argument("--yes", action="store_true", help="write without asking")
 
-    gen = sub.add_parser("generate", help="write a synthetic lake (see sparkify.local.generator)")
-    from sparkify.local.generator import add_arguments
-
-    add_arguments(gen)
-    return parser
+    review = sub.add_parser("review", help="decide a day held for review: publish it, or hold it")
+    review.add_argument("--day", required=True, help="the held day, YYYY-MM-DD")
+    review.add_argument("--decision", required=True, help="publish or hold")
+    review.add_argument("--reason", default="", help="why (recorded with the decision; required)")
+    review.add_argument("--by", help="who decides (default: SPARKIFY_REVIEWER, else the operating-system user)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "promote":
             return authoring.promote(args.suite, into=args.into, critical=args.critical, replace=args.replace, drop=args.drop, yes=args.yes)
         return authoring.backtest(args.suite, days=args.days, json_out=args.json_out)
+    if args.command == "review":
+        from sparkify.local import review
+
+        return review.main(args.day, args.decision, args.reason, by=args.by)
     if args.command == "airflow":
         from sparkify.local import ui
 

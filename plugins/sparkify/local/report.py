@@ -43,19 +43,22 @@ def table_counts(conn_id: str) -> dict[str, Any]:
     return counts
 
 
-def published_runs(conn_id: str, run_ids: list[str]) -> set[str]:
-    """Which of the runs published their day, as the results store records it (dq.day_publishes)."""
+def publish_records(conn_id: str, run_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Each run's publish record, as the results store keeps it (dq.day_publishes): published,
+    or held for review and what was decided."""
     from sparkify.quality.store import ensure, publishes
     from sparkify.warehouse.connection import transaction
 
     with transaction(conn_id) as (conn, dialect):
         ensure(conn, dialect)  # a new warehouse whose first day failed before prepare_warehouse has no store yet
-        return publishes.published_runs(conn, run_ids)
+        return publishes.of_runs(conn, run_ids)
 
 
-def summarise(results: list[dict[str, Any]], counts: dict[str, Any], published: set[str] | None = None) -> dict[str, Any]:
+def summarise(results: list[dict[str, Any]], counts: dict[str, Any], records: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """The run summary of DESIGN.md: staged rows, final table counts, every validation;
-    ``published``: the runs the store records as published (None: read from publish_day's state)."""
+    ``records``: each run's publish record in the store (None: read from publish_day's state)."""
+    from sparkify.quality.store.publishes import PUBLISHED, review_of
+
     staged_events = 0
     staged_songs = 0
     validations: list[dict[str, Any]] = []
@@ -79,8 +82,12 @@ def summarise(results: list[dict[str, Any]], counts: dict[str, Any], published: 
                 "run_id": d["run_id"],
                 "state": d["state"],
                 "seconds": d["seconds"],
-                # Published only when the run's publish committed (its record in dq.day_publishes).
-                "published": d["run_id"] in published if published is not None else d["tasks"].get("publish_day") == "success",
+                # Published only when the run's rows are in the published tables (dq.day_publishes).
+                "published": (records.get(d["run_id"]) or {}).get("state") == PUBLISHED
+                if records is not None
+                else d["tasks"].get("publish_day") == "success",
+                # null, or the hold: waiting (for a decision), published or held, by whom, when, why.
+                "review": review_of(records.get(d["run_id"])) if records is not None else None,
                 "quarantined": sum(
                     (d["xcom"].get(t, {}).get("return_value") or {}).get("quarantined", 0) for t in ("stage_events", "stage_songs")
                 ),
@@ -175,6 +182,26 @@ def root_causes(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return causes
 
 
+def waiting_days(summary: dict[str, Any]) -> list[str]:
+    """The days of the run held for review and still waiting for a decision."""
+    return [r["date"] for r in summary["runs"] if (r.get("review") or {}).get("state") == "waiting"]
+
+
+def _say_reviews(summary: dict[str, Any]) -> None:
+    """Each day held for review: its checks, and the command that decides it."""
+    from sparkify.operators.publish import decide_hint
+    from sparkify.quality.gx.summary import review_text
+
+    for r in summary["runs"]:
+        review = r.get("review")
+        if review and review["state"] == "waiting":
+            for line in review_text(r["date"], review["checks"]).splitlines():
+                say(f"  {line}")
+            say(f"  {decide_hint(r['date'])}")
+        elif review:
+            say(f"  {r['date']} was held for review; {review['state']} by {review['by']} at {review['at']}: {review['reason']}")
+
+
 def print_summary(summary: dict[str, Any], path: Path) -> None:
     from sparkify.settings import docs_location
 
@@ -188,6 +215,7 @@ def print_summary(summary: dict[str, Any], path: Path) -> None:
     published = [r["date"] for r in summary["runs"] if r["published"]]
     held = [r["date"] for r in summary["runs"] if not r["published"]]
     say(f"Published days: {len(published)} of {len(summary['runs'])}" + (f"; NOT published: {', '.join(held)}" if held else ""))
+    _say_reviews(summary)
     quarantined = {r["date"]: r["quarantined"] for r in summary["runs"] if r["quarantined"]}
     if quarantined:
         say("Quarantined lines/files: " + ", ".join(f"{d}: {n}" for d, n in quarantined.items()) + " (table quarantine)")

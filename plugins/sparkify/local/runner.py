@@ -18,8 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from sparkify.local.airflow_home import airflow_env, ensure_airflow_db, ensure_warehouse
-from sparkify.local.report import print_summary, published_runs, say, summarise, table_counts
+from sparkify.local.report import print_summary, publish_records, say, summarise, table_counts, waiting_days
 from sparkify.settings import DAG_ID, WAREHOUSE_CONN_ID, build_dir, gx_dir, project_root
+
+HELD_EXIT = 3  # make run's exit status when no day failed but days are held for review
+HELD_TASKS = ("publish_day", "end")  # skipped when a day is held
 
 
 def days(start: str, end: str) -> list[date]:
@@ -145,8 +148,11 @@ def day_line(result: dict[str, Any]) -> str:
     states = result["tasks"]
     failed = sorted(t for t, s in states.items() if s == "failed")
     blocked = sorted(t for t, s in states.items() if s == "upstream_failed")
-    other = sorted(f"{t} ({s})" for t, s in states.items() if s not in ("success", "failed", "upstream_failed"))
-    line = f"  {result['date']}  {result['state']:<8} {result['seconds']:5.1f}s"
+    held = "review" in result["xcom"].get("publish_day", {})  # publish_day held the day (and ended skipped, end with it)
+    other = sorted(
+        f"{t} ({s})" for t, s in states.items() if s not in ("success", "failed", "upstream_failed") and not (held and t in HELD_TASKS)
+    )
+    line = f"  {result['date']}  {result['state']:<8} {result['seconds']:5.1f}s" + ("  HELD for review (nothing published)" if held else "")
     if failed:
         line += f"  failed: {', '.join(failed)}"
     if blocked:
@@ -264,7 +270,8 @@ def run(
     jobs: int = 1,
     backwards: bool = False,
 ) -> int:
-    """make run: the DAG for every day START..END over LAKE; exit status 1 if any day failed.
+    """make run: the DAG for every day START..END over LAKE; exit status 1 if any day failed, else
+    3 if any day is held for review (it never waits for a person: make review decides it), else 0.
 
     ``jobs`` > 1 runs that many days at once, one process each (sparkify.local.parallel);
     ``backwards`` starts from END, as Airflow's ``backfill create --run-backwards``."""
@@ -304,10 +311,17 @@ def run(
         results = pool.run(log_file=log_file, report=lambda result: say(day_line(result)))
     else:
         results = sorted(run_days(day_list, log_file=log_file, conf=conf), key=lambda result: result["date"])
-    summary = summarise(results, table_counts(WAREHOUSE_CONN_ID), published_runs(WAREHOUSE_CONN_ID, [r["run_id"] for r in results]))
+    summary = summarise(results, table_counts(WAREHOUSE_CONN_ID), publish_records(WAREHOUSE_CONN_ID, [r["run_id"] for r in results]))
     summary["seconds"] = round(time.monotonic() - started, 1)
     path = summary_path or build_dir() / "run-summary.json"
     path.write_text(json.dumps(summary, indent=2) + "\n")
     print_summary(summary, path)
-    failed = [v for v in summary["validations"] if v["success"] is False]
-    return 1 if failed or any(r["state"] != "success" for r in results) else 0
+    return exit_status(summary, results)
+
+
+def exit_status(summary: dict[str, Any], results: list[dict[str, Any]]) -> int:
+    """make run's exit status: 1 when a run or a critical check failed, else 3 when days are held
+    for review, else 0."""
+    if any(v["success"] is False for v in summary["validations"]) or any(r["state"] != "success" for r in results):
+        return 1
+    return HELD_EXIT if waiting_days(summary) else 0

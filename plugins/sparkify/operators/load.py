@@ -33,6 +33,7 @@ class PrepareWarehouseOperator(BaseOperator):
 
     def execute(self, context) -> dict[str, str]:
         from sparkify.quality import store
+        from sparkify.quality.store import publishes
         from sparkify.warehouse.connection import transaction
         from sparkify.warehouse.wap import prepare_run
 
@@ -41,7 +42,14 @@ class PrepareWarehouseOperator(BaseOperator):
             store.ensure(conn, dialect)
             if arrival:
                 store.save_arrival(conn, context["run_id"], self.day, arrival)
+            # A run of the day still waiting for a review loses its audit copies to this run's
+            # schema: its record says it was replaced, and the log says so too.
+            replaced = publishes.supersede(conn, day=self.day, run_id=context["run_id"])
             schema = prepare_run(conn, dialect, self.day)
+        for found in replaced:
+            self.log.warning("Run %s of %s, held for review since %s, is replaced by this run: this run is the one reviewed "
+                             "(its kept audit copies in %s are dropped; dq.day_publishes marks it superseded).",
+                             found["run_id"], self.day, found["held_at"], schema)  # fmt: skip
         self.log.info("Warehouse ready (%s dialect); run day %s in schema %s", dialect, self.day, schema)
         return {"day": self.day, "schema": schema}
 

@@ -22,7 +22,12 @@ def published_assets() -> dict[str, Any]:
 class PublishDayOperator(BaseOperator):
     """Publish the run's audit copies into the published tables in one transaction (sql/publish.sql),
     then drop the run's schema and record the publish (dq.day_publishes: the day, the run, when) in
-    that same transaction. Runs only when every check passed.
+    that same transaction. Runs only when every critical check passed.
+
+    A failed review-severity check (an expectation's meta, or gx/history.toml) holds the day
+    instead: its record says "waiting" with the checks, the audit copies stay in the run's schema,
+    nothing is published, an alert goes out, and the task ends skipped so that the run finishes.
+    A person then decides (``review_day``, make review).
 
     Each published table is an outlet Asset; its event's extra carries the day, the rows published
     and the run's validation summary (from the shared results store). A day that failed a critical
@@ -46,14 +51,46 @@ class PublishDayOperator(BaseOperator):
 
         run_id = context.get("run_id")
         with transaction(self.conn_id) as (conn, dialect):
-            audit = publish_run(conn, self.day)
             validation = store.run_validations(conn, run_id) if run_id else {}
-            if run_id:  # the day's publish record commits with the publish itself
-                publishes.record(conn, day=self.day, run_id=run_id, rows=audit)
+            # Only a suite that stored a warning can hold a review failure (the store counts them
+            # with the warnings): a day without one reads no XCom here.
+            checks = self._review_checks(context, validation.get("suites_with_warnings", []))
+            if checks:  # the day's hold commits alone: nothing of it is published
+                publishes.hold(conn, day=self.day, run_id=run_id, checks=checks)
+            else:
+                audit = publish_run(conn, self.day)
+                if run_id:  # the day's publish record commits with the publish itself
+                    publishes.record(conn, day=self.day, run_id=run_id, rows=audit)
+        if checks:
+            self._held(context, checks)
         for table, asset in published_assets().items():
             context["outlet_events"][asset].extra = {"day": self.day, "rows": audit[table], "validation": validation}
         self.log.info("Published day %s: rows per table %s; its schema is dropped", self.day, audit)
         return {"day": self.day, "published": audit, "validation": validation}
+
+    def _review_checks(self, context, suites: list[str]) -> list[dict[str, Any]]:
+        """The failed review-severity expectations of ``suites``' validations in this run (their
+        XCom summaries, values masked)."""
+        from sparkify.quality.gx.summary import review_checks
+
+        tasks = sorted(f"validate_{suite}" for suite in suites if f"validate_{suite}" in self.upstream_task_ids)
+        pulled = context["ti"].xcom_pull(task_ids=tasks, key="summary") if tasks else []
+        return review_checks([s for s in (pulled if isinstance(pulled, list) else [pulled]) if s])
+
+    def _held(self, context, checks: list[dict[str, Any]]) -> None:
+        """After the hold committed: the alerts' channels hear of it, make run reads it from XCom,
+        and the task ends skipped (``end`` with it), so that the run finishes and frees its slot."""
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from sparkify.operators.alerts import deliver
+        from sparkify.quality.gx.summary import review_text
+        from sparkify.quality.store import publishes
+
+        text = review_text(self.day, checks) + "\n" + decide_hint(self.day)
+        context["ti"].xcom_push(key="review", value={"state": publishes.WAITING, "checks": checks})
+        sent = deliver(f"[sparkify] Day {self.day} held for review", text, context)
+        self.log.warning("%s%s", text, f"\nAlert sent: {', '.join(sent)}" if sent else "")
+        raise AirflowSkipException(f"Day {self.day} held for review: nothing published; its audit copies are kept")
 
     def get_openlineage_facets_on_complete(self, task_instance):
         """OpenLineage: sql/publish.sql as rendered for the day, through the provider's SQL parser
@@ -63,6 +100,39 @@ class PublishDayOperator(BaseOperator):
         from sparkify.warehouse.scripts import sql_file
 
         return lineage.sql_lineage(self.conn_id, sql_file("publish.sql"), schema=run_schema(self.day), parameters={"day": self.day})
+
+
+def review_day(conn_id: str, day: str, decision: str, *, by: str, reason: str) -> dict[str, Any]:
+    """A person's decision on the day's run that waits for review: publish moves its kept audit
+    copies into the published tables exactly as publish_day does (the same function, one
+    transaction with the decision's record); hold publishes nothing and keeps them. Returns the
+    record as it now reads, with the rows published per table."""
+    from sparkify.quality.store import publishes
+    from sparkify.warehouse.connection import transaction
+    from sparkify.warehouse.wap import publish_run
+
+    if decision not in publishes.DECISIONS:
+        raise ValueError(f"decision {decision!r}: it is publish or hold")
+    if not reason.strip():
+        raise ValueError("a reason is required: it is recorded with the decision")
+    with transaction(conn_id) as (conn, _):
+        found = publishes.newest_hold(conn, day)
+        if found is None:
+            raise LookupError(f"no run of {day} was held for review (dq.day_publishes)")
+        if found["state"] != publishes.WAITING:
+            raise LookupError(
+                f"the newest held run of {day} ({found['run_id']}) is not waiting for a decision: it was {found['state']} by "
+                f"{found['decided_by']} at {found['decided_at']:%Y-%m-%d %H:%M} UTC ({found['reason']}); "
+                "run the day again to review it anew"
+            )
+        rows = publish_run(conn, day) if decision == "publish" else None
+        record = publishes.decide(conn, run_id=found["run_id"], decision=decision, by=by, reason=reason.strip(), rows=rows)
+    return {**record, "rows_per_table": rows}
+
+
+def decide_hint(day: str) -> str:
+    """How a person decides a held day without the UI."""
+    return f'Decide it: make review DAY={day} DECISION=publish|hold REASON="..."'
 
 
 class PublishDataDocsOperator(BaseOperator):

@@ -107,12 +107,12 @@ class GxValidationOperator(BaseOperator):
         context["ti"].xcom_push(key="summary", value=summary)
         # The extra link (links.DataDocsLink), computed as the task ends: the page in the Airflow UI.
         self.docs_page_url = docs_page_url(summary["page"]) if summary["page"] else ""
-        if not summary["success"] or summary["failed_warning"]:
+        if not summary["success"] or summary["failed_warning"] or summary["failed_review"]:
             self._alert(summary, context)
         if not summary["success"]:
             raise AirflowFailException(summary["message"])
-        self.log.info("Suite %s passed: %s expectations, %s warning(s). Data Docs: %s",
-                      self.suite, summary["evaluated"], summary["failed_warning"], summary["data_docs"])  # fmt: skip
+        self.log.info("Suite %s passed: %s expectations, %s warning(s), %s for review. Data Docs: %s", self.suite,
+                      summary["evaluated"], summary["failed_warning"], summary["failed_review"], summary["data_docs"])  # fmt: skip
 
     def plan(self, context) -> Plan:
         """The suite's run-time parameters (the templated ones, as numbers) and no mark."""

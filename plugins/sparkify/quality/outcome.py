@@ -16,7 +16,7 @@ class Failure(TypedDict):
 
     expectation: str
     description: str
-    severity: str  # "critical" or "warning"
+    severity: str  # "critical", "review" (held for a person) or "warning"
     kwargs: dict[str, Any]  # the bounds it ran with ($PARAMETER references resolved)
     observed: Any
     unexpected_count: int | None
@@ -45,6 +45,7 @@ class Summary(TypedDict):
     evaluated: int | None
     failed_critical: int
     failed_warning: int
+    failed_review: int  # failed expectations of severity review: the day is held, not published
     failures: list[Failure]
     page: str | None  # the result's page inside the Data Docs site
     data_docs: str | None  # that page where the site is published

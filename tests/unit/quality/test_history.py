@@ -33,7 +33,7 @@ def test_a_bad_settings_file_names_the_file_and_the_key(tmp_path):
         "[baseline]\nwindow_days = 0\n": r"history.toml: \[baseline\] window_days = 0; it must be a whole number of at least 1",
         "[baseline]\nseasonality = 'monthly'\n": r"seasonality = 'monthly'; it must be one of none, weekday",
         "[baseline]\nwindow = 28\n": r"unknown setting\(s\) window",
-        "[severity]\n'songplays.rows' = 'fatal'\n": r"\[severity\] 'songplays.rows' = 'fatal'; it must be one of warning, critical",
+        "[severity]\n'songplays.rows' = 'fatal'\n": r"\[severity\] 'songplays.rows' = 'fatal'; it must be one of warning, review, critical",
         "[baseline\n": r"history.toml: not valid TOML",
     }
     for text, message in cases.items():
@@ -52,6 +52,13 @@ def test_a_suite_that_disagrees_with_the_settings_is_refused():
     good = {"expectations": [{"meta": {"metric": "songplays.rows"}, "severity": "warning"},
                              {"meta": {"metric": "songplays.paid_share"}, "severity": "warning"}]}  # fmt: skip
     assert [item["severity"] for item in history.apply_severity(good, settings, path="x")["expectations"]] == ["critical", "warning"]
+    # review: GX runs it as a warning, its meta says review (and says nothing once it is a warning again).
+    reviewed = history.apply_severity(
+        good, history.Settings(metrics={"songplays.rows": "review", "songplays.paid_share": "warning"}), path="x"
+    )
+    assert [(e["severity"], e["meta"].get("severity")) for e in reviewed["expectations"]] == [("warning", "review"), ("warning", None)]
+    again = history.apply_severity(reviewed, settings, path="x")
+    assert [(e["severity"], e["meta"].get("severity")) for e in again["expectations"]] == [("critical", None), ("warning", None)]
 
 
 def test_fewer_than_the_minimum_days_is_not_enough_history():

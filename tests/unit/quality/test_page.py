@@ -97,6 +97,34 @@ def test_a_failed_rerun_shows_its_own_cells_and_the_day_stays_published_by_the_e
     assert ">not published<" in render(records, {}, base="", days=30)
 
 
+def test_a_day_held_for_review_reads_waiting_then_who_decided_in_a_colour_of_its_own():
+    from datetime import datetime
+
+    from sparkify.quality.web.quality_page import REVIEW_COLOUR
+
+    day = date(2018, 11, 28)
+    records = [dict(record(day, "history", warnings=1), run_id="held")]
+    check = {"table": "day_metrics", "description": "songplays.rows = 610, expected between 900 and 1,500", "expectation": "e",
+             "observed": 610}  # fmt: skip
+    hold = {"run_id": "held", "state": "waiting", "held_at": datetime(2018, 11, 29, 6, 0), "checks": [check],
+            "decided_by": None, "decided_at": None, "reason": None}  # fmt: skip
+    earlier = {day: {"run_id": "clean", "published_at": datetime(2018, 11, 29, 1, 0), "rows": 9}}
+    html = render(records, {}, base="", days=30, publishes=earlier, holds={day: hold})
+    (cell,) = re.findall(r'<td class="pub review" title="([^"]*)">(.*?)</td>', html)
+    assert cell[1] == "waiting for review" and f"color: {REVIEW_COLOUR}" in html
+    assert "held for review since 2018-11-29 06:00 UTC (run held): day_metrics: songplays.rows = 610" in cell[0]
+    decided = dict(hold, state="published", decided_by="dana", decided_at=datetime(2018, 11, 29, 9, 30), reason="a holiday")
+    (cell,) = re.findall(r'<td class="pub review" title="([^"]*)">(.*?)</td>', render(records, {}, base="", days=30, holds={day: decided}))
+    assert cell[1] == "published after review" and cell[0].endswith("published by dana at 2018-11-29 09:30 UTC: a holiday")
+    held = dict(decided, state="held")
+    assert ">held by dana</td>" in render(records, {}, base="", days=30, holds={day: held})
+    # A hold of an older run: the page tells the newest run's story.
+    assert (
+        "review"
+        not in re.findall(r'<td class="(pub[^"]*)"', render(records, {}, base="", days=30, holds={day: dict(hold, run_id="old")}))[0]
+    )
+
+
 def test_history_is_its_own_state_while_its_baseline_is_short():
     d1, d2 = date(2018, 11, 3), date(2018, 11, 12)
     records = [record(d, "history") for d in (d1, d2)]

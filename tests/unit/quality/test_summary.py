@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from sparkify.quality.gx.summary import failure_message, summarise, unreachable
+from sparkify.quality.gx.summary import failure_message, review_checks, review_text, summarise, unreachable
 
 
-def _item(success, type_, *, severity="critical", kwargs=None, result=None, description=""):
-    config = SimpleNamespace(type=type_, description=description, severity=severity, kwargs=kwargs or {})
+def _item(success, type_, *, severity="critical", kwargs=None, result=None, description="", meta=None):
+    config = SimpleNamespace(type=type_, description=description, severity=severity, kwargs=kwargs or {}, meta=meta)
     return SimpleNamespace(success=success, expectation_config=config, result=result or {}, exception_info=None)
 
 
@@ -65,3 +65,28 @@ def test_an_expectation_the_lost_warehouse_stopped_is_told_apart_from_a_failed_o
     assert [kind for kind, _ in unreachable(validation)] == ["expect_column_values_to_not_be_null"]
     assert "Connection refused" in unreachable(validation)[0][1]
     assert unreachable(SimpleNamespace(results=[not_enough, failed])) == []
+
+
+def test_a_review_severity_failure_passes_the_task_and_is_what_holds_the_day():
+    validation = SimpleNamespace(
+        suite_name="history", success=False, statistics={"evaluated_expectations": 2},
+        results=[
+            _item(False, "expect_column_values_to_be_between", severity="warning", meta={"metric": "songplays.rows", "severity": "review"},
+                  kwargs={"column": "songplays_rows", "min_value": 900, "max_value": 1500}, description="songplays.rows = 610, ...",
+                  result={"observed_value": 610}),
+            _item(False, "expect_column_values_to_be_between", severity="warning", kwargs={"column": "songplays_paid_share"},
+                  result={"observed_value": 0.1}),
+        ],
+    )  # fmt: skip
+    summary = summarise(validation, suite=SimpleNamespace(meta={"table": "day_metrics"}), page="validations/h.html", docs_location="/d")
+    assert (summary["success"], summary["failed_critical"], summary["failed_warning"], summary["failed_review"]) == (True, 0, 1, 1)
+    assert [f["severity"] for f in summary["failures"]] == ["review", "warning"]
+    (check,) = review_checks([summary])
+    assert check == {"suite": "history", "table": "day_metrics", "expectation": "expect_column_values_to_be_between",
+                     "column": "songplays_rows", "observed": 610, "expected": {"min_value": 900, "max_value": 1500},
+                     "description": "songplays.rows = 610, ...", "data_docs": "/d/validations/h.html"}  # fmt: skip
+    assert review_text("2018-11-28", [check]).splitlines() == [
+        "Day 2018-11-28 is held for review: 1 review-severity check(s) failed; nothing of it is published.",
+        "- day_metrics (suite history): songplays.rows = 610, ...; observed 610, expected {'min_value': 900, 'max_value': 1500}",
+        "  Data Docs: /d/validations/h.html",
+    ]

@@ -38,8 +38,9 @@ from pathlib import Path
 from typing import Any
 
 FILE = "history.toml"
-SEVERITIES = ("warning", "critical")
+SEVERITIES = ("warning", "review", "critical")  # review: GX runs it as a warning; a failure holds the day
 SEASONALITIES = ("none", "weekday")
+REVIEW = "review"
 NOT_ENOUGH = "not enough history"
 MAD_TO_SIGMA = 1.4826
 COUNTS = ("rows", "distinct_users")  # metrics that count things
@@ -262,5 +263,9 @@ def apply_severity(suite: dict, settings: Settings, *, path: str) -> dict:
     it is configured; the process's private copy of gx/ gets this, see quality.gx.context)."""
     check_suite(suite, settings, path=path)
     for item in suite["expectations"]:
-        item["severity"] = settings.metrics[item["meta"]["metric"]]
+        level = settings.metrics[item["meta"]["metric"]]
+        # GX knows only critical, warning and info: a review metric runs as a warning and says
+        # "review" in its meta (quality.gx.summary reads it there).
+        item["severity"] = "warning" if level == REVIEW else level
+        item["meta"] = {k: v for k, v in item["meta"].items() if k != "severity"} | ({"severity": REVIEW} if level == REVIEW else {})
     return suite

@@ -85,7 +85,9 @@ def validate(
         "gx_success": summary["gx_success"],
         "evaluated": summary["evaluated"],
         "failed_critical": summary["failed_critical"],
-        "failed_warning": summary["failed_warning"],
+        # Review failures count with the warnings here (GX ran them as warnings); the day's hold
+        # record (dq.day_publishes) names them.
+        "failed_warning": summary["failed_warning"] + summary["failed_review"],
         "unexpected_count": sum(f["unexpected_count"] or 0 for f in summary["failures"] if isinstance(f["unexpected_count"], int)),
         "row_count": rows if (rows := row_count(validation)) is not None else table_rows(conn_id, schema, summary["table"]),
         "duration_seconds": duration,

@@ -10,6 +10,7 @@ import re
 from sparkify.quality.outcome import Failure, Marked, Summary
 
 MAX_KEYS = 10
+REVIEW = "review"  # the severity that holds a day for review (an expectation's meta, gx/history.toml)
 
 
 def summarise(
@@ -34,7 +35,7 @@ def summarise(
             {
                 "expectation": config.type,
                 "description": config.description or "",
-                "severity": str(getattr(config.severity, "value", config.severity) or "critical"),
+                "severity": severity(config),
                 "kwargs": _jsonable(kwargs),
                 "observed": _jsonable(result.get("observed_value")),
                 "unexpected_count": result.get("observed_value")
@@ -48,6 +49,7 @@ def summarise(
             }
         )
     critical = [f for f in failures if f["severity"] == "critical"]
+    review = [f for f in failures if f["severity"] == REVIEW]
     summary: Summary = {
         "suite": validation.suite_name,
         "table": (suite.meta or {}).get("table", validation.suite_name),
@@ -56,7 +58,8 @@ def summarise(
         "gx_success": bool(validation.success),
         "evaluated": validation.statistics.get("evaluated_expectations"),
         "failed_critical": len(critical),
-        "failed_warning": len(failures) - len(critical),
+        "failed_warning": len(failures) - len(critical) - len(review),
+        "failed_review": len(review),
         "failures": failures,
         "page": page,
         "data_docs": f"{docs_location.rstrip('/')}/{page}" if page else None,
@@ -69,6 +72,15 @@ def summarise(
     if critical:
         summary["message"] = failure_message(summary)
     return summary
+
+
+def severity(config) -> str:
+    """An expectation's severity: GX's own (critical, warning or info), or "review" where its meta
+    says so. GX knows no review level: such an expectation runs as a warning in GX, and a failure
+    of it holds the day for a person's decision (operators.publish)."""
+    if (getattr(config, "meta", None) or {}).get("severity") == REVIEW:
+        return REVIEW
+    return str(getattr(config.severity, "value", config.severity) or "critical")
 
 
 # The DB-API's classes for a connection that failed or was lost (psycopg2, psycopg 3 and
@@ -153,4 +165,43 @@ def failure_message(summary: Summary) -> str:
             line += f"; offending (up to {MAX_KEYS}): {f['keys']}"
         lines.append(line)
     lines.append(f"Data Docs: {summary['data_docs'] or '(page not built)'}")
+    return "\n".join(lines)
+
+
+def review_checks(summaries: list[Summary]) -> list[dict]:
+    """The failed review-severity expectations of a run's validations, as a hold records and shows
+    them: suite, table, expectation, column, what was observed, the bounds it ran with, its
+    description and the result's page (values of sensitive columns already masked)."""
+    held = []
+    for summary in summaries:
+        for f in summary.get("failures") or []:
+            if f["severity"] != REVIEW:
+                continue
+            kwargs = f["kwargs"]
+            observed = f["observed"]
+            if observed is None and f["unexpected_count"] is not None:
+                observed = f"{f['unexpected_count']} unexpected" + (f" of {f['element_count']}" if f["element_count"] else "")
+            held.append(
+                {
+                    "suite": summary["suite"],
+                    "table": summary["table"],
+                    "expectation": f["expectation"],
+                    "column": kwargs.get("column"),
+                    "observed": observed,
+                    "expected": {k: kwargs[k] for k in ("min_value", "max_value", "mostly", "value_set") if k in kwargs},
+                    "description": f["description"],
+                    "data_docs": summary["data_docs"],
+                }
+            )
+    return held
+
+
+def review_text(day: str, checks: list[dict]) -> str:
+    """What a held day's request, alert and make run's line say about its checks."""
+    lines = [f"Day {day} is held for review: {len(checks)} review-severity check(s) failed; nothing of it is published."]
+    for c in checks:
+        said = c["description"] or f"{c['expectation']}" + (f" on {c['column']}" if c["column"] else "")
+        lines.append(f"- {c['table']} (suite {c['suite']}): {said}; observed {c['observed']!r}, expected {c['expected']}")
+        if c["data_docs"]:
+            lines.append(f"  Data Docs: {c['data_docs']}")
     return "\n".join(lines)

@@ -1,44 +1,161 @@
-"""Each day's publish record (``dq.day_publishes``): which run's audit copies became the day's
-published rows, and when. publish_day writes it in the transaction that publishes; the quality
-page and make run's summary read "published" from here."""
+"""Each day's publish record (``dq.day_publishes``), one row per run that reached publish_day:
+which run's audit copies became the day's published rows and when, or why they were held.
+
+A run's ``state``:
+
+- ``published``: its rows are the day's published rows (after a review, ``decided_by``, ``reason``);
+- ``waiting``: a review-severity check failed; its audit copies are kept in its run schema,
+  nothing of it is published, and a person decides (make review, or Airflow's HITL);
+- ``held``: a person decided Hold; nothing of it was published;
+- ``superseded``: a newer run of the day replaced it while it waited (its schema was dropped by
+  that run's prepare_warehouse, which says so in its log).
+
+publish_day writes the row in the transaction that publishes or holds; the quality page, make
+run's summary and make review read the day's state from here, not from task states.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import UTC, date, datetime
 from typing import Any
+
+PUBLISHED, WAITING, HELD, SUPERSEDED = "published", "waiting", "held", "superseded"
+DECISIONS = {"publish": PUBLISHED, "hold": HELD}
+_COLUMNS = "day, run_id, state, recorded_at, held_at, published_at, rows_published, decided_by, decided_at, reason, checks"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)  # the store's timestamps are UTC without a zone, in both dialects
 
 
 def record(conn, *, day: str, run_id: str, rows: dict[str, int]) -> None:
     """The day's publish by ``run_id`` (``rows``: rows published per table), on the caller's
     transaction: it commits with the publish itself, or not at all. A retried publish of the same
     run replaces its row."""
+    now = _now()
     with conn.cursor() as cur:
         cur.execute("delete from dq.day_publishes where run_id = %(run_id)s", {"run_id": run_id})
         cur.execute(
-            "insert into dq.day_publishes (day, run_id, rows_published) values (cast(%(day)s as date), %(run_id)s, %(rows)s)",
-            {"day": day, "run_id": run_id, "rows": sum(rows.values())},
+            "insert into dq.day_publishes (day, run_id, state, recorded_at, published_at, rows_published) "
+            "values (cast(%(day)s as date), %(run_id)s, %(state)s, %(now)s, %(now)s, %(rows)s)",
+            {"day": day, "run_id": run_id, "state": PUBLISHED, "now": now, "rows": sum(rows.values())},
         )
+
+
+def hold(conn, *, day: str, run_id: str, checks: list[dict[str, Any]]) -> None:
+    """The run ``run_id`` of ``day`` held for review because of ``checks`` (its failed
+    review-severity expectations, values masked as in every report), on the caller's transaction."""
+    now = _now()
+    with conn.cursor() as cur:
+        cur.execute("delete from dq.day_publishes where run_id = %(run_id)s", {"run_id": run_id})
+        cur.execute(
+            "insert into dq.day_publishes (day, run_id, state, recorded_at, held_at, checks) "
+            "values (cast(%(day)s as date), %(run_id)s, %(state)s, %(now)s, %(now)s, %(checks)s)",
+            {"day": day, "run_id": run_id, "state": WAITING, "now": now, "checks": json.dumps(checks)},
+        )
+
+
+def supersede(conn, *, day: str, run_id: str) -> list[dict[str, Any]]:
+    """A new run ``run_id`` of ``day`` replaces the day's runs still waiting for a decision (its
+    prepare_warehouse drops their run schema): they become ``superseded``; returns them."""
+    waiting = [r for r in _rows(conn, "day = cast(%(day)s as date) and state = %(state)s", {"day": day, "state": WAITING})]
+    waiting = [r for r in waiting if r["run_id"] != run_id]
+    with conn.cursor() as cur:
+        for found in waiting:
+            cur.execute(
+                "update dq.day_publishes set state = %(state)s, reason = %(reason)s where run_id = %(run_id)s",
+                {"state": SUPERSEDED, "reason": f"replaced by run {run_id} before a decision", "run_id": found["run_id"]},
+            )
+    return waiting
+
+
+def decide(conn, *, run_id: str, decision: str, by: str, reason: str, rows: dict[str, int] | None = None) -> dict[str, Any]:
+    """A person's decision on a waiting run, on the caller's transaction (the one that publishes
+    its audit copies when the decision is publish); returns the record as it now reads."""
+    state = DECISIONS[decision]
+    now = _now()
+    with conn.cursor() as cur:
+        cur.execute(
+            "update dq.day_publishes set state = %(state)s, decided_by = %(by)s, decided_at = %(now)s, reason = %(reason)s, "
+            "published_at = %(published_at)s, rows_published = %(rows)s where run_id = %(run_id)s and state = %(waiting)s",
+            {"state": state, "by": by, "now": now, "reason": reason, "run_id": run_id, "waiting": WAITING,
+             "published_at": now if state == PUBLISHED else None, "rows": sum(rows.values()) if rows else None},
+        )  # fmt: skip
+        if cur.rowcount != 1:
+            raise LookupError(f"run {run_id} is not waiting for a decision (dq.day_publishes)")
+    (found,) = _rows(conn, "run_id = %(run_id)s", {"run_id": run_id})
+    return found
+
+
+def newest_hold(conn, day: str) -> dict[str, Any] | None:
+    """The day's newest record that was held for review (waiting, held, or published after a
+    decision); None when no run of the day was held."""
+    found = _rows(conn, "day = cast(%(day)s as date) and held_at is not null and state <> %(gone)s", {"day": day, "gone": SUPERSEDED})
+    return found[-1] if found else None
+
+
+def of_runs(conn, run_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The records of ``run_ids`` that have one: {run_id: record}."""
+    if not run_ids:
+        return {}
+    names = {f"r{i}": run_id for i, run_id in enumerate(run_ids)}  # one placeholder each: both dialects' drivers
+    return {r["run_id"]: r for r in _rows(conn, f"run_id in ({', '.join(f'%({n})s' for n in names)})", names)}
 
 
 def newest(conn, days: list[date]) -> dict[date, dict[str, Any]]:
     """The newest publish of each of ``days`` that has one: {day: {"run_id", "published_at", "rows"}}."""
     if not days:
         return {}
-    with conn.cursor() as cur:
-        cur.execute(
-            "select day, run_id, published_at, rows_published from dq.day_publishes "
-            "where day between %(first)s and %(last)s order by day, published_at",
-            {"first": min(days), "last": max(days)},
-        )
-        found = {day: {"run_id": run_id, "published_at": at, "rows": int(rows)} for day, run_id, at, rows in cur}  # the newest wins
-    return {day: found[day] for day in days if day in found}
+    found = _rows(
+        conn, "day between %(first)s and %(last)s and state = %(state)s", {"first": min(days), "last": max(days), "state": PUBLISHED}
+    )
+    newest_first = sorted(found, key=lambda r: r["published_at"])
+    by_day = {r["day"]: {"run_id": r["run_id"], "published_at": r["published_at"], "rows": r["rows"]} for r in newest_first}
+    return {day: by_day[day] for day in days if day in by_day}
+
+
+def holds(conn, days: list[date]) -> dict[date, dict[str, Any]]:
+    """The newest held record of each of ``days`` that has one (see ``newest_hold``)."""
+    if not days:
+        return {}
+    found = _rows(conn, "day between %(first)s and %(last)s and held_at is not null and state <> %(gone)s",
+                  {"first": min(days), "last": max(days), "gone": SUPERSEDED})  # fmt: skip
+    by_day = {r["day"]: r for r in found}  # ordered by recorded_at: the newest wins
+    return {day: by_day[day] for day in days if day in by_day}
 
 
 def published_runs(conn, run_ids: list[str]) -> set[str]:
     """Which of ``run_ids`` published their day."""
-    if not run_ids:
-        return set()
-    names = {f"r{i}": run_id for i, run_id in enumerate(run_ids)}  # one placeholder each: both dialects' drivers
+    return {run_id for run_id, r in of_runs(conn, run_ids).items() if r["state"] == PUBLISHED}
+
+
+def review_of(record: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A run's review as run-summary.json gives it: None for a run never held, else its state
+    (waiting, published or held), who decided, when, why, and the checks that held it."""
+    if record is None or record["held_at"] is None:
+        return None
+    at = record["decided_at"]
+    return {
+        "state": record["state"],
+        "by": record["decided_by"],
+        "at": f"{at:%Y-%m-%dT%H:%M:%S}Z" if at else None,
+        "reason": record["reason"],
+        "checks": record["checks"],
+        "held_at": f"{record['held_at']:%Y-%m-%dT%H:%M:%S}Z",
+    }
+
+
+def _rows(conn, where: str, parameters: dict[str, Any]) -> list[dict[str, Any]]:
+    """Records matching ``where``, oldest first."""
     with conn.cursor() as cur:
-        cur.execute(f"select run_id from dq.day_publishes where run_id in ({', '.join(f'%({n})s' for n in names)})", names)
-        return {run_id for (run_id,) in cur.fetchall()}
+        cur.execute(f"select {_COLUMNS} from dq.day_publishes where {where} order by recorded_at", parameters)
+        found = cur.fetchall()
+    names = [c.strip() for c in _COLUMNS.split(",")]
+    out = []
+    for values in found:
+        r = dict(zip(names, values, strict=True))
+        r["rows"] = None if r["rows_published"] is None else int(r["rows_published"])
+        r["checks"] = json.loads(r["checks"]) if r["checks"] else []
+        out.append(r)
+    return out

@@ -184,7 +184,8 @@ def run_metrics(conn, run_id: str) -> dict[str, float | None]:
 
 def metric_history(conn, day, metric_names: list[str]) -> dict[str, list[tuple[Any, float, bool]]]:
     """Baseline candidates of each metric before ``day``: {metric: [(day, value, flagged)]} of
-    days whose newest qualifying run published (no critical failure in any of its validations),
+    days whose newest qualifying run published (no critical failure in any of its validations, and
+    no hold for review of the day since),
     flagged when the history check called that value an anomaly; quality.checks.history chooses among
     these."""
     if not metric_names:
@@ -196,6 +197,10 @@ def metric_history(conn, day, metric_names: list[str]) -> dict[str, list[tuple[A
             f"where m.day < cast(%(day)s as date) and m.table_name || '.' || m.metric in ({names}) "
             "and not m.failed_critical and m.value is not null "
             "and not exists (select 1 from dq.validation_results as r where r.run_id = m.run_id and r.failed_critical > 0) "
+            # A run held for review (waiting, held, or published by a person's decision) keeps its
+            # day out, as do the runs of that day before it; a later run of the day counts again.
+            "and not exists (select 1 from dq.day_publishes as p where p.day = m.day and p.held_at is not null "
+            "and p.state <> 'superseded' and p.recorded_at >= m.stored_at) "
             "order by m.day, m.stored_at",
             {"day": str(day), **{f"m{n}": name for n, name in enumerate(metric_names)}},
         )
@@ -407,7 +412,8 @@ def checked_metrics(conn, days: list) -> dict[str, dict[Any, tuple]]:
 def page_records(conn_id: str, days: int) -> dict[str, Any]:
     """For the quality page, the store's records of the last ``days`` days: ``records``
     (day_results), lines ``quarantined`` per day, each day's arrival ``lateness`` in seconds, the
-    history ``checks``' values and ranges, and each day's newest publish (``publishes``)."""
+    history ``checks``' values and ranges, each day's newest publish (``publishes``) and newest hold
+    for review (``holds``)."""
     from sparkify.quality.store import publishes
     from sparkify.warehouse.connection import transaction
 
@@ -422,4 +428,5 @@ def page_records(conn_id: str, days: int) -> dict[str, Any]:
             "lateness": lateness_per_day(conn, day_list),
             "checks": checked_metrics(conn, day_list),
             "publishes": publishes.newest(conn, day_list),
+            "holds": publishes.holds(conn, day_list),
         }

@@ -37,6 +37,7 @@ STATES = {
     "not enough history": "#0277bd",
     "not run": "#cfd8dc",
 }
+REVIEW_COLOUR = "#6a1b9a"  # a day held for review (the published column), a colour no suite state uses
 NOT_ENOUGH = "not enough history"  # quality.checks.history's status of a metric without its baseline
 TRENDS = (
     ("row_count", "rows"),
@@ -86,6 +87,7 @@ def render(
     lateness: dict | None = None,
     checks: dict | None = None,
     publishes: dict | None = None,
+    holds: dict | None = None,
     airflow_runs: set[str] | None = None,
     deadline_hours: float = 8.0,
 ) -> str:
@@ -93,13 +95,14 @@ def render(
     columns (every suite of the project, so that a suite that did not run shows as such);
     ``lateness``: each day's arrival (seconds after the day's end, when it was recorded);
     ``checks``: the history checks (store.checked_metrics); ``publishes``: each day's newest
-    publish; ``airflow_runs``: the runs Airflow's database holds (a task link only for those;
-    None: link every run); ``deadline_hours``: the publish deadline after a day's end."""
+    publish; ``holds``: each day's newest run held for review (waiting, or decided);
+    ``airflow_runs``: the runs Airflow's database holds (a task link only for those; None: link
+    every run); ``deadline_hours``: the publish deadline after a day's end."""
     day_list = sorted({r["day"] for r in records})
     suites = sorted(set(suites or []) | {r["suite"] for r in records})
     head = "".join(f"<th>{'_<wbr>'.join(_e(part) for part in s.split('_'))}</th>" for s in suites)
     statuses = _history_statuses(checks or {})
-    rows = _grid_rows(records, suites, day_list, base, statuses, publishes or {}, airflow_runs)
+    rows = _grid_rows(records, suites, day_list, base, statuses, (publishes or {}, holds or {}), airflow_runs)
     current = [r for r in records if not r.get("earlier")]
     trends = _trend_rows(current, quarantined, day_list) + _arrival_row(lateness or {}, day_list, deadline_hours)
     legend = " ".join(f'<span class="key" style="background:{c}"></span>{_e(name)}' for name, c in STATES.items())
@@ -114,6 +117,7 @@ th, td {{ padding: 4px 6px; border: 1px solid #eceff1; text-align: left; }}
 td.cell {{ min-width: 48px; font-size: 12px; }}
 td.cell a {{ color: #fff; }} td.cell.not-run a {{ color: #263238; }}
 td.pub {{ font-size: 12px; white-space: nowrap; }} td.pub.no {{ color: #c62828; }}
+td.pub.review {{ color: {REVIEW_COLOUR}; font-weight: 600; }}
 .key {{ display: inline-block; width: 12px; height: 12px; margin: 0 4px 0 12px; vertical-align: middle; }}
 .label {{ font-size: 11px; color: #607d8b; }} .last {{ font-size: 11px; }}
 </style></head><body>
@@ -129,7 +133,7 @@ that run did not validate is "not run", with the earlier result linked. {legend}
 
 def render_found(found: dict[str, Any], **options: Any) -> str:
     """The page from store.page_records' answer; ``options``: render's keyword arguments."""
-    rest = {key: found[key] for key in ("lateness", "checks", "publishes")}
+    rest = {key: found[key] for key in ("lateness", "checks", "publishes", "holds")}
     return render(found["records"], found["quarantined"], **rest, **options)
 
 
@@ -142,13 +146,16 @@ def _history_statuses(checks: dict) -> dict:
     return found
 
 
-def _grid_rows(records, suites, day_list, base, statuses, publishes, airflow_runs) -> list[str]:
-    """One row per day, newest first: whether it is published, then a cell per suite of its newest run."""
+def _grid_rows(records, suites, day_list, base, statuses, published, airflow_runs) -> list[str]:
+    """One row per day, newest first: whether it is published (``published``: the days' newest
+    publishes and holds), then a cell per suite of its newest run."""
+    publishes, holds = published
     by_key = {(r["day"], r["suite"]): r for r in records}
     rows = []
     for day in reversed(day_list):
         newest_run = next((r["run_id"] for r in records if r["day"] == day and not r.get("earlier")), None)
-        cells = [_published_cell(publishes.get(day), newest_run)]
+        hold = holds.get(day)
+        cells = [_review_cell(hold) if hold and hold["run_id"] == newest_run else _published_cell(publishes.get(day), newest_run)]
         for suite in suites:
             record = by_key.get((day, suite))
             cells.append(_cell(record, suite, day, state(record, statuses.get(day)), base, airflow_runs))
@@ -165,6 +172,17 @@ def _published_cell(publish: dict | None, newest_run: str | None) -> str:
     if publish["run_id"] == newest_run:
         return f'<td class="pub" title="{title}">published</td>'
     return f'<td class="pub" title="{title}; the newest run did not publish">published by an earlier run</td>'
+
+
+def _review_cell(hold: dict) -> str:
+    """The day's newest run was held for review: waiting for a decision, or decided (by whom, why)."""
+    checks = "; ".join(f"{c['table']}: {c['description'] or c['expectation']} (observed {c['observed']})" for c in hold["checks"])
+    since = f"held for review since {hold['held_at']:%Y-%m-%d %H:%M} UTC (run {hold['run_id']}): {checks}"
+    if hold["state"] == "waiting":
+        return f'<td class="pub review" title="{_e(since)}">waiting for review</td>'
+    decided = f"{hold['state']} by {hold['decided_by']} at {hold['decided_at']:%Y-%m-%d %H:%M} UTC: {hold['reason']}"
+    label = "published after review" if hold["state"] == "published" else f"held by {hold['decided_by']}"
+    return f'<td class="pub review" title="{_e(since + "; " + decided)}">{_e(label)}</td>'
 
 
 def _cell(record: dict | None, suite: str, day, label: str, base: str, airflow_runs: set[str] | None) -> str:
