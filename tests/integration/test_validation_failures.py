@@ -197,3 +197,58 @@ def test_a_failed_rerun_of_a_published_day_shows_on_the_quality_page(socket_ware
     for suite in ("users", "songplays", "time", "referential_integrity", "history"):
         assert cells[suite] == "not run by the day's newest run", (suite, cells[suite])
     assert row.count(f"background:{STATES['not run']}") >= 5 and row.count(">earlier</a>") >= 5
+
+
+def test_a_waivable_critical_failure_holds_the_day_for_a_waiver_and_a_plain_one_cannot_be_published(socket_warehouse, lake, capsys):
+    """The same broken day (level "premium") twice: with the committed suite its critical failure
+    blocks the day and make review has nothing to decide; with the level check declared waivable
+    (its meta, in a copy of gx/) the task passes, the day is held, and make review publishes it
+    as waived, the premium play included."""
+    import subprocess
+    import sys
+
+    from sparkify.local import review
+    from tests.session import ROOT
+
+    def edit(events):
+        first_play(events)["level"] = "premium"
+
+    broken = crafted_lake(lake, "waiver", edit)
+    reset_warehouse(socket_warehouse)
+    code, summary, _ = run_day(socket_warehouse, broken, "not-waivable")
+    assert code == 1 and summary["runs"][0]["review"] is None
+    capsys.readouterr()
+    assert review.main(DAY, "publish", "a new tier", by="dana") == 1
+    assert f"make review: no run of {DAY} was held for review" in capsys.readouterr().out
+
+    gx_copy = SESSION_DIR / "gx-waivable"
+    shutil.rmtree(gx_copy, ignore_errors=True)
+    shutil.copytree(os.environ["SPARKIFY_GX_DIR"], gx_copy)
+    waived = []  # the level check of every table that carries level (staging_events, users, songplays)
+    for suite_path in sorted((gx_copy / "expectations").glob("*.json")):
+        suite = json.loads(suite_path.read_text())
+        for e in suite["expectations"]:
+            if e["type"] == "expect_column_values_to_be_in_set" and e["kwargs"].get("column") == "level":
+                assert e.get("severity", "critical") == "critical"
+                e["meta"] = {**(e.get("meta") or {}), "waivable": True}
+                waived.append(suite_path.stem)
+        suite_path.write_text(json.dumps(suite))
+    assert {"staging_events", "songplays"} <= set(waived), waived
+    build = SESSION_DIR / "build-waivable"
+    env = dict(os.environ, SPARKIFY_GX_DIR=str(gx_copy), SPARKIFY_BUILD_DIR=str(build))
+    done = subprocess.run([sys.executable, "-m", "sparkify.local.cli", "run", "--lake", str(broken), "--start", DAY, "--end", DAY,
+                           "--jobs", "1"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 3, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "waivable critical check(s) failed" in done.stdout and "- [critical, waivable] staging_events" in done.stdout
+    summary = json.loads((build / "run-summary.json").read_text())
+    checked = {v["suite"]: v for v in summary["validations"]}
+    for name in ("staging_events", "songplays"):
+        assert (checked[name]["state"], checked[name]["success"], checked[name]["failed_critical"]) == ("success", True, 1), name
+    (run,) = summary["runs"]
+    assert run["published"] is False and run["review"]["state"] == "waiting" and run["review"]["checks"][0]["waivable"] is True
+    assert execute(socket_warehouse, "select count(*) from songplays") == [(0,)]
+
+    assert review.main(DAY, "publish", "premium is a new tier, accepted", by="dana", summary_path=build / "run-summary.json") == 0
+    assert execute(socket_warehouse, "select count(*) from songplays where level = 'premium'") == [(1,)]
+    decided = json.loads((build / "run-summary.json").read_text())["runs"][0]
+    assert decided["published"] is True and (decided["review"]["state"], decided["review"]["by"]) == ("waived", "dana")

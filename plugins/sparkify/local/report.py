@@ -57,7 +57,7 @@ def publish_records(conn_id: str, run_ids: list[str]) -> dict[str, dict[str, Any
 def summarise(results: list[dict[str, Any]], counts: dict[str, Any], records: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """The run summary of DESIGN.md: staged rows, final table counts, every validation;
     ``records``: each run's publish record in the store (None: read from publish_day's state)."""
-    from sparkify.quality.store.publishes import PUBLISHED, review_of
+    from sparkify.quality.store.publishes import PUBLISHED_STATES, review_of
 
     staged_events = 0
     staged_songs = 0
@@ -83,7 +83,7 @@ def summarise(results: list[dict[str, Any]], counts: dict[str, Any], records: di
                 "state": d["state"],
                 "seconds": d["seconds"],
                 # Published only when the run's rows are in the published tables (dq.day_publishes).
-                "published": (records.get(d["run_id"]) or {}).get("state") == PUBLISHED
+                "published": (records.get(d["run_id"]) or {}).get("state") in PUBLISHED_STATES
                 if records is not None
                 else d["tasks"].get("publish_day") == "success",
                 # null, or the hold: waiting (for a decision), published or held, by whom, when, why.

@@ -41,9 +41,9 @@ def main(day: str, decision: str, reason: str, *, by: str | None = None, summary
     except LookupError as err:
         say(f"make review: {err}.")
         return 1
-    if record["state"] == "published":
-        rows = record["rows_per_table"] or {}
-        say(f"{day}: published (run {record['run_id']}), decided by {who}: " + ", ".join(f"{t} {n:,}" for t, n in rows.items()))
+    if record["rows_per_table"] is not None:
+        rows = record["rows_per_table"]
+        say(f"{day}: {record['state']} (run {record['run_id']}), decided by {who}: " + ", ".join(f"{t} {n:,}" for t, n in rows.items()))
     else:
         say(f"{day}: held (run {record['run_id']}), decided by {who}; nothing published, its audit copies stay for inspection.")
     path = summary_path or build_dir() / "run-summary.json"
@@ -53,7 +53,7 @@ def main(day: str, decision: str, reason: str, *, by: str | None = None, summary
 
 def _update_summary(path: Path, record: dict) -> str:
     """The run's entry of run-summary.json with the decision, and the tables' final counts."""
-    from sparkify.quality.store.publishes import PUBLISHED, review_of
+    from sparkify.quality.store.publishes import PUBLISHED_STATES, review_of
 
     try:
         summary = json.loads(path.read_text())
@@ -64,7 +64,7 @@ def _update_summary(path: Path, record: dict) -> str:
         return f"{path}: does not list run {record['run_id']}; not changed."
     for entry in entries:
         entry["review"] = review_of(record)
-        entry["published"] = record["state"] == PUBLISHED
+        entry["published"] = record["state"] in PUBLISHED_STATES
     counts = table_counts(WAREHOUSE_CONN_ID)
     summary["tables"] = {t: counts[t] or 0 for t in summary.get("tables", {})}
     summary["songplays_with_song"] = counts["songplays_with_song"]

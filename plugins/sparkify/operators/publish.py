@@ -52,9 +52,9 @@ class PublishDayOperator(BaseOperator):
         run_id = context.get("run_id")
         with transaction(self.conn_id) as (conn, dialect):
             validation = store.run_validations(conn, run_id) if run_id else {}
-            # Only a suite that stored a warning can hold a review failure (the store counts them
-            # with the warnings): a day without one reads no XCom here.
-            checks = self._review_checks(context, validation.get("suites_with_warnings", []))
+            # Only a suite that stored a failure can hold a review check (the store counts them with
+            # the warnings) or a waivable critical one: a day without one reads no XCom here.
+            checks = self._review_checks(context, validation.get("suites_with_failures", []))
             if checks:  # the day's hold commits alone: nothing of it is published
                 publishes.hold(conn, day=self.day, run_id=run_id, checks=checks)
             else:
@@ -126,7 +126,9 @@ def review_day(conn_id: str, day: str, decision: str, *, by: str, reason: str) -
                 "run the day again to review it anew"
             )
         rows = publish_run(conn, day) if decision == "publish" else None
-        record = publishes.decide(conn, run_id=found["run_id"], decision=decision, by=by, reason=reason.strip(), rows=rows)
+        # Publishing over a waivable critical failure is a waiver: the day reads "waived".
+        state = publishes.WAIVED if rows is not None and any(c.get("waivable") for c in found["checks"]) else publishes.DECISIONS[decision]
+        record = publishes.decide(conn, run_id=found["run_id"], state=state, by=by, reason=reason.strip(), rows=rows)
     return {**record, "rows_per_table": rows}
 
 

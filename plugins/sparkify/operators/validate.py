@@ -124,7 +124,7 @@ class GxValidationOperator(BaseOperator):
         # The page in the Airflow UI when the API server's base URL is known, else where it is published.
         url = self.docs_page_url or ""
         link = url if url.startswith("http") else summary.get("data_docs")
-        sent = notify(summary, link=link, critical=not summary["success"], context=context)
+        sent = notify(summary, link=link, critical=bool(summary["failed_critical"]), context=context)
         if sent:
             self.log.info("Alert sent: %s", ", ".join(sent))
 

@@ -17,6 +17,7 @@ class Failure(TypedDict):
     expectation: str
     description: str
     severity: str  # "critical", "review" (held for a person) or "warning"
+    waivable: bool  # a critical failure whose expectation's meta says "waivable": it holds the day instead of blocking it
     kwargs: dict[str, Any]  # the bounds it ran with ($PARAMETER references resolved)
     observed: Any
     unexpected_count: int | None
@@ -40,12 +41,13 @@ class Summary(TypedDict):
     suite: str
     table: str
     day: str | None
-    success: bool  # no critical failure
+    success: bool  # no critical failure, but for waivable ones
     gx_success: bool  # GX's own verdict (false on a warning too)
     evaluated: int | None
     failed_critical: int
     failed_warning: int
     failed_review: int  # failed expectations of severity review: the day is held, not published
+    failed_waivable: int  # of failed_critical, those whose expectation is waivable: the day is held
     failures: list[Failure]
     page: str | None  # the result's page inside the Data Docs site
     data_docs: str | None  # that page where the site is published

@@ -84,9 +84,31 @@ def test_a_review_severity_failure_passes_the_task_and_is_what_holds_the_day():
     (check,) = review_checks([summary])
     assert check == {"suite": "history", "table": "day_metrics", "expectation": "expect_column_values_to_be_between",
                      "column": "songplays_rows", "observed": 610, "expected": {"min_value": 900, "max_value": 1500},
-                     "description": "songplays.rows = 610, ...", "data_docs": "/d/validations/h.html"}  # fmt: skip
+                     "description": "songplays.rows = 610, ...", "data_docs": "/d/validations/h.html", "waivable": False}  # fmt: skip
     assert review_text("2018-11-28", [check]).splitlines() == [
         "Day 2018-11-28 is held for review: 1 review-severity check(s) failed; nothing of it is published.",
         "- day_metrics (suite history): songplays.rows = 610, ...; observed 610, expected {'min_value': 900, 'max_value': 1500}",
         "  Data Docs: /d/validations/h.html",
     ]
+
+
+def test_a_waivable_critical_failure_alone_passes_its_task_and_holds_the_day_while_a_plain_one_blocks():
+    def validation(*metas):
+        results = [_item(False, "expect_column_values_to_be_in_set", kwargs={"column": "level"}, meta=m, result={"unexpected_count": 1})
+                   for m in metas]  # fmt: skip
+        return SimpleNamespace(suite_name="staging_events", success=False, statistics={"evaluated_expectations": 2}, results=results)
+
+    suite = SimpleNamespace(meta=None)
+    waived = summarise(validation({"waivable": True}), suite=suite, page=None, docs_location="/d")
+    assert (waived["success"], waived["failed_critical"], waived["failed_waivable"]) == (True, 1, 1)
+    assert waived["message"].startswith("Critical validation failed") and review_checks([waived])[0]["waivable"] is True
+    assert "held for review: 0 review-severity check(s) and 1 waivable critical check(s) failed" in review_text(
+        "d", review_checks([waived])
+    )
+    both = summarise(validation({"waivable": True}, None), suite=suite, page=None, docs_location="/d")
+    assert (both["success"], both["failed_critical"], both["failed_waivable"]) == (False, 2, 1)
+    # "waivable" must be true itself, and only a critical expectation can be waived.
+    assert summarise(validation({"waivable": "yes"}), suite=suite, page=None, docs_location="/d")["success"] is False
+    warning = _item(False, "expect_column_values_to_be_in_set", severity="warning", meta={"waivable": True})
+    assert review_checks([summarise(SimpleNamespace(suite_name="s", success=False, statistics={}, results=[warning]), suite=suite,
+                                    page=None, docs_location="/d")]) == []  # fmt: skip

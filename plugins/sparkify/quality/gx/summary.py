@@ -20,46 +20,21 @@ def summarise(
     """Summary of a validation result: counts, each failed expectation with its evidence, what a
     check over history could not decide (``marked``), and the failure message when it failed."""
     parameters = parameters or {}
-    failures: list[Failure] = []
-    for item in validation.results:
-        if item.success:
-            continue
-        config = item.expectation_config
-        kwargs = {
-            k: parameters.get(v["$PARAMETER"], v) if isinstance(v, dict) and "$PARAMETER" in v else v
-            for k, v in config.kwargs.items()
-            if k not in ("batch_id", "result_format")
-        }
-        result = item.result or {}
-        failures.append(
-            {
-                "expectation": config.type,
-                "description": config.description or "",
-                "severity": severity(config),
-                "kwargs": _jsonable(kwargs),
-                "observed": _jsonable(result.get("observed_value")),
-                "unexpected_count": result.get("observed_value")
-                if config.type == "unexpected_rows_expectation"
-                else result.get("unexpected_count"),
-                "unexpected_percent": result.get("unexpected_percent"),
-                "element_count": result.get("element_count"),
-                "keys": _offending_keys(result),
-                "values": _jsonable((result.get("partial_unexpected_list") or [])[:MAX_KEYS]),
-                "error": _exception_message(item.exception_info),
-            }
-        )
+    failures: list[Failure] = [_failure(item, parameters) for item in validation.results if not item.success]
     critical = [f for f in failures if f["severity"] == "critical"]
+    blocking = [f for f in critical if not f["waivable"]]
     review = [f for f in failures if f["severity"] == REVIEW]
     summary: Summary = {
         "suite": validation.suite_name,
         "table": (suite.meta or {}).get("table", validation.suite_name),
         "day": day,
-        "success": not critical,
+        "success": not blocking,  # a waivable critical failure alone lets the task pass; publish_day holds the day
         "gx_success": bool(validation.success),
         "evaluated": validation.statistics.get("evaluated_expectations"),
         "failed_critical": len(critical),
         "failed_warning": len(failures) - len(critical) - len(review),
         "failed_review": len(review),
+        "failed_waivable": len(critical) - len(blocking),
         "failures": failures,
         "page": page,
         "data_docs": f"{docs_location.rstrip('/')}/{page}" if page else None,
@@ -72,6 +47,36 @@ def summarise(
     if critical:
         summary["message"] = failure_message(summary)
     return summary
+
+
+def _failure(item, parameters: dict) -> Failure:
+    """One failed expectation and its evidence, its $PARAMETER bounds resolved."""
+    config = item.expectation_config
+    kwargs = {
+        k: parameters.get(v["$PARAMETER"], v) if isinstance(v, dict) and "$PARAMETER" in v else v
+        for k, v in config.kwargs.items()
+        if k not in ("batch_id", "result_format")
+    }
+    result = item.result or {}
+    level = severity(config)
+    return {
+        "expectation": config.type,
+        "description": config.description or "",
+        "severity": level,
+        # A critical failure its expectation declares waivable holds the day for a person instead
+        # of blocking it (meta "waivable": true; off by default).
+        "waivable": level == "critical" and (getattr(config, "meta", None) or {}).get("waivable") is True,
+        "kwargs": _jsonable(kwargs),
+        "observed": _jsonable(result.get("observed_value")),
+        "unexpected_count": result.get("observed_value")
+        if config.type == "unexpected_rows_expectation"
+        else result.get("unexpected_count"),
+        "unexpected_percent": result.get("unexpected_percent"),
+        "element_count": result.get("element_count"),
+        "keys": _offending_keys(result),
+        "values": _jsonable((result.get("partial_unexpected_list") or [])[:MAX_KEYS]),
+        "error": _exception_message(item.exception_info),
+    }
 
 
 def severity(config) -> str:
@@ -175,7 +180,7 @@ def review_checks(summaries: list[Summary]) -> list[dict]:
     held = []
     for summary in summaries:
         for f in summary.get("failures") or []:
-            if f["severity"] != REVIEW:
+            if f["severity"] != REVIEW and not f.get("waivable"):
                 continue
             kwargs = f["kwargs"]
             observed = f["observed"]
@@ -191,6 +196,7 @@ def review_checks(summaries: list[Summary]) -> list[dict]:
                     "expected": {k: kwargs[k] for k in ("min_value", "max_value", "mostly", "value_set") if k in kwargs},
                     "description": f["description"],
                     "data_docs": summary["data_docs"],
+                    "waivable": bool(f.get("waivable")),  # a waived critical failure, not a review check
                 }
             )
     return held
@@ -198,10 +204,13 @@ def review_checks(summaries: list[Summary]) -> list[dict]:
 
 def review_text(day: str, checks: list[dict]) -> str:
     """What a held day's request, alert and make run's line say about its checks."""
-    lines = [f"Day {day} is held for review: {len(checks)} review-severity check(s) failed; nothing of it is published."]
+    waivable = sum(1 for c in checks if c.get("waivable"))
+    kinds = f"{len(checks) - waivable} review-severity check(s)" + (f" and {waivable} waivable critical check(s)" if waivable else "")
+    lines = [f"Day {day} is held for review: {kinds} failed; nothing of it is published."]
     for c in checks:
         said = c["description"] or f"{c['expectation']}" + (f" on {c['column']}" if c["column"] else "")
-        lines.append(f"- {c['table']} (suite {c['suite']}): {said}; observed {c['observed']!r}, expected {c['expected']}")
+        kind = "[critical, waivable] " if c.get("waivable") else ""
+        lines.append(f"- {kind}{c['table']} (suite {c['suite']}): {said}; observed {c['observed']!r}, expected {c['expected']}")
         if c["data_docs"]:
             lines.append(f"  Data Docs: {c['data_docs']}")
     return "\n".join(lines)

@@ -6,6 +6,7 @@ A run's ``state``:
 - ``published``: its rows are the day's published rows (after a review, ``decided_by``, ``reason``);
 - ``waiting``: a review-severity check failed; its audit copies are kept in its run schema,
   nothing of it is published, and a person decides (make review, or Airflow's HITL);
+- ``waived``: a person published it over a waivable critical failure (with a reason);
 - ``held``: a person decided Hold; nothing of it was published;
 - ``superseded``: a newer run of the day replaced it while it waited (its schema was dropped by
   that run's prepare_warehouse, which says so in its log).
@@ -20,8 +21,9 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-PUBLISHED, WAITING, HELD, SUPERSEDED = "published", "waiting", "held", "superseded"
+PUBLISHED, WAIVED, WAITING, HELD, SUPERSEDED = "published", "waived", "waiting", "held", "superseded"
 DECISIONS = {"publish": PUBLISHED, "hold": HELD}
+PUBLISHED_STATES = (PUBLISHED, WAIVED)  # the run's rows are the day's published rows
 _COLUMNS = "day, run_id, state, recorded_at, held_at, published_at, rows_published, decided_by, decided_at, reason, checks"
 
 
@@ -70,17 +72,17 @@ def supersede(conn, *, day: str, run_id: str) -> list[dict[str, Any]]:
     return waiting
 
 
-def decide(conn, *, run_id: str, decision: str, by: str, reason: str, rows: dict[str, int] | None = None) -> dict[str, Any]:
-    """A person's decision on a waiting run, on the caller's transaction (the one that publishes
-    its audit copies when the decision is publish); returns the record as it now reads."""
-    state = DECISIONS[decision]
+def decide(conn, *, run_id: str, state: str, by: str, reason: str, rows: dict[str, int] | None = None) -> dict[str, Any]:
+    """A person's decision on a waiting run (``state``: published, waived or held), on the
+    caller's transaction (the one that publishes its audit copies); returns the record as it now
+    reads."""
     now = _now()
     with conn.cursor() as cur:
         cur.execute(
             "update dq.day_publishes set state = %(state)s, decided_by = %(by)s, decided_at = %(now)s, reason = %(reason)s, "
             "published_at = %(published_at)s, rows_published = %(rows)s where run_id = %(run_id)s and state = %(waiting)s",
             {"state": state, "by": by, "now": now, "reason": reason, "run_id": run_id, "waiting": WAITING,
-             "published_at": now if state == PUBLISHED else None, "rows": sum(rows.values()) if rows else None},
+             "published_at": now if state in PUBLISHED_STATES else None, "rows": sum(rows.values()) if rows else None},
         )  # fmt: skip
         if cur.rowcount != 1:
             raise LookupError(f"run {run_id} is not waiting for a decision (dq.day_publishes)")
@@ -107,9 +109,7 @@ def newest(conn, days: list[date]) -> dict[date, dict[str, Any]]:
     """The newest publish of each of ``days`` that has one: {day: {"run_id", "published_at", "rows"}}."""
     if not days:
         return {}
-    found = _rows(
-        conn, "day between %(first)s and %(last)s and state = %(state)s", {"first": min(days), "last": max(days), "state": PUBLISHED}
-    )
+    found = _rows(conn, "day between %(first)s and %(last)s and published_at is not null", {"first": min(days), "last": max(days)})
     newest_first = sorted(found, key=lambda r: r["published_at"])
     by_day = {r["day"]: {"run_id": r["run_id"], "published_at": r["published_at"], "rows": r["rows"]} for r in newest_first}
     return {day: by_day[day] for day in days if day in by_day}
@@ -127,12 +127,12 @@ def holds(conn, days: list[date]) -> dict[date, dict[str, Any]]:
 
 def published_runs(conn, run_ids: list[str]) -> set[str]:
     """Which of ``run_ids`` published their day."""
-    return {run_id for run_id, r in of_runs(conn, run_ids).items() if r["state"] == PUBLISHED}
+    return {run_id for run_id, r in of_runs(conn, run_ids).items() if r["state"] in PUBLISHED_STATES}
 
 
 def review_of(record: dict[str, Any] | None) -> dict[str, Any] | None:
     """A run's review as run-summary.json gives it: None for a run never held, else its state
-    (waiting, published or held), who decided, when, why, and the checks that held it."""
+    (waiting, published, waived or held), who decided, when, why, and the checks that held it."""
     if record is None or record["held_at"] is None:
         return None
     at = record["decided_at"]

@@ -334,6 +334,8 @@ def run_validations(conn, run_id: str) -> dict[str, Any]:
         "failed_critical": sum(critical for _, _, critical, _ in rows),
         "warnings": sum(warning for _, _, _, warning in rows),
         "suites_with_warnings": [suite for suite, _, _, warning in rows if warning],
+        # Failed expectations that let the run reach publish_day: warnings, review checks, waivable critical ones.
+        "suites_with_failures": [suite for suite, _, critical, warning in rows if warning or critical],
     }
 
 

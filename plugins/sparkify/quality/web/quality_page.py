@@ -51,7 +51,7 @@ def state(record: dict[str, Any] | None, statuses: set[str] | None = None) -> st
     """A cell's state; ``statuses``: the day's history-check statuses, for the history suite."""
     if record is None or record.get("earlier"):
         return "not run"
-    if not record["success"]:
+    if not record["success"] or record["failed_critical"]:  # a waivable critical failure passed its task, and is still critical
         return "critical"
     if record["failed_warning"]:
         return "warning"
@@ -181,7 +181,9 @@ def _review_cell(hold: dict) -> str:
     if hold["state"] == "waiting":
         return f'<td class="pub review" title="{_e(since)}">waiting for review</td>'
     decided = f"{hold['state']} by {hold['decided_by']} at {hold['decided_at']:%Y-%m-%d %H:%M} UTC: {hold['reason']}"
-    label = "published after review" if hold["state"] == "published" else f"held by {hold['decided_by']}"
+    label = {"published": "published after review", "waived": f"waived by {hold['decided_by']}"}.get(
+        hold["state"], f"held by {hold['decided_by']}"
+    )
     return f'<td class="pub review" title="{_e(since + "; " + decided)}">{_e(label)}</td>'
 
 
