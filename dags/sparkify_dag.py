@@ -28,7 +28,9 @@ One run = one UTC day (the run's logical date, `ds`), written, audited, then pub
 4. `publish_day` (only when every critical check passed) moves the audit copies into the
    published tables in one transaction and drops the run's schema. A failed review-severity
    check holds the day instead: nothing published, the audit copies kept, `publish_day` ends
-   skipped, and a person decides (`make review`; see docs/data-quality.md). `publish_data_docs` runs
+   skipped, and `request_review` triggers a run of `sparkify_review`, whose task waits for a
+   person's Publish or Hold on the Required actions page (or `make review`; see
+   docs/data-quality.md). `publish_data_docs` runs
    whatever happened (trigger rule `all_done`); `end` marks a published day.
 
 A critical validation failure fails its task without retries; nothing downstream of it runs and
@@ -65,6 +67,7 @@ from sparkify.operators import (
     PrepareWarehouseOperator,
     PublishDataDocsOperator,
     PublishDayOperator,
+    RequestReviewOperator,
     StageJsonOperator,
     WaitForLakeFileOperator,
 )
@@ -142,6 +145,8 @@ def sparkify():
     validate_lake_fields = LakeFieldsValidationOperator(task_id="validate_lake_fields")
 
     publish_day = PublishDayOperator(task_id="publish_day")
+    # A held day (publish_day skipped): one run of sparkify_review asks a person; this run ends.
+    request_review = RequestReviewOperator(task_id="request_review")
     publish_docs = PublishDataDocsOperator(task_id="publish_data_docs")
     end = EmptyOperator(task_id="end")
 
@@ -164,7 +169,7 @@ def sparkify():
         validate_history,
         validate_lake_fields,
     ]
-    validations >> publish_day >> end
+    validations >> publish_day >> [end, request_review]
     [*validations, publish_day] >> publish_docs
 
 

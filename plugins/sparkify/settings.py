@@ -10,6 +10,9 @@ import os
 from pathlib import Path
 
 DAG_ID = "sparkify"  # the DAG whose validations fill the results store and the Data Docs site
+REVIEW_DAG_ID = "sparkify_review"  # one run per day held for review: a person's decision (operators.review)
+# "off": request_review asks nobody (make run never waits for a person; make review decides).
+REVIEW_REQUESTS_ENV = "SPARKIFY_REVIEW_REQUESTS"
 WAREHOUSE_CONN_ID = "sparkify_warehouse"
 AWS_CONN_ID = "aws_default"
 SMTP_CONN_ID = "sparkify_smtp"  # optional: e-mail alerts

@@ -24,7 +24,20 @@ def dagbag():
 
 def test_no_import_errors(dagbag):
     assert dagbag.import_errors == {}
-    assert set(dagbag.dag_ids) == {"sparkify", "sparkify_downstream_example"}
+    assert set(dagbag.dag_ids) == {"sparkify", "sparkify_downstream_example", "sparkify_review"}
+
+
+def test_a_held_day_asks_for_a_review_in_a_run_of_its_own(dagbag):
+    """request_review follows publish_day and runs when it was skipped (a held day), not when an
+    upstream failed; the review DAG is unpaused from the start and its task waits for Publish or
+    Hold, Hold on a timeout."""
+    sparkify, review = dagbag.dags["sparkify"], dagbag.dags["sparkify_review"]
+    request = sparkify.get_task("request_review")
+    assert request.upstream_task_ids == {"publish_day"} and request.trigger_rule == "none_failed"
+    assert request.trigger_dag_id == "sparkify_review" and request.wait_for_completion is False
+    decide = review.get_task("decide")
+    assert (decide.options, decide.defaults, list(decide.params)) == (["Publish", "Hold"], ["Hold"], ["reason"])
+    assert review.is_paused_upon_creation is False
 
 
 def test_the_example_downstream_dag_is_scheduled_on_published_songplays(dagbag):

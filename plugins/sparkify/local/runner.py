@@ -251,6 +251,9 @@ def refused_beside_make_airflow() -> bool:
 def use_settings(lake_root: str) -> None:
     """This process's Airflow settings for make run: the lake and warehouse connection made here,
     the rest as already in the environment (the Makefile's, or a test session's) where set."""
+    from sparkify.settings import REVIEW_REQUESTS_ENV
+
+    os.environ[REVIEW_REQUESTS_ENV] = "off"  # make run never waits for a person: a held day prints make review's command
     conn = ensure_warehouse()
     for key, value in airflow_env(lake=lake_root, warehouse_conn=conn).items():
         if key.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_")):

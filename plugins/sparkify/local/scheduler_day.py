@@ -25,14 +25,16 @@ from sparkify.local.celery_shape import free_port
 from sparkify.settings import DAG_ID, LAKE_VARIABLE, project_root
 
 
-def api(base: str, token: str, path: str, body: dict | None = None, *, timeout: float = 30, attempts: int = 3):
-    """One REST call. A read (no body) that times out is asked again, up to ``attempts`` times: the
-    API server also serves every task's execution API, and on a busy machine one answer can take
-    longer than ``timeout``. A write is sent once (a second trigger would be refused as a duplicate)."""
+def api(base: str, token: str, path: str, body: dict | None = None, *, timeout: float = 30, attempts: int = 3, method: str | None = None):
+    """One REST call (a POST with a body, unless ``method`` says otherwise). A read (no body) that
+    times out is asked again, up to ``attempts`` times: the API server also serves every task's
+    execution API, and on a busy machine one answer can take longer than ``timeout``. A write is
+    sent once (a second trigger would be refused as a duplicate)."""
     request = urllib.request.Request(
         f"{base}/api/v2{path}",
         data=json.dumps(body).encode() if body is not None else None,
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method=method,
     )
     tries = attempts if body is None else 1
     attempt = 0
@@ -111,8 +113,8 @@ class RunningAirflow:
         with urllib.request.urlopen(request, timeout=30) as response:
             self.token = json.loads(response.read())["access_token"]
 
-    def api(self, path: str, body: dict | None = None):
-        return api(self.base, self.token, path, body)
+    def api(self, path: str, body: dict | None = None, method: str | None = None):
+        return api(self.base, self.token, path, body, method=method)
 
     def trigger(self, day: str, run_id: str, dag_id: str = DAG_ID) -> None:
         self.api(f"/dags/{dag_id}/dagRuns", {"dag_run_id": run_id, "logical_date": f"{day}T00:00:00Z"})

@@ -4,7 +4,8 @@
 - ``stage``: the lake's JSON into the run's staging tables;
 - ``load``: the run's schema prepared, and each table loaded;
 - ``validate``: a committed GX checkpoint per task, and the history and lake-field suites;
-- ``publish``: the day published, and Data Docs;
+- ``publish``: the day published (or held for review, and decided), and Data Docs;
+- ``review``: a held day's request for a person's decision (Airflow's human-in-the-loop);
 - ``links``: the "Data Docs" extra link;
 - ``alerts``: failed checks and warnings sent by SMTP and Slack;
 - ``deadline``: the day's publish deadline;
@@ -16,6 +17,7 @@ from sparkify.operators.arrival import WaitForLakeFileOperator
 from sparkify.operators.links import DataDocsLink
 from sparkify.operators.load import LoadTableOperator, PrepareWarehouseOperator
 from sparkify.operators.publish import PublishDataDocsOperator, PublishDayOperator
+from sparkify.operators.review import RequestReviewOperator, ReviewDecisionOperator
 from sparkify.operators.stage import StageJsonOperator
 from sparkify.operators.validate import GxValidationOperator, HistoryValidationOperator, LakeFieldsValidationOperator
 
@@ -28,6 +30,8 @@ __all__ = [
     "PrepareWarehouseOperator",
     "PublishDataDocsOperator",
     "PublishDayOperator",
+    "RequestReviewOperator",
+    "ReviewDecisionOperator",
     "StageJsonOperator",
     "WaitForLakeFileOperator",
 ]

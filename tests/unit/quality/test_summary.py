@@ -84,7 +84,8 @@ def test_a_review_severity_failure_passes_the_task_and_is_what_holds_the_day():
     (check,) = review_checks([summary])
     assert check == {"suite": "history", "table": "day_metrics", "expectation": "expect_column_values_to_be_between",
                      "column": "songplays_rows", "observed": 610, "expected": {"min_value": 900, "max_value": 1500},
-                     "description": "songplays.rows = 610, ...", "data_docs": "/d/validations/h.html", "waivable": False}  # fmt: skip
+                     "description": "songplays.rows = 610, ...", "data_docs": "/d/validations/h.html", "page": "validations/h.html",
+                     "waivable": False}  # fmt: skip
     assert review_text("2018-11-28", [check]).splitlines() == [
         "Day 2018-11-28 is held for review: 1 review-severity check(s) failed; nothing of it is published.",
         "- day_metrics (suite history): songplays.rows = 610, ...; observed 610, expected {'min_value': 900, 'max_value': 1500}",

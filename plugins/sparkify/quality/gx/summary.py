@@ -196,6 +196,7 @@ def review_checks(summaries: list[Summary]) -> list[dict]:
                     "expected": {k: kwargs[k] for k in ("min_value", "max_value", "mostly", "value_set") if k in kwargs},
                     "description": f["description"],
                     "data_docs": summary["data_docs"],
+                    "page": summary["page"],  # inside the site: the Airflow UI's link (settings.docs_page_url)
                     "waivable": bool(f.get("waivable")),  # a waived critical failure, not a review check
                 }
             )
