@@ -50,6 +50,15 @@ def airflow(socket_warehouse):
         running.stop()
 
 
+def scheduler_log(airflow) -> list[str]:
+    """The scheduler's log lines that say a task instance finished."""
+    return [
+        line
+        for line in (airflow.home / "logs" / "scheduler.log").read_text(errors="replace").splitlines()
+        if "TaskInstance Finished" in line
+    ]
+
+
 def hitl_path(run_id: str) -> str:
     return f"/dags/sparkify_review/dagRuns/review__{run_id}/taskInstances/decide/-1/hitlDetails"
 
@@ -83,15 +92,16 @@ def test_held_days_end_their_runs_wait_for_a_person_and_publish_or_hold_as_answe
         assert "1 review-severity check(s) failed" in request["body"] and "- songplays (suite songplays): " in request["body"]
         assert "/sparkify-docs/validations/songplays/" in request["body"]
     for run_id in runs.values():
-        deadline = time.monotonic() + 30
-        while (state := airflow.api(f"/dags/sparkify_review/dagRuns/review__{run_id}/taskInstances/decide")["state"]) != "awaiting_input":
-            assert time.monotonic() < deadline, state
-            time.sleep(0.25)
-    # A person answers seconds after the request, not within the scheduler's next loop: answered
-    # at once, Airflow 3.3.2 can resume the task before it handled the executor's event of the
-    # parked try, and then fails the resumed task for that event ("finished with state success,
-    # but the task instance's state attribute is queued").
-    time.sleep(5)
+        assert airflow.api(f"/dags/sparkify_review/dagRuns/review__{run_id}/taskInstances/decide")["state"] == "awaiting_input"
+        # Airflow 3.3.2's scheduler hears that the parked try's process ended seconds later (6 s
+        # seen here); an answer before that resumes the task, and the late event then fails it
+        # ("finished with state success, but the task instance's state attribute is queued"). A
+        # person is slower than that; the test waits for the scheduler to have logged it.
+        parked = f"task_id=decide, run_id=review__{run_id}, map_index=-1"
+        deadline = time.monotonic() + 120
+        while not any(parked in line and "state=awaiting_input" in line for line in scheduler_log(airflow)):
+            assert time.monotonic() < deadline, f"the scheduler never logged {parked} as awaiting input"
+            time.sleep(0.5)
 
     answered = {}
     for day, choice in DAYS.items():
