@@ -228,12 +228,15 @@ def test_a_contract_field_gone_is_critical_through_the_not_null_checks_and_named
     assert "sessionId" not in stored and len(set(stored.values())) == 1 and "ts" in stored
 
 
-def test_a_review_metric_holds_its_day_until_make_review_publishes_exactly_its_rows(month, socket_warehouse):
+def test_a_review_metric_holds_its_day_until_make_review_publishes_exactly_its_rows(month, socket_warehouse, capsys):
     """songplays.rows set to review (gx/history.toml); the drop day's plays taken out of the
     published tables, as though it had never published; the drop day and the day after run again
     with make run: the drop day is held (nothing of it published, exit status 3, the command that
     decides it printed), the day after publishes; make review DECISION=publish then publishes the
     kept audit copies: every table checksum-equal to the drop day's first, clean publish."""
+    from sparkify.local import review
+
+    use_warehouse(socket_warehouse)  # make review in this process: this warehouse
     clean = checksums(socket_warehouse)
     settings_path = HOME / "gx" / history.FILE
     saved = settings_path.read_text()
@@ -258,8 +261,9 @@ def test_a_review_metric_holds_its_day_until_make_review_publishes_exactly_its_r
     assert runs[after]["published"] is True and runs[after]["review"] is None
     assert execute(socket_warehouse, "select count(*) from songplays where start_time::date = %s", (DROP,)) == [(0,)]
 
-    no_reason = cli("review", "--day", DROP, "--decision", "publish", env=env)
-    assert no_reason.returncode == 2 and "a reason is required" in no_reason.stdout
+    # Refused without a reason (in this process: its imports are paid once), then make review's command.
+    assert review.main(DROP, "publish", " ", summary_path=summary_path) == 2
+    assert "a reason is required" in capsys.readouterr().out
     done = cli("review", "--day", DROP, "--decision", "publish", "--reason", "a holiday: fewer plays", "--by", "dana", env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert checksums(socket_warehouse) == clean
@@ -270,8 +274,8 @@ def test_a_review_metric_holds_its_day_until_make_review_publishes_exactly_its_r
     assert execute(socket_warehouse, "select state, decided_by from dq.day_publishes where run_id = %s", (runs[DROP]["run_id"],)) == [
         ("published", "dana")
     ]
-    again = cli("review", "--day", DROP, "--decision", "hold", "--reason", "changed my mind", env=env)
-    assert again.returncode == 1 and "is not waiting for a decision: it was published by dana" in again.stdout
+    assert review.main(DROP, "hold", "changed my mind", summary_path=summary_path) == 1
+    assert "is not waiting for a decision: it was published by dana" in capsys.readouterr().out
 
 
 def cli(*args: str, env: dict[str, str], timeout: int = 600) -> subprocess.CompletedProcess:

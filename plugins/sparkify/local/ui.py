@@ -24,7 +24,7 @@ import urllib.request
 from pathlib import Path
 
 from sparkify.local.airflow_home import UI_PID_FILE, airflow_env, airflow_home, ensure_airflow_db, ensure_warehouse, lineage_line
-from sparkify.settings import DAG_ID, LAKE_DEFAULT_ENV, LAKE_VARIABLE, project_root
+from sparkify.settings import DAG_ID, LAKE_DEFAULT_ENV, LAKE_VARIABLE, REVIEW_REQUESTS_ENV, project_root
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 EXECUTORS = ("local", "celery")
@@ -58,6 +58,9 @@ def ui_env(lake: str, port: int, warehouse_conn: str, executor: str = "local") -
     env = dict(os.environ)
     env.update(airflow_env(warehouse_conn=warehouse_conn))
     env[LAKE_DEFAULT_ENV] = lake
+    # A scheduler asks a person about each held day: an "off" left by make run in this process's
+    # environment (an in-process run, as tests do) must not reach its components.
+    env.pop(REVIEW_REQUESTS_ENV, None)
     # A caller's (a test's) Airflow home wins over the project's .airflow/.
     home = Path(os.environ.get("AIRFLOW_HOME") or airflow_home())
     env["AIRFLOW_HOME"] = str(home)
