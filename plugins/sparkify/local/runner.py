@@ -23,6 +23,7 @@ from sparkify.settings import DAG_ID, WAREHOUSE_CONN_ID, build_dir, gx_dir, proj
 
 HELD_EXIT = 3  # make run's exit status when no day failed but days are held for review
 HELD_TASKS = ("publish_day", "end")  # skipped when a day is held
+REQUEST_TASK = "request_review"  # skipped under make run: it prints make review's command instead of asking
 
 
 def days(start: str, end: str) -> list[date]:
@@ -149,9 +150,8 @@ def day_line(result: dict[str, Any]) -> str:
     failed = sorted(t for t, s in states.items() if s == "failed")
     blocked = sorted(t for t, s in states.items() if s == "upstream_failed")
     held = "review" in result["xcom"].get("publish_day", {})  # publish_day held the day (and ended skipped, end with it)
-    other = sorted(
-        f"{t} ({s})" for t, s in states.items() if s not in ("success", "failed", "upstream_failed") and not (held and t in HELD_TASKS)
-    )
+    expected = {REQUEST_TASK: "skipped"} | (dict.fromkeys(HELD_TASKS, "skipped") if held else {})  # make run asks nobody
+    other = sorted(f"{t} ({s})" for t, s in states.items() if s not in ("success", "failed", "upstream_failed") and expected.get(t) != s)
     line = f"  {result['date']}  {result['state']:<8} {result['seconds']:5.1f}s" + ("  HELD for review (nothing published)" if held else "")
     if failed:
         line += f"  failed: {', '.join(failed)}"

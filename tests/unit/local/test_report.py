@@ -38,7 +38,7 @@ def test_a_held_day_is_not_published_and_says_how_to_decide_it(capsys):
 
     day = {
         "date": "2018-11-28", "run_id": "held_run", "state": "success", "seconds": 9.0,
-        "tasks": {"validate_history": "success", "publish_day": "skipped", "end": "skipped"},
+        "tasks": {"validate_history": "success", "publish_day": "skipped", "end": "skipped", "request_review": "skipped"},
         "xcom": {"publish_day": {"review": {"state": "waiting"}}},
     }  # fmt: skip
     check = {"suite": "history", "table": "day_metrics", "expectation": "e", "column": "songplays_rows", "observed": 610,
@@ -53,6 +53,12 @@ def test_a_held_day_is_not_published_and_says_how_to_decide_it(capsys):
     }  # fmt: skip
     assert waiting_days(summary) == ["2018-11-28"]
     assert day_line(day) == "  2018-11-28  success    9.0s  HELD for review (nothing published)"
+    # A day published: request_review skipped itself (make run asks nobody), and that is no news.
+    clean = dict(day, tasks={"publish_day": "success", "end": "success", "request_review": "skipped"}, xcom={})
+    assert day_line(clean) == "  2018-11-28  success    9.0s"
+    assert day_line(dict(clean, tasks={"publish_day": "skipped", "end": "skipped"})).endswith(
+        "not successful: end (skipped), publish_day (skipped)"
+    )
     print_summary(dict(summary, seconds=9.0), Path("run-summary.json"))
     out = capsys.readouterr().out
     assert "Published days: 0 of 1; NOT published: 2018-11-28" in out
