@@ -74,8 +74,8 @@ class PublishDayOperator(BaseOperator):
         from sparkify.quality.gx.summary import review_checks
 
         tasks = sorted(f"validate_{suite}" for suite in suites if f"validate_{suite}" in self.upstream_task_ids)
-        pulled = context["ti"].xcom_pull(task_ids=tasks, key="summary") if tasks else []
-        return review_checks([s for s in (pulled if isinstance(pulled, list) else [pulled]) if s])
+        pulled = context["ti"].xcom_pull(task_ids=tasks, key="summary") if tasks else []  # a list: task_ids is one
+        return review_checks([summary for summary in pulled if summary])
 
     def _held(self, context, checks: list[dict[str, Any]]) -> None:
         """After the hold committed: the alerts' channels hear of it, make run reads it from XCom,

@@ -40,7 +40,7 @@ from typing import Any
 FILE = "history.toml"
 SEVERITIES = ("warning", "review", "critical")  # review: GX runs it as a warning; a failure holds the day
 SEASONALITIES = ("none", "weekday")
-REVIEW = "review"
+REVIEW = "review"  # holds the day for a person: an expectation's meta, or [severity]; GX runs it as a warning
 NOT_ENOUGH = "not enough history"
 MAD_TO_SIGMA = 1.4826
 COUNTS = ("rows", "distinct_users")  # metrics that count things

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import re
 
+from sparkify.quality.checks.history import REVIEW
 from sparkify.quality.outcome import Failure, Marked, Summary
 
 MAX_KEYS = 10
-REVIEW = "review"  # the severity that holds a day for review (an expectation's meta, gx/history.toml)
 
 
 def summarise(

@@ -35,34 +35,32 @@ def record(conn, *, day: str, run_id: str, rows: dict[str, int]) -> None:
     """The day's publish by ``run_id`` (``rows``: rows published per table), on the caller's
     transaction: it commits with the publish itself, or not at all. A retried publish of the same
     run replaces its row."""
-    now = _now()
-    with conn.cursor() as cur:
-        cur.execute("delete from dq.day_publishes where run_id = %(run_id)s", {"run_id": run_id})
-        cur.execute(
-            "insert into dq.day_publishes (day, run_id, state, recorded_at, published_at, rows_published) "
-            "values (cast(%(day)s as date), %(run_id)s, %(state)s, %(now)s, %(now)s, %(rows)s)",
-            {"day": day, "run_id": run_id, "state": PUBLISHED, "now": now, "rows": sum(rows.values())},
-        )
+    _write(conn, day=day, run_id=run_id, state=PUBLISHED, stamp="published_at", rows_published=sum(rows.values()))
 
 
 def hold(conn, *, day: str, run_id: str, checks: list[dict[str, Any]]) -> None:
     """The run ``run_id`` of ``day`` held for review because of ``checks`` (its failed
     review-severity expectations, values masked as in every report), on the caller's transaction."""
+    _write(conn, day=day, run_id=run_id, state=WAITING, stamp="held_at", checks=json.dumps(checks))
+
+
+def _write(conn, *, day: str, run_id: str, stamp: str, **columns: Any) -> None:
+    """The run's row, replacing an earlier attempt's (a retry of publish_day); ``stamp`` is the
+    column that gets the time it is recorded at (published_at or held_at)."""
     now = _now()
+    values = {"day": day, "run_id": run_id, "recorded_at": now, stamp: now, **columns}
+    names = ", ".join(values)
+    placeholders = ", ".join("cast(%(day)s as date)" if name == "day" else f"%({name})s" for name in values)
     with conn.cursor() as cur:
         cur.execute("delete from dq.day_publishes where run_id = %(run_id)s", {"run_id": run_id})
-        cur.execute(
-            "insert into dq.day_publishes (day, run_id, state, recorded_at, held_at, checks) "
-            "values (cast(%(day)s as date), %(run_id)s, %(state)s, %(now)s, %(now)s, %(checks)s)",
-            {"day": day, "run_id": run_id, "state": WAITING, "now": now, "checks": json.dumps(checks)},
-        )
+        cur.execute(f"insert into dq.day_publishes ({names}) values ({placeholders})", values)
 
 
 def supersede(conn, *, day: str, run_id: str) -> list[dict[str, Any]]:
     """A new run ``run_id`` of ``day`` replaces the day's runs still waiting for a decision (its
     prepare_warehouse drops their run schema): they become ``superseded``; returns them."""
-    waiting = [r for r in _rows(conn, "day = cast(%(day)s as date) and state = %(state)s", {"day": day, "state": WAITING})]
-    waiting = [r for r in waiting if r["run_id"] != run_id]
+    waiting = _rows(conn, "day = cast(%(day)s as date) and state = %(state)s and run_id <> %(run_id)s",
+                    {"day": day, "state": WAITING, "run_id": run_id})  # fmt: skip
     with conn.cursor() as cur:
         for found in waiting:
             cur.execute(
@@ -93,8 +91,8 @@ def decide(conn, *, run_id: str, state: str, by: str, reason: str, rows: dict[st
 def newest_hold(conn, day: str) -> dict[str, Any] | None:
     """The day's newest record that was held for review (waiting, held, or published after a
     decision); None when no run of the day was held."""
-    found = _rows(conn, "day = cast(%(day)s as date) and held_at is not null and state <> %(gone)s", {"day": day, "gone": SUPERSEDED})
-    return found[-1] if found else None
+    the_day = date.fromisoformat(day)
+    return holds(conn, [the_day]).get(the_day)
 
 
 def of_runs(conn, run_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -110,8 +108,8 @@ def newest(conn, days: list[date]) -> dict[date, dict[str, Any]]:
     if not days:
         return {}
     found = _rows(conn, "day between %(first)s and %(last)s and published_at is not null", {"first": min(days), "last": max(days)})
-    newest_first = sorted(found, key=lambda r: r["published_at"])
-    by_day = {r["day"]: {"run_id": r["run_id"], "published_at": r["published_at"], "rows": r["rows"]} for r in newest_first}
+    found.sort(key=lambda r: r["published_at"])  # the newest publish of a day wins
+    by_day = {r["day"]: {"run_id": r["run_id"], "published_at": r["published_at"], "rows": r["rows"]} for r in found}
     return {day: by_day[day] for day in days if day in by_day}
 
 
@@ -123,11 +121,6 @@ def holds(conn, days: list[date]) -> dict[date, dict[str, Any]]:
                   {"first": min(days), "last": max(days), "gone": SUPERSEDED})  # fmt: skip
     by_day = {r["day"]: r for r in found}  # ordered by recorded_at: the newest wins
     return {day: by_day[day] for day in days if day in by_day}
-
-
-def published_runs(conn, run_ids: list[str]) -> set[str]:
-    """Which of ``run_ids`` published their day."""
-    return {run_id for run_id, r in of_runs(conn, run_ids).items() if r["state"] in PUBLISHED_STATES}
 
 
 def review_of(record: dict[str, Any] | None) -> dict[str, Any] | None:
