@@ -35,6 +35,10 @@ ARRIVAL_WAIT_DEFAULT = "6"
 # Read by the scheduler when it creates a run (not by a task), so it is not pinned with the others.
 PUBLISH_DEADLINE_VARIABLE = "sparkify_publish_deadline_hours"
 PUBLISH_DEADLINE_DEFAULT = "8"
+# Who may decide a held day (usernames, comma-separated; empty: whoever Airflow lets answer the
+# review DAG's HITL tasks), and how long a request waits before it is answered Hold (no value: no limit).
+REVIEW_OWNERS_VARIABLE = "sparkify_review_owners"
+REVIEW_TIMEOUT_VARIABLE = "sparkify_review_timeout_hours"
 # The DAG's optional Variables and the value each task uses when it is not set.
 OPTIONAL_VARIABLES = {
     DOCS_VARIABLE: "",

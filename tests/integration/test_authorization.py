@@ -1,8 +1,12 @@
-"""Who may see what, through a real API server with the FAB auth manager: Data Docs pages and the
-quality page are served only to users who may read the sparkify DAG's task instances.
+"""Who may see what, through a real API server with the project's FAB auth manager
+(sparkify.auth.FabAuthManager): Data Docs pages and the quality page are served only to users who
+may read the sparkify DAG's task instances, and a held day's review request is answered only by
+its owners.
 
-Five callers: admin (Admin role), reader (a role reading DAG sparkify only), restricted (a role
-reading sparkify_downstream_example only), nodags (Public role, no permissions), and no login.
+Seven callers: admin (Admin role), reader (a role reading DAG sparkify only), restricted (a role
+reading sparkify_downstream_example only), nodags (Public role, no permissions), owner and
+reviewer (a role that may answer sparkify_review's HITL tasks; owner is the one the Variable
+sparkify_review_owners names), and no login.
 """
 
 from __future__ import annotations
@@ -23,13 +27,15 @@ import pytest
 from sparkify.local.celery_shape import free_port
 from tests.session import ROOT, SESSION_DIR
 
-FAB = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
+FAB = "sparkify.auth.FabAuthManager"
 PAGE = "validations/songs/run-2018-11-15/20181115T000000Z/sparkify_warehouse-songs.html"
 PAGE_BODY = b"<!doctype html><title>songs</title><p>songs on 2018-11-15: 71 rows</p>"
 INDEX_BODY = b"<!doctype html><title>Data Docs</title><a href='validations/'>validations</a>"
 STYLE_BODY = b"body { color: #263238; }"
-ROLES = {"sparkify_reader": "sparkify", "other_dag_reader": "sparkify_downstream_example"}  # role: the one DAG it reads
-USERS = {"admin": "Admin", "reader": "sparkify_reader", "restricted": "other_dag_reader", "nodags": "Public"}
+ROLES = {"sparkify_reader": "sparkify", "other_dag_reader": "sparkify_downstream_example", "reviewer": "sparkify_review"}
+USERS = {"admin": "Admin", "reader": "sparkify_reader", "restricted": "other_dag_reader", "nodags": "Public", "owner": "reviewer",
+         "reviewer": "reviewer"}  # fmt: skip
+REVIEW_RUN = "review__scheduled__2018-11-15T00:00:00+00:00"
 
 
 def _airflow(env: dict[str, str], commands: list[list[str]]) -> None:
@@ -47,7 +53,9 @@ def _airflow(env: dict[str, str], commands: list[list[str]]) -> None:
     assert done.returncode == 0, f"{done.stdout[-3000:]}{done.stderr[-3000:]}"
 
 
-def _request(url: str, token: str | None = None, accept: str = "*/*", data: dict | None = None) -> tuple[int, bytes, Message]:
+def _request(
+    url: str, token: str | None = None, accept: str = "*/*", data: dict | None = None, method: str | None = None
+) -> tuple[int, bytes, Message]:
     headers = {"Accept": accept}
     if token:
         headers["Authorization"] = f"Bearer {token}"
@@ -61,7 +69,7 @@ def _request(url: str, token: str | None = None, accept: str = "*/*", data: dict
 
     opener = urllib.request.build_opener(NoRedirect)
     try:
-        with opener.open(urllib.request.Request(url, data=body, headers=headers), timeout=60) as response:
+        with opener.open(urllib.request.Request(url, data=body, headers=headers, method=method), timeout=60) as response:
             return response.status, response.read(), response.headers
     except urllib.error.HTTPError as err:
         return err.code, err.read(), err.headers
@@ -99,6 +107,8 @@ def fab_server(socket_warehouse):
         ["roles", "create", *ROLES],
         ["roles", "add-perms", *ROLES, "-r", "Task Instances", "DAG Runs", "-a", "can_read"],
         *(["roles", "add-perms", role, "-r", f"DAG:{dag_id}", "-a", "can_read"] for role, dag_id in ROLES.items()),
+        # Answering a review: PUT on the DAG's HITL details (edit on the DAG and on HITL Detail).
+        ["roles", "add-perms", "reviewer", "-r", "HITL Detail", "DAG:sparkify_review", "-a", "can_read", "can_edit"],
         *(["users", "create", "--username", user, f"--password={passwords[user]}", "--role", role, "--firstname", user,
            "--lastname", "test", "--email", f"{user}@example.com"] for user, role in USERS.items()),
     ])  # fmt: skip
@@ -121,7 +131,7 @@ def fab_server(socket_warehouse):
         status, body, _ = _request(f"{base}/auth/token", data={"username": user, "password": passwords[user]})
         assert status == 201, (user, status, body)
         tokens[user] = json.loads(body)["access_token"]
-    yield base, tokens
+    yield base, tokens, env
     process.terminate()
     try:
         process.wait(timeout=30)
@@ -132,16 +142,16 @@ def fab_server(socket_warehouse):
 
 def test_airflow_itself_lets_only_sparkify_readers_read_the_dag(fab_server):
     """The premise: the FAB roles give the five callers the access the other tests rely on."""
-    base, tokens = fab_server
+    base, tokens, _ = fab_server
     statuses = {user: _request(f"{base}/api/v2/dags/sparkify/dagRuns/~/taskInstances", token)[0] for user, token in tokens.items()}
-    assert statuses == {"admin": 200, "reader": 200, "restricted": 403, "nodags": 403}
+    assert statuses == {"admin": 200, "reader": 200, "restricted": 403, "nodags": 403, "owner": 403, "reviewer": 403}
     assert _request(f"{base}/api/v2/dags/sparkify_downstream_example", tokens["restricted"])[0] == 200
     assert _request(f"{base}/api/v2/dags/sparkify")[0] == 401
 
 
 @pytest.mark.parametrize("page", [PAGE, "index.html", ""])
 def test_data_docs_pages_are_served_only_to_sparkify_readers(fab_server, page):
-    base, tokens = fab_server
+    base, tokens, _ = fab_server
     expected = (docs_body := {PAGE: PAGE_BODY, "index.html": INDEX_BODY, "": INDEX_BODY}[page])
     for user in ("admin", "reader"):
         status, body, headers = _request(f"{base}/sparkify-docs/{page}", tokens[user])
@@ -159,14 +169,14 @@ def test_data_docs_pages_are_served_only_to_sparkify_readers(fab_server, page):
 
 
 def test_static_files_stay_public(fab_server):
-    base, tokens = fab_server
+    base, tokens, _ = fab_server
     for token in (None, tokens["nodags"]):
         status, body, _ = _request(f"{base}/sparkify-docs/static/styles/site.css", token)
         assert (status, body) == (200, STYLE_BODY)
 
 
 def test_quality_page_only_for_sparkify_readers(fab_server):
-    base, tokens = fab_server
+    base, tokens, _ = fab_server
     for user in ("admin", "reader"):
         status, body, _ = _request(f"{base}/sparkify-quality/", tokens[user])
         assert status == 200, (user, body[:500])
@@ -179,3 +189,48 @@ def test_quality_page_only_for_sparkify_readers(fab_server):
     assert _request(f"{base}/sparkify-quality/")[0] == 401
     status, _, headers = _request(f"{base}/sparkify-quality/", accept="text/html")
     assert status == 303 and "/auth/login" in headers["location"]
+
+
+def _review_request(env: dict[str, str], base: str, admin: str) -> str:
+    """A held day's request, as the decide task leaves it: a sparkify_review run (created through
+    the API), its decide task awaiting input, and the HITL detail with the owners of the Variable
+    sparkify_review_owners="owner" as sparkify.operators.review.owners makes them."""
+    status, body, _ = _request(f"{base}/api/v2/dags/sparkify_review/dagRuns", admin,
+                               data={"dag_run_id": REVIEW_RUN, "logical_date": None, "conf": {"day": "2018-11-15"}})  # fmt: skip
+    assert status == 200, body
+    script = (
+        "from sqlalchemy import select\n"
+        "from airflow.models.hitl import HITLDetail\n"
+        "from airflow.models.taskinstance import TaskInstance\n"
+        "from airflow.utils.session import create_session\n"
+        "from airflow.utils.state import TaskInstanceState\n"
+        "from sparkify.operators.review import HOLD, PUBLISH, owners\n"
+        "with create_session() as session:\n"
+        f"    ti = session.scalar(select(TaskInstance).where(TaskInstance.dag_id == 'sparkify_review', TaskInstance.run_id == {REVIEW_RUN!r}))\n"
+        "    ti.state = TaskInstanceState.AWAITING_INPUT\n"
+        "    session.add(HITLDetail(ti_id=ti.id, options=[PUBLISH, HOLD], subject='Sparkify: day 2018-11-15 is held for review',\n"
+        "                           defaults=[HOLD], multiple=False, params={}, assignees=owners('owner')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return f"{base}/api/v2/dags/sparkify_review/dagRuns/{REVIEW_RUN}/taskInstances/decide/-1/hitlDetails"
+
+
+def test_only_the_review_owner_answers_a_held_day(fab_server):
+    """Owners are written by username and match under FAB (whose ids are numbers): the owner gets
+    200; a user who may answer the DAG's HITL tasks but is not an owner, the Admin, a reader of the
+    DAG that may not answer, and the Public role get 403; the Public role does not see the request."""
+    base, tokens, env = fab_server
+    url = _review_request(env, base, tokens["admin"])
+    answer = {"chosen_options": ["Hold"], "params_input": {"reason": "test"}}
+    assert _request(url, tokens["nodags"])[0] == 403  # sees nothing
+    assert _request(url, tokens["reviewer"])[0] == 200  # sees it: may answer HITL tasks of the DAG
+    for user in ("nodags", "reader", "reviewer", "admin"):
+        status, body, _ = _request(url, tokens[user], data=answer, method="PATCH")
+        assert status == 403, (user, body)
+        if user in ("reviewer", "admin"):  # Airflow's own words: allowed on the DAG, not a respondent
+            assert f"User={user} (id=" in json.loads(body)["detail"] and "is not a respondent" in json.loads(body)["detail"]
+    status, body, _ = _request(url, tokens["owner"], data=answer, method="PATCH")
+    assert status == 200, body
+    answered = json.loads(body)
+    assert answered["chosen_options"] == ["Hold"] and answered["responded_by"]["name"] == "owner", answered

@@ -7,8 +7,12 @@ frees its slot of ``max_active_runs``; a held day never stalls the days after it
 task, ``decide`` (ReviewDecisionOperator), waits in Airflow's AWAITING_INPUT state, holding no
 worker slot, until a person answers on the UI's "Required actions" page or through the REST API
 (PATCH .../hitlDetails): Publish or Hold, with a reason. Who may answer is Airflow's to say (PUT
-on the DAG's HITL details). The answer is applied with ``review_day``, the function make review
-uses; a day make review decided first is left as decided.
+on the DAG's HITL details), narrowed to the usernames of the Variable ``sparkify_review_owners``
+when it is set (``owners``; under FAB this needs ``sparkify.auth.FabAuthManager``, which matches
+them by username). The Variable ``sparkify_review_timeout_hours`` bounds the wait: when it passes,
+the scheduler answers Hold. Both are read when a request is made. The answer is applied with
+``review_day``, the function make review uses; a day make review decided first is left as
+decided, and make review answers a request still waiting (``sparkify.local.review``).
 
 make run never waits for a person: its runner turns the requests off (``REVIEW_REQUESTS_ENV``)
 and prints the make review command instead.
@@ -17,17 +21,47 @@ and prints the make review command instead.
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import BaseOperator, Param
 
-from sparkify.settings import REVIEW_DAG_ID, REVIEW_REQUESTS_ENV, WAREHOUSE_CONN_ID
+from sparkify.settings import REVIEW_DAG_ID, REVIEW_OWNERS_VARIABLE, REVIEW_REQUESTS_ENV, REVIEW_TIMEOUT_VARIABLE, WAREHOUSE_CONN_ID
 
 PUBLISH, HOLD = "Publish", "Hold"
 PUBLISH_TASK = "publish_day"
+TIMED_OUT = "the review timeout"  # who decided a request nobody answered in time
+
+log = logging.getLogger(__name__)
+
+
+def owners(value: Any) -> list[dict[str, str]] | None:
+    """The HITL request's assigned users from the Variable's usernames (comma-separated), or None
+    (no narrowing) when it names nobody. Each user's id is the username: SimpleAuthManager's ids
+    are usernames; under FAB, sparkify.auth.FabAuthManager matches the name instead of the
+    numeric id."""
+    names = sorted({name.strip() for name in str(value or "").split(",") if name.strip()})
+    return [{"id": name, "name": name} for name in names] or None
+
+
+def review_timeout(value: Any) -> timedelta | None:
+    """The Variable's hours as the request's response timeout; None when unset. A value that is
+    not a number > 0 is logged, naming the Variable, and the request waits without a limit: the
+    day stays held either way, nothing is published by a bad setting."""
+    if value is None or not str(value).strip():
+        return None
+    try:
+        hours = float(value)
+    except ValueError:
+        hours = -1.0
+    if not hours > 0:
+        advice = "give the hours a review request waits, a number > 0. This request waits without a limit."
+        log.error("Variable %s=%r: %s", REVIEW_TIMEOUT_VARIABLE, value, advice)
+        return None
+    return timedelta(hours=hours)
 
 
 class RequestReviewOperator(BaseOperator):
@@ -93,7 +127,15 @@ class ReviewDecisionOperator(HITLOperator):
 
             state = f"{held['run_id']} {held['state']}" if held else "no hold"
             raise AirflowSkipException(f"Run {run_id} of {day} is not waiting for a decision ({state}): nothing to ask.")
+        from airflow.sdk import Variable
+
         self.body = request_body(day, held)
+        self.assigned_users = owners(Variable.get(REVIEW_OWNERS_VARIABLE, default=""))
+        self.response_timeout = review_timeout(Variable.get(REVIEW_TIMEOUT_VARIABLE, default=""))
+        if self.response_timeout:
+            self.body += f"\n\nNo answer by {datetime.now(UTC) + self.response_timeout:%Y-%m-%d %H:%M} UTC is Hold ({REVIEW_TIMEOUT_VARIABLE})."
+        if self.assigned_users:
+            self.body += "\n\nWho may decide: " + ", ".join(u["name"] for u in self.assigned_users) + f" ({REVIEW_OWNERS_VARIABLE})."
         return super().execute(context)
 
     def execute_complete(self, context, event: dict[str, Any]) -> Any:
@@ -105,9 +147,9 @@ class ReviewDecisionOperator(HITLOperator):
         chosen = answer["chosen_options"][0]
         reason = str((answer["params_input"] or {}).get("reason") or "").strip()
         user = answer.get("responded_by_user") or {}
-        by = str(user.get("name") or user.get("id") or "the review timeout")
-        if not reason and not user:
-            reason = "no answer before the review timeout: held"
+        by = str(user.get("name") or user.get("id") or TIMED_OUT)
+        if event.get("timedout") or not user:
+            reason = f"no answer before the review timeout ({REVIEW_TIMEOUT_VARIABLE}): held"
         day = (context["dag_run"].conf or {})["day"]
         if chosen == PUBLISH and not reason:
             raise AirflowFailException(f"Publish needs a reason; {day} still waits: answer again with make review (DAY={day}).")
