@@ -8,7 +8,10 @@ through the REST API (`PATCH /api/v2/dags/sparkify_review/dagRuns/<run>/taskInst
 Publish moves the held run's kept audit copies into the published tables; Hold publishes nothing.
 The decision, who and why are kept in the results store (`dq.day_publishes`) and shown on the
 Data quality page and in `run-summary.json`. `make review DAY=... DECISION=... REASON="..."`
-decides the same day without the UI. See docs/data-quality.md.
+decides the same day without the UI, and answers this request. Variables: `sparkify_review_owners`
+(who may decide, by username), `sparkify_review_timeout_hours` (no answer by then is Hold). A
+request still unanswered at the held day's publish deadline sends "waiting for review of ... since
+...". See docs/data-quality.md.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import pendulum
 from airflow.sdk import dag
 
 from sparkify.operators import ReviewDecisionOperator
+from sparkify.operators.deadline import review_deadline
 from sparkify.settings import REVIEW_DAG_ID
 
 
@@ -30,6 +34,8 @@ from sparkify.settings import REVIEW_DAG_ID
     is_paused_upon_creation=False,  # a request must reach a person without anyone unpausing this first
     default_args={"owner": "data-engineering", "retries": 0},
     tags=["sparkify", "review"],
+    # Not decided by the held day's end + sparkify_publish_deadline_hours: "waiting for review of ...".
+    deadline=review_deadline(),
     doc_md=__doc__,
 )
 def sparkify_review():

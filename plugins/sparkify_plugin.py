@@ -6,7 +6,7 @@ The validation tasks' "Data Docs" extra link points at pages of the Data Docs ap
 
 from airflow.plugins_manager import AirflowPlugin
 
-from sparkify.operators.deadline import DayEndDeadline
+from sparkify.operators.deadline import DayEndDeadline, HeldDayDeadline
 from sparkify.quality.web import docs_app, quality_page
 
 
@@ -16,8 +16,8 @@ class SparkifyPlugin(AirflowPlugin):
         {"app": docs_app.create_app(), "url_prefix": docs_app.URL_PREFIX, "name": "Sparkify Data Docs"},
         {"app": quality_page.create_app(), "url_prefix": quality_page.URL_PREFIX, "name": "Sparkify data quality"},
     ]
-    # The DAG's deadline reference: the scheduler finds custom references through a plugin.
-    deadline_references = [DayEndDeadline]
+    # The DAGs' deadline references: the scheduler finds custom references through a plugin.
+    deadline_references = [DayEndDeadline, HeldDayDeadline]
     # An external view with a url_route is embedded in the UI (an iframe under /plugin/data-docs).
     external_views = [
         {

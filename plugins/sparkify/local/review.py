@@ -5,6 +5,11 @@ Publish moves the held run's kept audit copies into the published tables through
 function as publish_day (operators.publish.review_day); hold publishes nothing. Either way the
 decision (who, when, why) is recorded on the run's row of dq.day_publishes, and the run's entry
 in build/run-summary.json is brought up to date when that summary lists the run.
+
+When make airflow asked for the same decision (a sparkify_review run whose decide task awaits
+input in the project's Airflow home), make review answers that request too, in Airflow's metadata
+database, as the REST API would: the task resumes, finds the day decided, and ends, so that no
+task waits forever for a day already decided.
 """
 
 from __future__ import annotations
@@ -48,7 +53,46 @@ def main(day: str, decision: str, reason: str, *, by: str | None = None, summary
         say(f"{day}: held (run {record['run_id']}), decided by {who}; nothing published, its audit copies stay for inspection.")
     path = summary_path or build_dir() / "run-summary.json"
     say(_update_summary(path, record))
+    say(answer_request(record["run_id"], decision, by=who, reason=reason))
     return 0
+
+
+def answer_request(run_id: str, decision: str, *, by: str, reason: str) -> str:
+    """Answer the held run's review request if one waits in the Airflow home's metadata database
+    (sparkify_review's run ``review__<run_id>``, task decide): the same writes as Airflow's REST
+    API (PATCH .../hitlDetails), locks in its order, then the task's resume. What it did, in a line."""
+    from sparkify.operators.review import HOLD, PUBLISH
+    from sparkify.settings import REVIEW_DAG_ID
+
+    home = Path(os.environ.get("AIRFLOW_HOME", ""))
+    if not os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN") and not (home / "airflow.db").is_file():
+        return f"No Airflow metadata database in {home}: no review request to answer."
+    from airflow._shared.timezones import timezone
+    from airflow.models.hitl import HITLDetail
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.models.trigger import handle_event_submit
+    from airflow.triggers.base import TriggerEvent
+    from airflow.utils.session import create_session
+    from airflow.utils.state import TaskInstanceState
+    from sqlalchemy import select
+
+    review_run = f"review__{run_id}"
+    with create_session() as session:
+        ti = session.scalar(
+            select(TaskInstance)
+            .where(TaskInstance.dag_id == REVIEW_DAG_ID, TaskInstance.run_id == review_run, TaskInstance.task_id == "decide")
+            .with_for_update(of=TaskInstance)
+        )
+        detail = session.scalar(select(HITLDetail).where(HITLDetail.ti_id == ti.id).with_for_update(of=HITLDetail)) if ti else None
+        if ti is None or detail is None or detail.response_received:
+            return f"No review request of run {run_id} waits in Airflow ({home}): nothing to answer."
+        detail.chosen_options = [PUBLISH if decision == "publish" else HOLD]
+        detail.params_input = {"reason": reason}
+        detail.responded_by = {"id": by, "name": by}
+        detail.responded_at = timezone.utcnow()
+        if ti.state in (TaskInstanceState.AWAITING_INPUT, TaskInstanceState.DEFERRED):
+            handle_event_submit(TriggerEvent(detail.as_resume_event_payload()), task_instance=ti, session=session)
+    return f"Answered the review request of run {run_id} in Airflow ({REVIEW_DAG_ID} run {review_run}): {decision} by {by}."
 
 
 def _update_summary(path: Path, record: dict) -> str:

@@ -16,6 +16,12 @@ triggerer, which reads the run's task states through the execution API.
 * The Variable is read from the environment or the metadata database (see ``_variable``).
 * Under ``make run`` (``dag.test``) there is no scheduler: the runner drops the deadline
   (``sparkify.local.runner``).
+
+A day held for review ends its own run (successfully, so that run's deadline is dropped) and waits
+in a run of ``sparkify_review``. That DAG carries the same deadline, ``HeldDayDeadline``: the end
+of the held day (the run's conf) plus the same Variable. Missed while ``decide`` still awaits
+input, it sends "waiting for review of <day> ... since <held_at>" (``alert_unanswered_review``);
+a decided review run has ended and dropped it.
 """
 
 from __future__ import annotations
@@ -72,6 +78,28 @@ class DayEndDeadline(BaseDeadlineReference):
         deadline = day_deadline(logical_date.astimezone(UTC).date(), hours, now=datetime.now(UTC))
         if deadline is None:
             log.info("Run %s of %s: its day's deadline has passed already; no deadline alert for it.", run_id, dag_id)
+        return deadline
+
+
+class HeldDayDeadline(BaseDeadlineReference):
+    """A review run's held day (``day`` of its conf): that day's end plus the Variable's hours, the
+    deadline the day's own run had."""
+
+    required_kwargs = {"dag_id", "run_id"}
+
+    def _evaluate_with(self, *, session, dag_id: str, run_id: str, **kwargs: Any) -> datetime | None:
+        from airflow.models.dagrun import DagRun
+        from sqlalchemy import select
+
+        conf = session.scalar(select(DagRun.conf).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)) or {}
+        try:
+            day = date.fromisoformat(str(conf.get("day")))
+        except ValueError:
+            log.error("Run %s of %s: its conf names no day (%r); no deadline alert for it.", run_id, dag_id, conf.get("day"))
+            return None
+        deadline = day_deadline(day, deadline_hours(_variable(session)), now=datetime.now(UTC))
+        if deadline is None:
+            log.info("Run %s of %s: the held day's deadline has passed already; no deadline alert for it.", run_id, dag_id)
         return deadline
 
 
@@ -150,6 +178,56 @@ async def alert_unpublished_day(context: dict[str, Any]) -> str:
     It returns text: the triggerer stores the return value in a text column (``callback.output``),
     and a list there stops the triggerer (seen with Airflow 3.3.2 on SQLite)."""
     return await asyncio.to_thread(_alert, context)
+
+
+def compose_review(run: dict[str, Any], deadline: str, state: str | None) -> tuple[str, str] | None:
+    """(subject, text) of the alert for a review run past its held day's deadline; None once the
+    request was answered (decide no longer awaits input)."""
+    if state not in ("awaiting_input", "deferred", "scheduled", "queued", "running", None):
+        return None
+    conf = run.get("conf") or {}
+    day, held_run, since = conf.get("day"), conf.get("run_id"), conf.get("held_at") or run.get("start_date") or "its request"
+    lines = [
+        f"The day {day} was not published by {deadline} ({PUBLISH_DEADLINE_VARIABLE} after the day's end):",
+        f"waiting for review of {day} (run {held_run}) since {since}.",
+        f"Decide it on Airflow's Required actions page ({run.get('dag_id')} run {run.get('dag_run_id')}), or: "
+        f'make review DAY={day} DECISION=publish|hold REASON="..."',
+    ]
+    return f"[sparkify] {day} is not published by its deadline: waiting for review since {since}", "\n".join(lines)
+
+
+def _review_alert(context: dict[str, Any]) -> str:
+    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+
+    from sparkify.operators.alerts import deliver
+
+    run = context["dag_run"]
+    states = RuntimeTaskInstance.get_task_states(dag_id=run["dag_id"], run_ids=[run["dag_run_id"]]).get(run["dag_run_id"], {})
+    message = compose_review(run, str(context["deadline"]["deadline_time"]), states.get("decide"))
+    if message is None:
+        outcome = f"review run {run['dag_run_id']} was answered by the time its deadline was handled; no alert"
+    else:
+        sent = deliver(*message)
+        outcome = f"deadline alert for review run {run['dag_run_id']} sent on: {', '.join(sent) or 'no channel (none configured)'}"
+    log.info("%s", outcome)
+    return outcome
+
+
+async def alert_unanswered_review(context: dict[str, Any]) -> str:
+    """The review DAG's deadline callback, in the triggerer (as ``alert_unpublished_day``)."""
+    return await asyncio.to_thread(_review_alert, context)
+
+
+def review_deadline() -> DeadlineAlert | None:
+    """The review DAG's DeadlineAlert: the held day's deadline (HeldDayDeadline)."""
+    if _dags_test_command():
+        return None
+    return DeadlineAlert(
+        reference=HeldDayDeadline(),
+        interval=timedelta(0),
+        callback=AsyncCallback(alert_unanswered_review),
+        name="a held day decided by its end + sparkify_publish_deadline_hours",
+    )
 
 
 def publish_deadline() -> DeadlineAlert | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from airflow.sdk import BaseOperator
@@ -10,6 +12,8 @@ from airflow.sdk import BaseOperator
 from sparkify.names import TABLES
 from sparkify.settings import AWS_CONN_ID, WAREHOUSE_CONN_ID, docs_location
 from sparkify.templates import DAY, DOCS_LOCATION
+
+log = logging.getLogger(__name__)
 
 
 def published_assets() -> dict[str, Any]:
@@ -87,7 +91,8 @@ class PublishDayOperator(BaseOperator):
         from sparkify.quality.store import publishes
 
         text = review_text(self.day, checks) + "\n" + decide_hint(self.day)
-        context["ti"].xcom_push(key="review", value={"state": publishes.WAITING, "checks": checks})
+        held_at = f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC"
+        context["ti"].xcom_push(key="review", value={"state": publishes.WAITING, "checks": checks, "held_at": held_at})
         sent = deliver(f"[sparkify] Day {self.day} held for review", text, context)
         self.log.warning("%s%s", text, f"\nAlert sent: {', '.join(sent)}" if sent else "")
         raise AirflowSkipException(f"Day {self.day} held for review: nothing published; its audit copies are kept")
@@ -129,7 +134,22 @@ def review_day(conn_id: str, day: str, decision: str, *, by: str, reason: str) -
         # Publishing over a waivable critical failure is a waiver: the day reads "waived".
         state = publishes.WAIVED if rows is not None and any(c.get("waivable") for c in found["checks"]) else publishes.DECISIONS[decision]
         record = publishes.decide(conn, run_id=found["run_id"], state=state, by=by, reason=reason.strip(), rows=rows)
+    _announce(day, record, rows)
     return {**record, "rows_per_table": rows}
+
+
+def _announce(day: str, record: dict[str, Any], rows: dict[str, int] | None) -> None:
+    """After the decision committed: the alerts' channels hear of it (the day's hold went to them)."""
+    from sparkify.operators.alerts import deliver
+
+    done = "published: " + ", ".join(f"{t} {n:,}" for t, n in rows.items()) if rows is not None else "nothing published"
+    text = (
+        f"Day {day} (run {record['run_id']}, held for review since {record['held_at']:%Y-%m-%d %H:%M} UTC): "
+        f"{record['state']} by {record['decided_by']} at {record['decided_at']:%Y-%m-%d %H:%M} UTC.\n"
+        f"Reason: {record['reason']}\n{done}."
+    )
+    sent = deliver(f"[sparkify] Day {day} {record['state']} after review by {record['decided_by']}", text)
+    log.info("Decision on %s announced on: %s", day, ", ".join(sent) or "no channel (none configured)")
 
 
 def decide_hint(day: str) -> str:

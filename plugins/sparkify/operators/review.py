@@ -20,8 +20,8 @@ and prints the make review command instead.
 
 from __future__ import annotations
 
-import os
 import logging
+import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -90,7 +90,7 @@ class RequestReviewOperator(BaseOperator):
         raise DagRunTriggerException(
             trigger_dag_id=REVIEW_DAG_ID,
             dag_run_id=run_id,
-            conf={"day": day, "run_id": context["run_id"]},
+            conf={"day": day, "run_id": context["run_id"], "held_at": held.get("held_at")},
             logical_date=None,
             run_after=datetime.now(UTC),
             reset_dag_run=False,
@@ -133,7 +133,8 @@ class ReviewDecisionOperator(HITLOperator):
         self.assigned_users = owners(Variable.get(REVIEW_OWNERS_VARIABLE, default=""))
         self.response_timeout = review_timeout(Variable.get(REVIEW_TIMEOUT_VARIABLE, default=""))
         if self.response_timeout:
-            self.body += f"\n\nNo answer by {datetime.now(UTC) + self.response_timeout:%Y-%m-%d %H:%M} UTC is Hold ({REVIEW_TIMEOUT_VARIABLE})."
+            by = datetime.now(UTC) + self.response_timeout
+            self.body += f"\n\nNo answer by {by:%Y-%m-%d %H:%M} UTC is Hold ({REVIEW_TIMEOUT_VARIABLE})."
         if self.assigned_users:
             self.body += "\n\nWho may decide: " + ", ".join(u["name"] for u in self.assigned_users) + f" ({REVIEW_OWNERS_VARIABLE})."
         return super().execute(context)
