@@ -53,7 +53,7 @@ COST = {
     "test_warehouse_matrix.py": 170,
     "test_airflow_ui.py": 170,  # 2026-12-07: the round trip and the UI-set Variable
     "test_s3.py": 80,
-    "test_review.py": 90,  # 2026-12-07: make airflow, two held days decided through the HITL API
+    "test_review_ui.py": 150,  # 2026-12-07: make airflow, a 10-day backfill with 2 held days, decided in the browser and by make review
     "test_validation_failures.py": 75,
     "test_run_output.py": 70,
     "test_authorization.py": 50,

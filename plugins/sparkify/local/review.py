@@ -58,9 +58,10 @@ def main(day: str, decision: str, reason: str, *, by: str | None = None, summary
 
 
 def answer_request(run_id: str, decision: str, *, by: str, reason: str) -> str:
-    """Answer the held run's review request if one waits in the Airflow home's metadata database
-    (sparkify_review's run ``review__<run_id>``, task decide): the same writes as Airflow's REST
-    API (PATCH .../hitlDetails), locks in its order, then the task's resume. What it did, in a line."""
+    """Answer the held run's review requests that wait in the Airflow home's metadata database
+    (sparkify_review's runs ``review__<run_id>`` and ``review__<run_id>__try<n>``, task decide):
+    the same writes as Airflow's REST API (PATCH .../hitlDetails), locks in its order, then each
+    task's resume. What it did, in a line."""
     from sparkify.operators.review import HOLD, PUBLISH
     from sparkify.settings import REVIEW_DAG_ID
 
@@ -77,22 +78,29 @@ def answer_request(run_id: str, decision: str, *, by: str, reason: str) -> str:
     from sqlalchemy import select
 
     review_run = f"review__{run_id}"
+    answered = []
     with create_session() as session:
-        ti = session.scalar(
+        tis = session.scalars(
             select(TaskInstance)
-            .where(TaskInstance.dag_id == REVIEW_DAG_ID, TaskInstance.run_id == review_run, TaskInstance.task_id == "decide")
+            .where(TaskInstance.dag_id == REVIEW_DAG_ID, TaskInstance.task_id == "decide")
+            .where((TaskInstance.run_id == review_run) | TaskInstance.run_id.startswith(f"{review_run}__try", autoescape=True))
+            .order_by(TaskInstance.run_id)
             .with_for_update(of=TaskInstance)
-        )
-        detail = session.scalar(select(HITLDetail).where(HITLDetail.ti_id == ti.id).with_for_update(of=HITLDetail)) if ti else None
-        if ti is None or detail is None or detail.response_received:
-            return f"No review request of run {run_id} waits in Airflow ({home}): nothing to answer."
-        detail.chosen_options = [PUBLISH if decision == "publish" else HOLD]
-        detail.params_input = {"reason": reason}
-        detail.responded_by = {"id": by, "name": by}
-        detail.responded_at = timezone.utcnow()
-        if ti.state in (TaskInstanceState.AWAITING_INPUT, TaskInstanceState.DEFERRED):
-            handle_event_submit(TriggerEvent(detail.as_resume_event_payload()), task_instance=ti, session=session)
-    return f"Answered the review request of run {run_id} in Airflow ({REVIEW_DAG_ID} run {review_run}): {decision} by {by}."
+        ).all()
+        for ti in tis:
+            detail = session.scalar(select(HITLDetail).where(HITLDetail.ti_id == ti.id).with_for_update(of=HITLDetail))
+            if detail is None or detail.response_received:
+                continue
+            detail.chosen_options = [PUBLISH if decision == "publish" else HOLD]
+            detail.params_input = {"reason": reason}
+            detail.responded_by = {"id": by, "name": by}
+            detail.responded_at = timezone.utcnow()
+            if ti.state in (TaskInstanceState.AWAITING_INPUT, TaskInstanceState.DEFERRED):
+                handle_event_submit(TriggerEvent(detail.as_resume_event_payload()), task_instance=ti, session=session)
+            answered.append(ti.run_id)
+    if not answered:
+        return f"No review request of run {run_id} waits in Airflow ({home}): nothing to answer."
+    return f"Answered the review request of run {run_id} in Airflow ({REVIEW_DAG_ID} run {', '.join(answered)}): {decision} by {by}."
 
 
 def _update_summary(path: Path, record: dict) -> str:

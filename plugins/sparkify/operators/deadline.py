@@ -186,7 +186,8 @@ def compose_review(run: dict[str, Any], deadline: str, state: str | None) -> tup
     if state not in ("awaiting_input", "deferred", "scheduled", "queued", "running", None):
         return None
     conf = run.get("conf") or {}
-    day, held_run, since = conf.get("day"), conf.get("run_id"), conf.get("held_at") or run.get("start_date") or "its request"
+    day, held_run = conf.get("day"), conf.get("run_id")
+    since = f"{str(conf['held_at'])[:19].replace('T', ' ')} UTC" if conf.get("held_at") else str(run.get("start_date") or "its request")
     lines = [
         f"The day {day} was not published by {deadline} ({PUBLISH_DEADLINE_VARIABLE} after the day's end):",
         f"waiting for review of {day} (run {held_run}) since {since}.",

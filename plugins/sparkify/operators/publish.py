@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from airflow.sdk import BaseOperator
@@ -60,13 +60,13 @@ class PublishDayOperator(BaseOperator):
             # the warnings) or a waivable critical one: a day without one reads no XCom here.
             checks = self._review_checks(context, validation.get("suites_with_failures", []))
             if checks:  # the day's hold commits alone: nothing of it is published
-                publishes.hold(conn, day=self.day, run_id=run_id, checks=checks)
+                held_at = publishes.hold(conn, day=self.day, run_id=run_id, checks=checks)
             else:
                 audit = publish_run(conn, self.day)
                 if run_id:  # the day's publish record commits with the publish itself
                     publishes.record(conn, day=self.day, run_id=run_id, rows=audit)
         if checks:
-            self._held(context, checks)
+            self._held(context, checks, held_at)
         for table, asset in published_assets().items():
             context["outlet_events"][asset].extra = {"day": self.day, "rows": audit[table], "validation": validation}
         self.log.info("Published day %s: rows per table %s; its schema is dropped", self.day, audit)
@@ -81,7 +81,7 @@ class PublishDayOperator(BaseOperator):
         pulled = context["ti"].xcom_pull(task_ids=tasks, key="summary") if tasks else []  # a list: task_ids is one
         return review_checks([summary for summary in pulled if summary])
 
-    def _held(self, context, checks: list[dict[str, Any]]) -> None:
+    def _held(self, context, checks: list[dict[str, Any]], held_at: datetime) -> None:
         """After the hold committed: the alerts' channels hear of it, make run reads it from XCom,
         and the task ends skipped (``end`` with it), so that the run finishes and frees its slot."""
         from airflow.sdk.exceptions import AirflowSkipException
@@ -91,8 +91,9 @@ class PublishDayOperator(BaseOperator):
         from sparkify.quality.store import publishes
 
         text = review_text(self.day, checks) + "\n" + decide_hint(self.day)
-        held_at = f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC"
-        context["ti"].xcom_push(key="review", value={"state": publishes.WAITING, "checks": checks, "held_at": held_at})
+        # The hold's time and this try tell the request from one of an earlier try (a cleared run).
+        held = {"state": publishes.WAITING, "checks": checks, "held_at": held_at.isoformat(), "try": context["ti"].try_number}
+        context["ti"].xcom_push(key="review", value=held)
         sent = deliver(f"[sparkify] Day {self.day} held for review", text, context)
         self.log.warning("%s%s", text, f"\nAlert sent: {', '.join(sent)}" if sent else "")
         raise AirflowSkipException(f"Day {self.day} held for review: nothing published; its audit copies are kept")
@@ -107,11 +108,13 @@ class PublishDayOperator(BaseOperator):
         return lineage.sql_lineage(self.conn_id, sql_file("publish.sql"), schema=run_schema(self.day), parameters={"day": self.day})
 
 
-def review_day(conn_id: str, day: str, decision: str, *, by: str, reason: str) -> dict[str, Any]:
+def review_day(conn_id: str, day: str, decision: str, *, by: str, reason: str, held_at: str | None = None) -> dict[str, Any]:
     """A person's decision on the day's run that waits for review: publish moves its kept audit
     copies into the published tables exactly as publish_day does (the same function, one
     transaction with the decision's record); hold publishes nothing and keeps them. Returns the
-    record as it now reads, with the rows published per table."""
+    record as it now reads, with the rows published per table. ``held_at`` (a request's): the
+    decision is for that hold only; a newer hold of the run (it was cleared and held anew) is
+    refused with LookupError."""
     from sparkify.quality.store import publishes
     from sparkify.warehouse.connection import transaction
     from sparkify.warehouse.wap import publish_run
@@ -130,6 +133,9 @@ def review_day(conn_id: str, day: str, decision: str, *, by: str, reason: str) -
                 f"{found['decided_by']} at {found['decided_at']:%Y-%m-%d %H:%M} UTC ({found['reason']}); "
                 "run the day again to review it anew"
             )
+        if held_at is not None and found["held_at"] != datetime.fromisoformat(held_at):
+            anew = f"{found['held_at']:%Y-%m-%d %H:%M:%S}"
+            raise LookupError(f"run {found['run_id']} of {day} was held anew at {anew}: this answer was for its hold of {held_at}")
         rows = publish_run(conn, day) if decision == "publish" else None
         # Publishing over a waivable critical failure is a waiver: the day reads "waived".
         state = publishes.WAIVED if rows is not None and any(c.get("waivable") for c in found["checks"]) else publishes.DECISIONS[decision]

@@ -64,6 +64,12 @@ def review_timeout(value: Any) -> timedelta | None:
     return timedelta(hours=hours)
 
 
+def review_run_id(run_id: str, publish_try: int) -> str:
+    """The review run of a held run: ``review__<run id>``; a later try of publish_day (the run was
+    cleared and held anew) asks anew, ``review__<run id>__try<n>``."""
+    return f"review__{run_id}" + (f"__try{publish_try}" if publish_try > 1 else "")
+
+
 class RequestReviewOperator(BaseOperator):
     """After publish_day: a held day's review run of ``sparkify_review``; skipped for a day that
     was published (or under make run). It triggers the run as TriggerDagRunOperator does on
@@ -85,12 +91,12 @@ class RequestReviewOperator(BaseOperator):
             raise AirflowSkipException("The day was not held for review: nothing to ask.")
         if os.environ.get(REVIEW_REQUESTS_ENV) == "off":
             raise AirflowSkipException("No review request under make run: it prints the make review command instead.")
-        day, run_id = context["ds"], f"review__{context['run_id']}"
+        day, run_id = context["ds"], review_run_id(context["run_id"], held.get("try", 1))
         self.log.info("Day %s held for review: run %s of %s asks for a decision (Required actions)", day, run_id, REVIEW_DAG_ID)
         raise DagRunTriggerException(
             trigger_dag_id=REVIEW_DAG_ID,
             dag_run_id=run_id,
-            conf={"day": day, "run_id": context["run_id"], "held_at": held.get("held_at")},
+            conf={"day": day, "run_id": context["run_id"], "held_at": held.get("held_at")},  # held_at: this hold
             logical_date=None,
             run_after=datetime.now(UTC),
             reset_dag_run=False,
@@ -119,13 +125,14 @@ class ReviewDecisionOperator(HITLOperator):
         from sparkify.warehouse.connection import transaction
 
         conf = context["dag_run"].conf or {}
-        day, run_id = conf.get("day"), conf.get("run_id")
+        day, run_id, held_at = conf.get("day"), conf.get("run_id"), conf.get("held_at")
         with transaction(WAREHOUSE_CONN_ID) as (conn, _):
             held = publishes.newest_hold(conn, day) if day else None
-        if held is None or held["run_id"] != run_id or held["state"] != publishes.WAITING:
+        stale = held is not None and held_at is not None and held["held_at"] != datetime.fromisoformat(held_at)
+        if held is None or held["run_id"] != run_id or held["state"] != publishes.WAITING or stale:
             from airflow.sdk.exceptions import AirflowSkipException
 
-            state = f"{held['run_id']} {held['state']}" if held else "no hold"
+            state = f"{held['run_id']} {held['state']}, held at {held['held_at']}" if held else "no hold"
             raise AirflowSkipException(f"Run {run_id} of {day} is not waiting for a decision ({state}): nothing to ask.")
         from airflow.sdk import Variable
 
@@ -151,12 +158,13 @@ class ReviewDecisionOperator(HITLOperator):
         by = str(user.get("name") or user.get("id") or TIMED_OUT)
         if event.get("timedout") or not user:
             reason = f"no answer before the review timeout ({REVIEW_TIMEOUT_VARIABLE}): held"
-        day = (context["dag_run"].conf or {})["day"]
+        conf = context["dag_run"].conf or {}
+        day = conf["day"]
         if chosen == PUBLISH and not reason:
             raise AirflowFailException(f"Publish needs a reason; {day} still waits: answer again with make review (DAY={day}).")
         try:
-            record = review_day(WAREHOUSE_CONN_ID, day, chosen.lower(), by=by, reason=reason)
-        except LookupError as err:  # make review decided it first
+            record = review_day(WAREHOUSE_CONN_ID, day, chosen.lower(), by=by, reason=reason, held_at=conf.get("held_at"))
+        except LookupError as err:  # make review decided it first, or the run was held anew
             self.log.warning("Not applied: %s", err)
             return {"day": day, "applied": False}
         self.log.info("Day %s: %s by %s (%s); rows %s", day, record["state"], by, reason, record["rows_per_table"])

@@ -115,7 +115,7 @@ def test_a_day_held_for_review_reads_waiting_then_who_decided_in_a_colour_of_its
     assert "held for review since 2018-11-29 06:00 UTC (run held): day_metrics: songplays.rows = 610" in cell[0]
     decided = dict(hold, state="published", decided_by="dana", decided_at=datetime(2018, 11, 29, 9, 30), reason="a holiday")
     (cell,) = re.findall(r'<td class="pub review" title="([^"]*)">(.*?)</td>', render(records, {}, base="", days=30, holds={day: decided}))
-    assert cell[1] == "published after review" and cell[0].endswith("published by dana at 2018-11-29 09:30 UTC: a holiday")
+    assert cell[1] == "published after review by dana" and cell[0].endswith("published by dana at 2018-11-29 09:30 UTC: a holiday")
     assert ">waived by dana</td>" in render(records, {}, base="", days=30, holds={day: dict(decided, state="waived")})
     held = dict(decided, state="held")
     assert ">held by dana</td>" in render(records, {}, base="", days=30, holds={day: held})

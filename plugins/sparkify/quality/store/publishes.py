@@ -38,15 +38,16 @@ def record(conn, *, day: str, run_id: str, rows: dict[str, int]) -> None:
     _write(conn, day=day, run_id=run_id, state=PUBLISHED, stamp="published_at", rows_published=sum(rows.values()))
 
 
-def hold(conn, *, day: str, run_id: str, checks: list[dict[str, Any]]) -> None:
+def hold(conn, *, day: str, run_id: str, checks: list[dict[str, Any]]) -> datetime:
     """The run ``run_id`` of ``day`` held for review because of ``checks`` (its failed
-    review-severity expectations, values masked as in every report), on the caller's transaction."""
-    _write(conn, day=day, run_id=run_id, state=WAITING, stamp="held_at", checks=json.dumps(checks))
+    review-severity expectations, values masked as in every report), on the caller's transaction.
+    Returns the hold's time (``held_at``), which tells this hold from an earlier one of the same run."""
+    return _write(conn, day=day, run_id=run_id, state=WAITING, stamp="held_at", checks=json.dumps(checks))
 
 
-def _write(conn, *, day: str, run_id: str, stamp: str, **columns: Any) -> None:
+def _write(conn, *, day: str, run_id: str, stamp: str, **columns: Any) -> datetime:
     """The run's row, replacing an earlier attempt's (a retry of publish_day); ``stamp`` is the
-    column that gets the time it is recorded at (published_at or held_at)."""
+    column that gets the time it is recorded at (published_at or held_at), which is returned."""
     now = _now()
     values = {"day": day, "run_id": run_id, "recorded_at": now, stamp: now, **columns}
     names = ", ".join(values)
@@ -54,6 +55,7 @@ def _write(conn, *, day: str, run_id: str, stamp: str, **columns: Any) -> None:
     with conn.cursor() as cur:
         cur.execute("delete from dq.day_publishes where run_id = %(run_id)s", {"run_id": run_id})
         cur.execute(f"insert into dq.day_publishes ({names}) values ({placeholders})", values)
+    return now
 
 
 def supersede(conn, *, day: str, run_id: str) -> list[dict[str, Any]]:

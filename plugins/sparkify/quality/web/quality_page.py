@@ -181,7 +181,7 @@ def _review_cell(hold: dict) -> str:
     if hold["state"] == "waiting":
         return f'<td class="pub review" title="{_e(since)}">waiting for review</td>'
     decided = f"{hold['state']} by {hold['decided_by']} at {hold['decided_at']:%Y-%m-%d %H:%M} UTC: {hold['reason']}"
-    label = {"published": "published after review", "waived": f"waived by {hold['decided_by']}"}.get(
+    label = {"published": f"published after review by {hold['decided_by']}", "waived": f"waived by {hold['decided_by']}"}.get(
         hold["state"], f"held by {hold['decided_by']}"
     )
     return f'<td class="pub review" title="{_e(since + "; " + decided)}">{_e(label)}</td>'
