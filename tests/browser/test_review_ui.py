@@ -188,14 +188,16 @@ def test_held_days_wait_for_a_person_without_stalling_a_backfill(review_airflow,
     done = subprocess.run([*command, "--by", "dana"], cwd=ROOT, env=dict(env, AIRFLOW_HOME=str(airflow.home)),
                           capture_output=True, text=True, timeout=300)  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert f"Answered the review request of run {runs[HELD]} in Airflow (sparkify_review run review__{runs[HELD]}): hold by dana" in done.stdout
+    answered_line = f"Answered the review request of run {runs[HELD]} in Airflow (sparkify_review run review__{runs[HELD]}): hold by dana"
+    assert answered_line in done.stdout
     for run_id in runs.values():
         run, tasks = airflow.wait(f"review__{run_id}", timeout=120, dag_id="sparkify_review")
         assert run["state"] == "success", tasks
     answer = airflow.api(f"/dags/sparkify_review/dagRuns/review__{runs[HELD]}/taskInstances/decide/-1/hitlDetails")
     assert (answer["chosen_options"], answer["responded_by_user"]["name"]) == (["Hold"], "dana")
     assert checksums(socket_warehouse) == before
-    rows = execute(socket_warehouse, "select cast(day as text), state, decided_by, reason from dq.day_publishes where decided_by is not null order by day")
+    decided = "select cast(day as text), state, decided_by, reason from dq.day_publishes where decided_by is not null order by day"
+    rows = execute(socket_warehouse, decided)
     assert rows == [(PUBLISHED, "published", "admin", "a test location, known to the vendor"), (HELD, "held", "dana", "wait for the fix")]
 
     # The quality page says who decided.
