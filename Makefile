@@ -64,7 +64,7 @@ run: $(BIN)/.installed
 # audit copies, or hold it; the reason and who decided (BY, default the OS user) are recorded.
 review: $(BIN)/.installed
 	@test -n "$(DAY)" -a -n "$(DECISION)" || { echo 'make review DAY=<day> DECISION=publish|hold REASON="..." [BY=<name>]'; exit 2; }
-	$(PY) -m sparkify.local.cli review --day "$(DAY)" --decision "$(DECISION)" --reason "$(REASON)" $(if $(BY),--by "$(BY)",)
+	$(PY) -m sparkify.local.cli review --day "$(DAY)" --decision "$(DECISION)" --reason "$(REASON)" $(if $(BY),--by "$(BY)",) $(if $(LINEAGE),--lineage $(LINEAGE),)
 
 # Authoring from the stored daily profiles (docs/data-quality.md, "Authoring from evidence"):
 # a draft suite for TABLE, what SUITE would have said on the last DAYS days, and the reviewed

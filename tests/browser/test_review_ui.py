@@ -193,6 +193,13 @@ def test_held_days_wait_for_a_person_without_stalling_a_backfill(review_airflow,
     for run_id in runs.values():
         run, tasks = airflow.wait(f"review__{run_id}", timeout=120, dag_id="sparkify_review")
         assert run["state"] == "success", tasks
+    decide = {day: airflow.api(f"/dags/sparkify_review/dagRuns/review__{run_id}/taskInstances/decide") for day, run_id in runs.items()}
+    assert {day: ti["state"] for day, ti in decide.items()} == {PUBLISHED: "success", HELD: "skipped"}  # a Hold publishes nothing
+    # The Publish sent the published tables' Asset events, as publish_day does, with the decision.
+    events = airflow.api("/assets/events?source_dag_id=sparkify_review&limit=50")["asset_events"]
+    assert sorted(e["uri"].rsplit("/", 1)[-1] for e in events) == ["artists", "songplays", "songs", "time", "users"]
+    said = {(e["extra"]["day"], e["extra"]["review"]["state"], e["extra"]["review"]["by"]) for e in events}
+    assert said == {(PUBLISHED, "published", "admin")}
     answer = airflow.api(f"/dags/sparkify_review/dagRuns/review__{runs[HELD]}/taskInstances/decide/-1/hitlDetails")
     assert (answer["chosen_options"], answer["responded_by_user"]["name"]) == (["Hold"], "dana")
     assert checksums(socket_warehouse) == before

@@ -205,10 +205,11 @@ def test_a_failed_rerun_of_a_published_day_shows_on_the_quality_page(socket_ware
     assert row.count(f"background:{STATES['not run']}") >= 5 and row.count(">earlier</a>") >= 5
 
 
-def test_a_waivable_critical_failure_holds_the_day_and_make_review_publishes_it_as_waived(socket_warehouse, lake):
+def test_a_waivable_critical_failure_holds_the_day_and_make_review_publishes_it_as_waived(socket_warehouse, lake, capsys, monkeypatch):
     """The broken day of test_bad_domain_value_blocks_at_staging (level "premium") with the level
     checks declared waivable (their meta, in a copy of gx/): the tasks pass, the day is held, and
-    make review publishes it as waived, the premium play included."""
+    make review publishes it as waived, the premium play included, with the day's OpenLineage
+    publish event (file transport) carrying the decision."""
     import subprocess
     import sys
 
@@ -248,7 +249,32 @@ def test_a_waivable_critical_failure_holds_the_day_and_make_review_publishes_it_
     assert run["published"] is False and run["review"]["state"] == "waiting" and run["review"]["checks"][0]["waivable"] is True
     assert execute(socket_warehouse, "select count(*) from songplays") == [(0,)]
 
+    events = SESSION_DIR / "review-lineage.jsonl"
+    monkeypatch.setenv("AIRFLOW__OPENLINEAGE__TRANSPORT", json.dumps({"type": "file", "log_file_path": str(events), "append": True}))
+    capsys.readouterr()
     assert review.main(DAY, "publish", "premium is a new tier, accepted", by="dana", summary_path=build / "run-summary.json") == 0
     assert execute(socket_warehouse, "select count(*) from songplays where level = 'premium'") == [(1,)]
+    said = capsys.readouterr().out
+    assert f"OpenLineage: publish event of {DAY} sent (file transport)." in said, said
+    # The run's Data Docs pages again, with the decision on them.
+    assert f"Data Docs: run {run['run_id']}'s " in said, said
+    docs = Path(os.environ["AIRFLOW_VAR_SPARKIFY_DOCS"]) / "validations" / "songplays" / run["run_id"]
+    (songplays_page,) = docs.rglob("*.html")
+    assert re.search(r"Review:? published as waived by dana at [0-9: -]+ UTC: premium is a new tier, accepted", page_text(songplays_page))
+    # The Asset event, as Airflow's REST API writes one, in the Airflow home make run used (asset-scheduled DAGs hear of it).
+    assert "Asset events: sparkify.songplays, sparkify.users, sparkify.songs, sparkify.artists, sparkify.time." in said
+    import sqlite3
+
+    with sqlite3.connect(Path(os.environ["AIRFLOW_HOME"]) / "airflow.db") as db:
+        (extra,) = db.execute("select e.extra from asset_event e join asset a on a.id = e.asset_id where a.name = 'sparkify.songplays' "
+                              "order by e.id desc limit 1").fetchone()  # fmt: skip
+    published = execute(socket_warehouse, "select count(*) from songplays")[0][0]
+    assert (json.loads(extra)["rows"], json.loads(extra)["review"]["state"]) == (published, "waived")
+    (event,) = [json.loads(line) for line in events.read_text().splitlines()]
+    assert (event["eventType"], event["job"]["name"]) == ("COMPLETE", "sparkify_review.make_review")
+    outputs = {o["name"].split(".", 1)[1] for o in event["outputs"]}
+    assert {f"public.{t}" for t in ("songplays", "users", "songs", "artists", "time")} <= outputs
+    tags = {t["key"]: t["value"] for t in event["run"]["facets"]["tags"]["tags"]}
+    assert (tags["sparkify.review.state"], tags["sparkify.review.by"]) == ("waived", "dana")
     decided = json.loads((build / "run-summary.json").read_text())["runs"][0]
     assert decided["published"] is True and (decided["review"]["state"], decided["review"]["by"]) == ("waived", "dana")

@@ -75,6 +75,8 @@ def _authoring_and_review(sub) -> None:
     review.add_argument("--decision", required=True, help="publish or hold")
     review.add_argument("--reason", default="", help="why (recorded with the decision; required)")
     review.add_argument("--by", help="who decides (default: SPARKIFY_REVIEWER, else the operating-system user)")
+    lineage_help = "send a publish's OpenLineage event: file (build/openlineage/events.jsonl) or console"
+    review.add_argument("--lineage", choices=("file", "console"), help=lineage_help)
 
 
 def main(argv: list[str] | None = None) -> int:

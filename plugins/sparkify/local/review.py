@@ -8,8 +8,14 @@ in build/run-summary.json is brought up to date when that summary lists the run.
 
 When make airflow asked for the same decision (a sparkify_review run whose decide task awaits
 input in the project's Airflow home), make review answers that request too, in Airflow's metadata
-database, as the REST API would: the task resumes, finds the day decided, and ends, so that no
-task waits forever for a day already decided.
+database, as the REST API would: the task resumes, finds the day decided, and ends skipped, so
+that no task waits forever for a day already decided.
+
+A publish also sends what publish_day's would: the published tables' Asset events, written to
+that metadata database as the REST API's POST /assets/events writes them (so asset-scheduled DAGs
+run), and the day's OpenLineage publish event (job sparkify_review.make_review, the decision as
+its run's tags) where a transport is configured (LINEAGE=file|console, or
+AIRFLOW__OPENLINEAGE__TRANSPORT).
 """
 
 from __future__ import annotations
@@ -25,11 +31,22 @@ from sparkify.local.report import say, table_counts
 from sparkify.settings import WAREHOUSE_CONN_ID, build_dir
 
 REVIEWER_ENV = "SPARKIFY_REVIEWER"  # who decides (BY=...); default: the operating-system user
+DOCS_ENV = "AIRFLOW_VAR_SPARKIFY_DOCS"  # the Data Docs location, as Airflow's tasks read it (default build/data_docs)
+
+
+def _airflow_db() -> str | None:
+    """Why there is no Airflow metadata database to write to, or None when there is one: the
+    environment names one, or the Airflow home (the project's .airflow/) has its SQLite file."""
+    home = Path(os.environ.get("AIRFLOW_HOME", ""))
+    if os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN") or (home / "airflow.db").is_file():
+        return None
+    return f"No Airflow metadata database in {home}"
 
 
 def main(day: str, decision: str, reason: str, *, by: str | None = None, summary_path: Path | None = None) -> int:
     """Decide the day; exit status 0 when decided, 1 when there is nothing to decide, 2 for bad input."""
-    from sparkify.operators.publish import review_day
+    from sparkify.operators.publish import redocument, review_day
+    from sparkify.settings import docs_location
 
     try:
         date.fromisoformat(day)
@@ -54,7 +71,70 @@ def main(day: str, decision: str, reason: str, *, by: str | None = None, summary
     path = summary_path or build_dir() / "run-summary.json"
     say(_update_summary(path, record))
     say(answer_request(record["run_id"], decision, by=who, reason=reason))
+    say(redocument(WAREHOUSE_CONN_ID, record["run_id"], docs_location(os.environ.get(DOCS_ENV))))
+    if record["rows_per_table"] is not None:
+        say(asset_events(day, record))
+        say(lineage_event(day, record))
     return 0
+
+
+def asset_events(day: str, record: dict) -> str:
+    """The published tables' Asset events (extra: the day, its rows, the review), registered in the
+    Airflow metadata database as Airflow's REST API registers an event; what it did, in a line."""
+    missing = _airflow_db()
+    if missing:
+        return f"{missing}: no Asset events (an Airflow that runs the DAGs needs one to hear of this publish)."
+    from airflow.assets.manager import asset_manager
+    from airflow.models.asset import AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    from sparkify.operators.publish import published_assets
+    from sparkify.quality.store.publishes import review_of
+
+    sent = []
+    with create_session() as session:
+        for table, asset in published_assets().items():
+            model = session.scalar(select(AssetModel).where(AssetModel.name == asset.name, AssetModel.uri == asset.uri))
+            extra = {"day": day, "rows": record["rows_per_table"][table], "review": review_of(record)}
+            if model is not None and asset_manager.register_asset_change(asset=model, extra=extra, source_is_api=True, session=session):
+                sent.append(asset.name)
+    if not sent:
+        return "No Asset events: the Airflow metadata database has none of the published tables' Assets (no DAG was parsed there)."
+    return f"Asset events: {', '.join(sent)}."
+
+
+def lineage_event(day: str, record: dict) -> str:
+    """The day's OpenLineage publish event, where a transport is configured; what it did, in a line."""
+    from sparkify.local.airflow_home import TRANSPORT_SETTING
+
+    configured = os.environ.get(TRANSPORT_SETTING)
+    if not configured:
+        return f"OpenLineage: no transport configured (LINEAGE=file|console, or {TRANSPORT_SETTING}); no event."
+    from datetime import UTC, datetime
+
+    from airflow.providers.openlineage.utils.utils import _PRODUCER
+    from openlineage.client import OpenLineageClient
+    from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
+    from openlineage.client.uuid import generate_new_uuid
+
+    from sparkify.operators.publish import publish_lineage
+    from sparkify.quality.store.publishes import review_of
+    from sparkify.settings import REVIEW_DAG_ID
+
+    found = publish_lineage(WAREHOUSE_CONN_ID, day, review_of(record))
+    namespace = os.environ.get("AIRFLOW__OPENLINEAGE__NAMESPACE", "default")
+    event = RunEvent(
+        eventType=RunState.COMPLETE,
+        eventTime=datetime.now(UTC).isoformat(),
+        run=Run(runId=str(generate_new_uuid()), facets=found.run_facets),
+        job=Job(namespace=namespace, name=f"{REVIEW_DAG_ID}.make_review", facets=found.job_facets),
+        inputs=found.inputs,
+        outputs=found.outputs,
+        producer=_PRODUCER,
+    )
+    OpenLineageClient(config={"transport": json.loads(configured)}).emit(event)
+    return f"OpenLineage: publish event of {day} sent ({json.loads(configured).get('type')} transport)."
 
 
 def answer_request(run_id: str, decision: str, *, by: str, reason: str) -> str:
@@ -66,8 +146,9 @@ def answer_request(run_id: str, decision: str, *, by: str, reason: str) -> str:
     from sparkify.settings import REVIEW_DAG_ID
 
     home = Path(os.environ.get("AIRFLOW_HOME", ""))
-    if not os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN") and not (home / "airflow.db").is_file():
-        return f"No Airflow metadata database in {home}: no review request to answer."
+    missing = _airflow_db()
+    if missing:
+        return f"{missing}: no review request to answer."
     from airflow._shared.timezones import timezone
     from airflow.models.hitl import HITLDetail
     from airflow.models.taskinstance import TaskInstance

@@ -133,6 +133,15 @@ def sql_lineage(conn_id: str, sql: str, *, schema: str, parameters: dict[str, An
     )
 
 
+def review_tags(review: dict[str, Any]) -> Any:
+    """A person's decision on a held day as the run's tags facet (an OpenLineage standard facet):
+    sparkify.review.state, .by, .at, .reason and .held_at, source USER."""
+    from openlineage.client.generated.tags_run import TagsRunFacet, TagsRunFacetFields
+
+    keys = [k for k in ("state", "by", "at", "reason", "held_at") if review.get(k)]
+    return TagsRunFacet(tags=[TagsRunFacetFields(key=f"sparkify.review.{k}", value=str(review[k]), source="USER") for k in keys])
+
+
 def validation_facets(result: dict[str, Any], *, row_count: int | None, profile: TableProfile | None = None) -> dict[str, Any]:
     """The dataQualityAssertions and dataQualityMetrics facets of one stored GX validation result;
     with the table's profile of the day, every column's null and distinct counts, and min and max

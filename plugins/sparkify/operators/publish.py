@@ -101,11 +101,21 @@ class PublishDayOperator(BaseOperator):
     def get_openlineage_facets_on_complete(self, task_instance):
         """OpenLineage: sql/publish.sql as rendered for the day, through the provider's SQL parser
         (the run's audit copies in, the published tables out)."""
-        from sparkify.names import run_schema
-        from sparkify.operators import lineage
-        from sparkify.warehouse.scripts import sql_file
+        return publish_lineage(self.conn_id, self.day)
 
-        return lineage.sql_lineage(self.conn_id, sql_file("publish.sql"), schema=run_schema(self.day), parameters={"day": self.day})
+
+def publish_lineage(conn_id: str, day: str, review: dict[str, Any] | None = None):
+    """OpenLineage of a day's publish: sql/publish.sql as rendered for the day, through the
+    provider's SQL parser (the run's audit copies in, the published tables out); a person's
+    decision on a held day (``review``, as publishes.review_of gives it) as the run's tags."""
+    from sparkify.names import run_schema
+    from sparkify.operators import lineage
+    from sparkify.warehouse.scripts import sql_file
+
+    found = lineage.sql_lineage(conn_id, sql_file("publish.sql"), schema=run_schema(day), parameters={"day": day})
+    if review:
+        found.run_facets["tags"] = lineage.review_tags(review)
+    return found
 
 
 def review_day(conn_id: str, day: str, decision: str, *, by: str, reason: str, held_at: str | None = None) -> dict[str, Any]:
@@ -156,6 +166,20 @@ def _announce(day: str, record: dict[str, Any], rows: dict[str, int] | None) -> 
     )
     sent = deliver(f"[sparkify] Day {day} {record['state']} after review by {record['decided_by']}", text)
     log.info("Decision on %s announced on: %s", day, ", ".join(sent) or "no channel (none configured)")
+
+
+def redocument(conn_id: str, run_id: str, docs: str, *, aws_conn_id: str | None = None) -> str:
+    """After a decision: the held run's Data Docs pages rendered again, saying who decided what
+    and why (their Review line), and published to ``docs``. The decision has committed already:
+    a publish that fails is logged, and what it says is returned."""
+    from sparkify.quality.gx.docs import publish_docs
+
+    try:
+        published = publish_docs(conn_id, docs, run_name=run_id, aws_conn_id=aws_conn_id)
+    except Exception as err:  # the decision stands; the pages say "waiting" until the next publish of the docs
+        log.warning("Data Docs of run %s not published again after its decision (%s: %s)", run_id, type(err).__name__, err)
+        return f"Data Docs: not published again ({type(err).__name__}: {err}); its pages still say it waits."
+    return f"Data Docs: run {run_id}'s {published['pages']} page(s) published again with the decision ({published['location']})."
 
 
 def decide_hint(day: str) -> str:

@@ -111,9 +111,15 @@ class RequestReviewOperator(BaseOperator):
 
 class ReviewDecisionOperator(HITLOperator):
     """Ask for Publish or Hold (with a reason) on the held day of the run's conf, and apply the
-    answer. A timeout (``response_timeout``) answers Hold."""
+    answer. A timeout (``response_timeout``) answers Hold. A Publish ends in success: the
+    published tables' Asset events (extra: the day, its rows, the review) and the OpenLineage
+    publish event (the decision as the run's tags) go out as publish_day's would. Hold, or an
+    answer that changed nothing (make review decided first), ends skipped: nothing published."""
 
     def __init__(self, **kwargs: Any) -> None:
+        from sparkify.operators.publish import published_assets
+
+        kwargs.setdefault("outlets", list(published_assets().values()))
         kwargs.setdefault("subject", "Sparkify: day {{ dag_run.conf['day'] }} is held for review")
         kwargs.setdefault("options", [PUBLISH, HOLD])
         kwargs.setdefault("defaults", [HOLD])
@@ -147,9 +153,10 @@ class ReviewDecisionOperator(HITLOperator):
         return super().execute(context)
 
     def execute_complete(self, context, event: dict[str, Any]) -> Any:
-        from airflow.sdk.exceptions import AirflowFailException
+        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-        from sparkify.operators.publish import review_day
+        from sparkify.operators.publish import published_assets, review_day
+        from sparkify.quality.store.publishes import review_of
 
         answer = super().execute_complete(context, event)
         chosen = answer["chosen_options"][0]
@@ -165,10 +172,35 @@ class ReviewDecisionOperator(HITLOperator):
         try:
             record = review_day(WAREHOUSE_CONN_ID, day, chosen.lower(), by=by, reason=reason, held_at=conf.get("held_at"))
         except LookupError as err:  # make review decided it first, or the run was held anew
-            self.log.warning("Not applied: %s", err)
-            return {"day": day, "applied": False}
-        self.log.info("Day %s: %s by %s (%s); rows %s", day, record["state"], by, reason, record["rows_per_table"])
-        return {"day": day, "applied": True, "state": record["state"], "by": by}
+            raise AirflowSkipException(f"Not applied: {err}") from None
+        rows = record["rows_per_table"]
+        self.log.info("Day %s: %s by %s (%s); rows %s", day, record["state"], by, reason, rows)
+        self.log.info("%s", _redocument(record["run_id"]))
+        if rows is None:
+            raise AirflowSkipException(f"Day {day} {record['state']} by {by}: nothing published")
+        self.review = {"day": day, **(review_of(record) or {})}
+        for table, asset in published_assets().items():
+            context["outlet_events"][asset].extra = {"day": day, "rows": rows[table], "review": review_of(record)}
+        return {"day": day, "state": record["state"], "by": by, "rows": rows}
+
+    def get_openlineage_facets_on_complete(self, task_instance):
+        """OpenLineage of a Publish: the day's publish (as publish_day's), the decision as tags."""
+        from airflow.providers.openlineage.extractors import OperatorLineage
+
+        from sparkify.operators.publish import publish_lineage
+
+        review = getattr(self, "review", None)  # set by a Publish in execute_complete
+        return publish_lineage(WAREHOUSE_CONN_ID, review["day"], review) if review else OperatorLineage()
+
+
+def _redocument(run_id: str) -> str:
+    """The held run's Data Docs pages again, with the decision, at the docs location of the Variable."""
+    from airflow.sdk import Variable
+
+    from sparkify.operators.publish import redocument
+    from sparkify.settings import AWS_CONN_ID, DOCS_VARIABLE, docs_location
+
+    return redocument(WAREHOUSE_CONN_ID, run_id, docs_location(Variable.get(DOCS_VARIABLE, default="")), aws_conn_id=AWS_CONN_ID)
 
 
 def request_body(day: str, held: dict[str, Any]) -> str:

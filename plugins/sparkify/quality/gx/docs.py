@@ -31,6 +31,7 @@ def publish_docs(
 
     from sparkify.quality import store
     from sparkify.quality.gx.private import index_listing, put_result_json
+    from sparkify.quality.store import publishes
     from sparkify.warehouse.connection import transaction
 
     with transaction(conn_id) as (conn, dialect):
@@ -40,9 +41,10 @@ def publish_docs(
         results = store.run_results(conn, dialect, run_name, limit=limit)
         entries = store.index_entries(conn, limit=limit)
         pages, rendered = suite_pages(ctx)
+        reviews = publishes.of_runs(conn, sorted({row["run_name"] for row in results}))  # runs held for review say so on their pages
         for row in results:
             key = (row["suite"], row["run_name"], row["run_time"], row["batch_identifier"])
-            put_result_json(ctx, key, row["result_json"])
+            put_result_json(ctx, key, row["result_json"], review=publishes.review_line(reviews.get(row["run_name"])))
             pages.append(ValidationResultIdentifier.from_tuple(key))
         started, clock = time.time(), time.perf_counter()
         with index_listing(entries):

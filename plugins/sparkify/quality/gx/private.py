@@ -28,6 +28,7 @@ code of any private name used here changed: then read GX's new code and check ea
 from __future__ import annotations
 
 import html
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -47,6 +48,7 @@ from jinja2 import FileSystemBytecodeCache, pass_context
 
 GX_CHECKED = "1.24.1"  # the great-expectations version every private use below was read against
 DAY_KEY = "logical_day"  # the result meta's entry for the day the result is for (quality.gx.run writes it)
+REVIEW_KEY = "sparkify_review"  # the run's review, one line (quality.gx.docs adds it when it renders the pages)
 STATUS_TEXT = {"passed": "Passed", "warnings": "Passed with warnings", "failed": "Failed"}
 _ICONS = {
     "passed": ["fas", "fa-check-circle", "text-success", "ge-success-icon"],
@@ -238,9 +240,14 @@ def index_listing(entries: list[dict[str, Any]]) -> Iterator[None]:
         _index_entries.reset(token)
 
 
-def put_result_json(ctx, key: tuple[str, str, str, str], result_json: str) -> None:
+def put_result_json(ctx, key: tuple[str, str, str, str], result_json: str, *, review: str | None = None) -> None:
     """Put a stored result's JSON, as GX wrote it on whichever machine validated, into this
-    process's validations store under its key (suite, run name, run time, batch)."""
+    process's validations store under its key (suite, run name, run time, batch); a run held for
+    review gets its review line in the result's meta, for its pages (the store keeps GX's JSON)."""
+    if review:
+        result = json.loads(result_json)
+        result.setdefault("meta", {})[REVIEW_KEY] = review
+        result_json = json.dumps(result)
     ctx.validation_results_store.store_backend.set(key, result_json)
 
 
@@ -303,6 +310,10 @@ class DayValidationResultsPageRenderer(ValidationResultsPageRenderer):
             template["template"] = "${day_title} ${day}\n " + template["template"]
             template["params"].update(day_title="Day:", day=str(day))
             template["styling"]["params"]["day_title"] = {"classes": ["h6"]}
+        if review := validation_results.meta.get(REVIEW_KEY):
+            template["template"] = "${review_title} ${review}\n " + template["template"]
+            template["params"].update(review_title="Review:", review=str(review))
+            template["styling"]["params"]["review_title"] = {"classes": ["h6"]}
         return header
 
     @classmethod
@@ -310,6 +321,8 @@ class DayValidationResultsPageRenderer(ValidationResultsPageRenderer):
         info = super()._render_validation_info(validation_results)
         if day := validation_results.meta.get(DAY_KEY):
             info.table.insert(0, ["Day", str(day)])
+        if review := validation_results.meta.get(REVIEW_KEY):
+            info.table.insert(1, ["Review", str(review)])
         return info
 
 

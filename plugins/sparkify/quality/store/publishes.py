@@ -141,6 +141,19 @@ def review_of(record: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
+def review_line(record: dict[str, Any] | None) -> str | None:
+    """A run's review in one line (its Data Docs pages show it); None for a run never held."""
+    if record is None or record["held_at"] is None:
+        return None
+    held = f"held for review at {record['held_at']:%Y-%m-%d %H:%M} UTC"
+    if record["state"] == WAITING:
+        return f"waiting for review: {held}; nothing of the day is published until a person decides"
+    if record["state"] == SUPERSEDED:
+        return f"{held}; superseded: {record['reason']}"
+    verb = {PUBLISHED: "published after review", WAIVED: "published as waived", HELD: "held (not published)"}[record["state"]]
+    return f"{verb} by {record['decided_by']} at {record['decided_at']:%Y-%m-%d %H:%M} UTC: {record['reason']} ({held})"
+
+
 def _rows(conn, where: str, parameters: dict[str, Any]) -> list[dict[str, Any]]:
     """Records matching ``where``, oldest first."""
     with conn.cursor() as cur:
