@@ -1,11 +1,13 @@
 """Alerts through Airflow's notifiers, against a local SMTP server (aiosmtpd) and a local HTTP
 endpoint standing for Slack's incoming webhook: a critical failure notifies both with the failure
-message and the Data Docs link; warnings notify only when asked; no connection, no alert."""
+message and the Data Docs link, and the missed day spends a one-day quality SLO's budget (one
+more alert); warnings notify only when asked; no connection, no alert."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import threading
 from email import message_from_bytes
@@ -69,12 +71,24 @@ def test_a_critical_failure_notifies_by_mail_and_slack(socket_warehouse, channel
     mails, posts, connections = channels
     for key, value in connections.items():
         monkeypatch.setenv(key, value)
+    # A quality SLO of songplays over one day (gx/slo.toml in a copy of gx/): the failed day spends its budget.
+    gx_copy = SESSION_DIR / "gx-alerts"
+    shutil.rmtree(gx_copy, ignore_errors=True)
+    shutil.copytree(os.environ["SPARKIFY_GX_DIR"], gx_copy)
+    (gx_copy / "slo.toml").write_text("[tables]\nsongplays = { target = 0.95, window_days = 1 }\n")
+    monkeypatch.setenv("SPARKIFY_GX_DIR", str(gx_copy))
     reset_warehouse(socket_warehouse)
     lake = sample_with_a_bad_level(SESSION_DIR / "lake-alerts", BAD)
     code, summary = run_pipeline(socket_warehouse, lake, BAD, BAD, fresh=False, tag="alerts-bad")
     assert code == 1
     page = next(v["data_docs"] for v in summary["validations"] if v["suite"] == "staging_events")
-    assert len(mails) == 1 and len(posts) == 1  # the one critical failure of the day, once per channel
+    # The one critical failure of the day, then the SLO's spent budget, once per channel each.
+    assert len(mails) == 2 and len(posts) == 2
+    slo_mail = mails.pop()[1]
+    assert slo_mail["Subject"] == f"[sparkify] Quality SLO: error budget spent for songplays ({BAD} missed)"
+    slo_text = next(part for part in slo_mail.walk() if part.get_content_type() == "text/html").get_payload(decode=True).decode()
+    assert f"- {BAD}: a critical check of the table failed" in slo_text or f"- {BAD}: not published by its newest run" in slo_text
+    assert posts.pop()[1]["text"].startswith(f"*[sparkify] Quality SLO: error budget spent for songplays ({BAD} missed)*")
     recipients, mail = mails[0]
     assert recipients == ["dq@sparkify.test", "oncall@sparkify.test"]
     assert mail["Subject"] == f"[sparkify] Critical validation failed: staging_events (suite staging_events) on {BAD}"

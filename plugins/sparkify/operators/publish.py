@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from airflow.sdk import BaseOperator
@@ -182,6 +182,45 @@ def redocument(conn_id: str, run_id: str, docs: str, *, aws_conn_id: str | None 
     return f"Data Docs: run {run_id}'s {published['pages']} page(s) published again with the decision ({published['location']})."
 
 
+def check_slos(conn_id: str, day: str, context=None, *, log=log) -> list[dict[str, Any]]:
+    """The tables' quality SLOs (gx/slo.toml) after the day's run: each one's standing in the log,
+    and an alert on the alerts' channels for each budget that ``day``'s miss spent. A wrong
+    gx/slo.toml is logged, naming the file and key; it never fails the run."""
+    from airflow.sdk import Variable
+
+    from sparkify.operators.alerts import deliver
+    from sparkify.operators.deadline import deadline_hours
+    from sparkify.quality import store
+    from sparkify.quality.checks import slo
+    from sparkify.settings import PUBLISH_DEADLINE_DEFAULT, PUBLISH_DEADLINE_VARIABLE, gx_dir
+
+    try:
+        objectives = slo.load(gx_dir(), TABLES)
+    except ValueError as err:
+        log.error("Quality SLOs not checked: %s", err)
+        return []
+    if not objectives:
+        return []
+    found = store.page_records(conn_id, max(o.window_days for o in objectives))
+    try:
+        hours = deadline_hours(Variable.get(PUBLISH_DEADLINE_VARIABLE, default=PUBLISH_DEADLINE_DEFAULT))
+    except Exception as err:  # not in a task (make review), or the API server did not answer: the default
+        log.info("Variable %s not read (%s); the SLOs use %s h", PUBLISH_DEADLINE_VARIABLE, type(err).__name__, PUBLISH_DEADLINE_DEFAULT)
+        hours = float(PUBLISH_DEADLINE_DEFAULT)
+    keys = ("publishes", "holds", "first_seen")
+    results = slo.evaluate_all(objectives, found["records"], **{k: found[k] for k in keys}, deadline_hours=hours)
+    the_day = date.fromisoformat(day)
+    for result in results:
+        met, budget = f"{result['met']} of {result['days']} days met", f"budget left {result['left']} of {result['allowed']}"
+        log.info("Quality SLO of %s: %s; %s%s", result["table"], met, budget, "" if result["enough"] else " (not enough days yet)")
+    spent = [result for result in results if result["spent"] and the_day in result["misses"]]
+    if spent:
+        subject, text = slo.alert_text(spent, the_day)
+        sent = deliver(subject, text, context)
+        log.warning("%s\n%s\nAlert sent on: %s", subject, text, ", ".join(sent) or "no channel (none configured)")
+    return results
+
+
 def decide_hint(day: str) -> str:
     """How a person decides a held day without the UI."""
     return f'Decide it: make review DAY={day} DECISION=publish|hold REASON="..."'
@@ -221,6 +260,7 @@ class PublishDataDocsOperator(BaseOperator):
             schema=run_schema(self.day),
         )
         self.log.info("Data Docs published: %s", published["index"])
+        check_slos(self.conn_id, self.day, context, log=self.log)
         return published
 
 

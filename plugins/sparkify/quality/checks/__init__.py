@@ -5,7 +5,8 @@
 - ``drift``: a day's top-level lake fields against its baseline (new and gone fields);
 - ``profile``: a table's profile on one day (rows; per column nulls, distinct values, range, few values);
 - ``suggest``: expectations suggested from a table's daily profiles, each with its evidence;
-- ``backtest``: an expectation's verdict on a past day, decided from that day's profile.
+- ``backtest``: an expectation's verdict on a past day, decided from that day's profile;
+- ``slo``: gx/slo.toml's quality SLOs per table, each day's outcome and the error budget.
 
 The store (quality.store) reads their inputs; the GX room (quality.gx.marks) writes what they
 found into GX's results.

@@ -281,6 +281,11 @@ def lateness_per_day(conn, days: list) -> dict:
     return {day: (float(lateness), at) for day, (lateness, at) in found.items()}
 
 
+def first_seen_per_day(conn, days: list) -> dict:
+    """When each day's first result was stored (its first run's), for the SLOs' "on time"."""
+    return _per_day(conn, "select day, min(stored_at) from dq.validation_results where {days} group by day order by day", days)
+
+
 def run_results(conn, dialect: str, run_id: str | None, *, limit: int) -> list[dict[str, Any]]:
     """The stored results of one run (the newest ``limit`` of all when ``run_id`` is None): GX key
     parts and the result JSON, per suite."""
@@ -414,8 +419,8 @@ def checked_metrics(conn, days: list) -> dict[str, dict[Any, tuple]]:
 def page_records(conn_id: str, days: int) -> dict[str, Any]:
     """For the quality page, the store's records of the last ``days`` days: ``records``
     (day_results), lines ``quarantined`` per day, each day's arrival ``lateness`` in seconds, the
-    history ``checks``' values and ranges, each day's newest publish (``publishes``) and newest hold
-    for review (``holds``)."""
+    history ``checks``' values and ranges, each day's newest publish (``publishes``), newest hold
+    for review (``holds``) and first stored result (``first_seen``, for the SLOs)."""
     from sparkify.quality.store import publishes
     from sparkify.warehouse.connection import transaction
 
@@ -431,4 +436,5 @@ def page_records(conn_id: str, days: int) -> dict[str, Any]:
             "checks": checked_metrics(conn, day_list),
             "publishes": publishes.newest(conn, day_list),
             "holds": publishes.holds(conn, day_list),
+            "first_seen": first_seen_per_day(conn, day_list),
         }

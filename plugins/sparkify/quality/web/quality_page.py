@@ -90,6 +90,8 @@ def render(
     holds: dict | None = None,
     airflow_runs: set[str] | None = None,
     deadline_hours: float = 8.0,
+    slos: list[dict[str, Any]] | None = None,
+    slo_error: str | None = None,
 ) -> str:
     """The page's HTML from the store's records (pure: no database here); ``suites`` are the
     columns (every suite of the project, so that a suite that did not run shows as such);
@@ -97,7 +99,8 @@ def render(
     ``checks``: the history checks (store.checked_metrics); ``publishes``: each day's newest
     publish; ``holds``: each day's newest run held for review (waiting, or decided);
     ``airflow_runs``: the runs Airflow's database holds (a task link only for those; None: link
-    every run); ``deadline_hours``: the publish deadline after a day's end."""
+    every run); ``deadline_hours``: the publish deadline after a day's end; ``slos``: each
+    table's quality SLO (checks.slo.evaluate_all), or ``slo_error`` when gx/slo.toml is wrong."""
     day_list = sorted({r["day"] for r in records})
     suites = sorted(set(suites or []) | {r["suite"] for r in records})
     head = "".join(f"<th>{'_<wbr>'.join(_e(part) for part in s.split('_'))}</th>" for s in suites)
@@ -118,6 +121,7 @@ td.cell {{ min-width: 48px; font-size: 12px; }}
 td.cell a {{ color: #fff; }} td.cell.not-run a {{ color: #263238; }}
 td.pub {{ font-size: 12px; white-space: nowrap; }} td.pub.no {{ color: #c62828; }}
 td.pub.review {{ color: {REVIEW_COLOUR}; font-weight: 600; }}
+td.budget.spent, p.error {{ color: #c62828; font-weight: 600; }}
 .key {{ display: inline-block; width: 12px; height: 12px; margin: 0 4px 0 12px; vertical-align: middle; }}
 .label {{ font-size: 11px; color: #607d8b; }} .last {{ font-size: 11px; }}
 </style></head><body>
@@ -125,10 +129,46 @@ td.pub.review {{ color: {REVIEW_COLOUR}; font-weight: 600; }}
 <p>The last {len(day_list)} day(s) with results (of up to {days}), newest first; each row is the day's newest run: a suite
 that run did not validate is "not run", with the earlier result linked. {legend}</p>
 <table id="grid"><thead><tr><th>day</th><th>published</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>
+{_slo_table(slos or [], slo_error)}
 <h2>Trends per table (oldest to newest)</h2>
 <table id="trends"><tbody>{"".join(trends)}</tbody></table>
 {_history_table(checks or {}, current, day_list, base)}
 </body></html>"""
+
+
+def _slo_table(slos: list[dict[str, Any]], error: str | None) -> str:
+    """Each table's quality SLO (gx/slo.toml): the objective, the share met, the error budget
+    left (its missed days, and why, on hover)."""
+    if error:
+        return f'<h2>Quality SLOs</h2><p class="error">{_e(error)}</p>'
+    if not slos:
+        return ""
+    rows = []
+    for r in slos:
+        misses = "; ".join(f"{day}: {why}" for day, why in r["misses"].items()) or "no day missed"
+        left = f"{r['left']} of {r['allowed']} day(s)" + (": SLO broken" if r["broken"] else ": spent" if r["spent"] else "")
+        if not r["enough"]:
+            left = f"not enough days yet ({r['days']} of {r['window_days']})"
+        rows.append(
+            f"<tr><th>{_e(r['table'])}</th><td>{_e(r['objective'])}</td><td>{r['met']} of {r['days']} days ({r['share']:.1%})</td>"
+            f'<td class="budget{" spent" if r["spent"] else ""}" title="{_e(misses)}">{_e(left)}</td></tr>'
+        )
+    head = "<tr><th>table</th><th>objective</th><th>met</th><th>error budget left</th></tr>"
+    return f'<h2>Quality SLOs (gx/slo.toml)</h2>\n<table id="slos"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+def slo_outcomes(found: dict[str, Any], deadline_hours: float) -> tuple[list[dict[str, Any]], str | None]:
+    """The SLOs of gx/slo.toml over the page's records; or the file's error, for the page to show."""
+    from sparkify.names import TABLES
+    from sparkify.quality.checks import slo
+    from sparkify.settings import gx_dir
+
+    try:
+        objectives = slo.load(gx_dir(), TABLES)
+    except ValueError as err:
+        return [], str(err)
+    keys = ("publishes", "holds", "first_seen")
+    return slo.evaluate_all(objectives, found["records"], **{k: found[k] for k in keys}, deadline_hours=deadline_hours), None
 
 
 def render_found(found: dict[str, Any], **options: Any) -> str:
@@ -356,7 +396,10 @@ def create_app() -> FastAPI:
         base = (conf.get("api", "base_url", fallback="") or "").rstrip("/")
         runs = await run_in_threadpool(airflow_runs, {r["run_id"] for r in found["records"]})
         hours = await run_in_threadpool(publish_deadline_hours)
-        return HTMLResponse(render_found(found, base=base, days=days, suites=list(suites()), airflow_runs=runs, deadline_hours=hours))
+        slos, slo_error = slo_outcomes(found, hours)
+        options = {"airflow_runs": runs, "deadline_hours": hours, "slos": slos, "slo_error": slo_error}
+        page = render_found(found, base=base, days=days, suites=list(suites()), **options)
+        return HTMLResponse(page)
 
     return app
 
