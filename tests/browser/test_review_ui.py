@@ -211,6 +211,9 @@ def test_held_days_wait_for_a_person_without_stalling_a_backfill(review_airflow,
     page.goto(f"{airflow.base}/sparkify-quality/")
     for day, label in ((PUBLISHED, "published after review by admin"), (HELD, "held by dana")):
         assert page.locator(f"#grid tr:has(th:text-is('{day}')) td.pub.review").inner_text() == label
+    # The SLOs (gx/slo.toml): both held days count against songplays'; ten days are not a whole 28-day window.
+    slo_row = page.locator("#slos tr:has(th:text-is('songplays'))").inner_text()
+    assert "8 of 10 days (80.0%)" in slo_row and "not enough days yet (10 of 28)" in slo_row, slo_row
     page.screenshot(path=SCREENSHOTS / "quality-page-review.png", full_page=True)
 
     # A review timeout, then the held day's publish_day cleared: held anew, asked anew, answered Hold by the timeout.
@@ -225,6 +228,8 @@ def test_held_days_wait_for_a_person_without_stalling_a_backfill(review_airflow,
     assert run["state"] == "success", tasks
     rows = execute(socket_warehouse, "select state, decided_by, reason from dq.day_publishes where run_id = %s", (runs[HELD],))
     assert rows == [("held", "the review timeout", "no answer before the review timeout (sparkify_review_timeout_hours): held")]
+    kept = "select state, decided_by, reason from dq.day_publishes where run_id like %s"  # dana's decision on the first hold stays
+    assert execute(socket_warehouse, kept, (f"{runs[HELD]}#decided-%",)) == [("held", "dana", "wait for the fix")]
     assert checksums(socket_warehouse) == before
 
     # A clean publish of the same day (make run, committed suites) leaves every table as it is.

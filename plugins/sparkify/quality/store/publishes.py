@@ -47,12 +47,18 @@ def hold(conn, *, day: str, run_id: str, checks: list[dict[str, Any]]) -> dateti
 
 def _write(conn, *, day: str, run_id: str, stamp: str, **columns: Any) -> datetime:
     """The run's row, replacing an earlier attempt's (a retry of publish_day); ``stamp`` is the
-    column that gets the time it is recorded at (published_at or held_at), which is returned."""
+    column that gets the time it is recorded at (published_at or held_at), which is returned.
+    A person's decision on the earlier attempt (the run was cleared after it) is kept: its row
+    stays, under the run id with ``#decided-<when>`` appended."""
     now = _now()
     values = {"day": day, "run_id": run_id, "recorded_at": now, stamp: now, **columns}
     names = ", ".join(values)
     placeholders = ", ".join("cast(%(day)s as date)" if name == "day" else f"%({name})s" for name in values)
     with conn.cursor() as cur:
+        cur.execute(
+            "update dq.day_publishes set run_id = run_id || %(suffix)s where run_id = %(run_id)s and decided_by is not null",
+            {"run_id": run_id, "suffix": f"#decided-{now:%Y%m%dT%H%M%S}"},
+        )
         cur.execute("delete from dq.day_publishes where run_id = %(run_id)s", {"run_id": run_id})
         cur.execute(f"insert into dq.day_publishes ({names}) values ({placeholders})", values)
     return now
