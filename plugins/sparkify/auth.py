@@ -10,19 +10,38 @@ Use it where FAB is the auth manager and owners are set::
 
     AIRFLOW__CORE__AUTH_MANAGER=sparkify.auth.FabAuthManager
 
-Under SimpleAuthManager (make airflow) nothing is needed: its ids are the usernames.
+Under SimpleAuthManager (make airflow) nothing is needed: its ids are the usernames. FAB (the
+provider apache-airflow-providers-fab) is not among the pipeline's own requirements: the class is
+built when Airflow first asks for it, so that this module imports on a worker without FAB.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from airflow.providers.fab.auth_manager.fab_auth_manager import FabAuthManager as _FabAuthManager
+
+def __getattr__(name: str) -> Any:
+    if name == "FabAuthManager":
+        return _fab_auth_manager()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class FabAuthManager(_FabAuthManager):
-    """FAB, with a HITL task's assigned users matched by username (never by the numeric id, so that
-    an owner written "3" is the user named 3, not user number 3)."""
+@functools.cache
+def _fab_auth_manager() -> type:
+    try:
+        from airflow.providers.fab.auth_manager.fab_auth_manager import FabAuthManager as Fab
+    except ImportError as err:
+        raise ImportError(
+            f"sparkify.auth.FabAuthManager needs the FAB auth manager: pip install apache-airflow-providers-fab ({err})"
+        ) from err
 
-    def is_authorized_hitl_task(self, *, assigned_users: set[str], user: Any) -> bool:
-        return user.get_name() in assigned_users
+    class FabAuthManager(Fab):
+        """FAB, with a HITL task's assigned users matched by username (never by the numeric id, so
+        that an owner written "3" is the user named 3, not user number 3)."""
+
+        def is_authorized_hitl_task(self, *, assigned_users: set[str], user: Any) -> bool:
+            return user.get_name() in assigned_users
+
+    FabAuthManager.__module__ = __name__
+    return FabAuthManager
