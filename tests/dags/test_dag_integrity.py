@@ -33,7 +33,7 @@ def test_a_held_day_asks_for_a_review_in_a_run_of_its_own(dagbag):
     Hold, Hold on a timeout."""
     sparkify, review = dagbag.dags["sparkify"], dagbag.dags["sparkify_review"]
     request = sparkify.get_task("request_review")
-    assert request.upstream_task_ids == {"publish_day"} and request.trigger_rule == "none_failed"
+    assert request.upstream_task_ids == {"publish_day"} and request.trigger_rule == "all_skipped"
     assert request.trigger_dag_id == "sparkify_review"
     decide = review.get_task("decide")
     assert (decide.options, decide.defaults, list(decide.params)) == (["Publish", "Hold"], ["Hold"], ["reason"])
@@ -82,20 +82,23 @@ def test_order_follows_the_design(dagbag):
     assert dag.get_task("end").trigger_rule == "all_success"
 
 
-def test_the_dag_carries_its_publish_deadline_and_the_scheduler_can_read_it_back(dagbag):
+@pytest.mark.parametrize(("dag_id", "kind", "callback"), [("sparkify", "DayEndDeadline", "alert_unpublished_day"),
+                                                         ("sparkify_review", "HeldDayDeadline", "alert_unanswered_review")])  # fmt: skip
+def test_the_dag_carries_its_publish_deadline_and_the_scheduler_can_read_it_back(dagbag, dag_id, kind, callback):
     """The DeadlineAlert serializes with the custom reference's class path, and that path is the
-    one the project's plugin registers (the scheduler finds custom references only there)."""
+    one the project's plugin registers (the scheduler finds custom references only there). The
+    review DAG's is the held day's deadline."""
     from airflow.plugins_manager import get_deadline_references_plugins
     from airflow.serialization.serialized_objects import DagSerialization
 
-    from sparkify.operators.deadline import DayEndDeadline, alert_unpublished_day
+    from sparkify.operators import deadline
 
-    (alert,) = dagbag.dags["sparkify"].deadline
-    assert isinstance(alert.reference, DayEndDeadline) and alert.callback.path.endswith(alert_unpublished_day.__name__)
-    serialized = DagSerialization.to_dict(dagbag.dags["sparkify"])
+    (alert,) = dagbag.dags[dag_id].deadline
+    assert isinstance(alert.reference, getattr(deadline, kind)) and alert.callback.path.endswith(callback)
+    serialized = DagSerialization.to_dict(dagbag.dags[dag_id])
     reference = serialized["dag"]["deadline"][0]["reference"]
-    assert reference["__class_path"] == "sparkify.operators.deadline.DayEndDeadline"
-    assert get_deadline_references_plugins()[reference["__class_path"]] is DayEndDeadline
+    assert reference["__class_path"] == f"sparkify.operators.deadline.{kind}"
+    assert get_deadline_references_plugins()[reference["__class_path"]] is getattr(deadline, kind)
 
 
 def test_a_promoted_suite_is_a_task_at_the_next_parse_after_its_tables_load(tmp_path, monkeypatch):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, date, datetime
 
-from sparkify.operators.deadline import compose, day_deadline, deadline_hours, waits_on
+from sparkify.operators.deadline import compose, compose_review, day_deadline, deadline_hours, waits_on
 
 RUN = {"dag_id": "sparkify", "dag_run_id": "scheduled__2026-12-02", "logical_date": "2026-12-02T00:00:00Z"}
 
@@ -43,3 +43,15 @@ def test_the_alert_says_what_the_day_waits_on():
     assert "load_songplays running" in text and "publish_day none" in text
     # Published before the deadline was handled (the rest of the run still going): no alert.
     assert compose(RUN, "2026-12-03 08:00:00+00:00", {**running, "publish_day": "success"}) is None
+
+
+def test_a_review_left_unanswered_at_the_held_days_deadline_says_since_when():
+    review = {"dag_id": "sparkify_review", "dag_run_id": "review__scheduled__2026-12-02",
+              "conf": {"day": "2026-12-02", "run_id": "scheduled__2026-12-02", "held_at": "2026-12-03T00:41:07.123456"}}  # fmt: skip
+    subject, text = compose_review(review, "2026-12-03 08:00:00+00:00", "awaiting_input")
+    assert subject == "[sparkify] 2026-12-02 is not published by its deadline: waiting for review since 2026-12-03 00:41:07 UTC"
+    assert "waiting for review of 2026-12-02 (run scheduled__2026-12-02) since 2026-12-03 00:41:07 UTC." in text
+    assert 'make review DAY=2026-12-02 DECISION=publish|hold REASON="..."' in text
+    # Answered (decide went on: success, or skipped for a Hold) before the deadline was handled: no alert.
+    assert compose_review(review, "2026-12-03 08:00:00+00:00", "success") is None
+    assert compose_review(review, "2026-12-03 08:00:00+00:00", "skipped") is None
