@@ -44,16 +44,19 @@ def _airflow_db() -> str | None:
 
 
 def main(day: str, decision: str, reason: str, *, by: str | None = None, summary_path: Path | None = None) -> int:
-    """Decide the day; exit status 0 when decided, 1 when there is nothing to decide, 2 for bad input."""
-    from sparkify.operators.publish import redocument, review_day
-    from sparkify.settings import docs_location
-
+    """Decide the day; exit status 0 when decided, 1 when there is nothing to decide (or a step after
+    the decision failed, which it says), 2 for bad input."""
     try:
         date.fromisoformat(day)
     except ValueError:
         say(f"make review: DAY={day!r} is not a day (YYYY-MM-DD).")
         return 2
+    # The project's Airflow home and warehouse before Airflow is imported: Airflow reads its
+    # configuration (AIRFLOW_HOME, its metadata database) once, at its first import.
     use_warehouse_env()
+    from sparkify.operators.publish import redocument, review_day
+    from sparkify.settings import docs_location
+
     who = by or os.environ.get(REVIEWER_ENV) or getpass.getuser()
     try:
         record = review_day(WAREHOUSE_CONN_ID, day, decision, by=who, reason=reason)
@@ -70,12 +73,18 @@ def main(day: str, decision: str, reason: str, *, by: str | None = None, summary
         say(f"{day}: held (run {record['run_id']}), decided by {who}; nothing published, its audit copies stay for inspection.")
     path = summary_path or build_dir() / "run-summary.json"
     say(_update_summary(path, record))
-    say(answer_request(record["run_id"], decision, by=who, reason=reason))
-    say(redocument(WAREHOUSE_CONN_ID, record["run_id"], docs_location(os.environ.get(DOCS_ENV))))
+    after = [lambda: answer_request(record["run_id"], decision, by=who, reason=reason),
+             lambda: redocument(WAREHOUSE_CONN_ID, record["run_id"], docs_location(os.environ.get(DOCS_ENV)))]  # fmt: skip
     if record["rows_per_table"] is not None:
-        say(asset_events(day, record))
-        say(lineage_event(day, record))
-    return 0
+        after += [lambda: asset_events(day, record), lambda: lineage_event(day, record)]
+    failed = 0
+    for step in after:
+        try:
+            say(step())
+        except Exception as err:  # the decision has committed: say what did not follow it, and go on
+            failed += 1
+            say(f"make review: the decision is recorded, but a step after it failed: {type(err).__name__}: {str(err).splitlines()[0]}")
+    return 1 if failed else 0
 
 
 def asset_events(day: str, record: dict) -> str:
