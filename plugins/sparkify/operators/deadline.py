@@ -74,11 +74,15 @@ class DayEndDeadline(BaseDeadlineReference):
         logical_date = session.scalar(select(DagRun.logical_date).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
         if logical_date is None:
             return None
-        hours = deadline_hours(_variable(session))
-        deadline = day_deadline(logical_date.astimezone(UTC).date(), hours, now=datetime.now(UTC))
-        if deadline is None:
-            log.info("Run %s of %s: its day's deadline has passed already; no deadline alert for it.", run_id, dag_id)
-        return deadline
+        return _run_deadline(session, logical_date.astimezone(UTC).date(), f"Run {run_id} of {dag_id}")
+
+
+def _run_deadline(session, day: date, run: str) -> datetime | None:
+    """The day's deadline for a run being created; None (and a log line) when it has passed."""
+    deadline = day_deadline(day, deadline_hours(_variable(session)), now=datetime.now(UTC))
+    if deadline is None:
+        log.info("%s: the deadline of its day %s has passed already; no deadline alert for it.", run, day)
+    return deadline
 
 
 class HeldDayDeadline(BaseDeadlineReference):
@@ -97,10 +101,7 @@ class HeldDayDeadline(BaseDeadlineReference):
         except ValueError:
             log.error("Run %s of %s: its conf names no day (%r); no deadline alert for it.", run_id, dag_id, conf.get("day"))
             return None
-        deadline = day_deadline(day, deadline_hours(_variable(session)), now=datetime.now(UTC))
-        if deadline is None:
-            log.info("Run %s of %s: the held day's deadline has passed already; no deadline alert for it.", run_id, dag_id)
-        return deadline
+        return _run_deadline(session, day, f"Run {run_id} of {dag_id}")
 
 
 def _variable(session) -> str:
@@ -156,19 +157,21 @@ def compose(run: dict[str, Any], deadline: str, states: dict[str, str | None]) -
     return f"[sparkify] {day} is not published by its deadline: {brief}", "\n".join(lines)
 
 
-def _alert(context: dict[str, Any]) -> str:
+def _alert(context: dict[str, Any], message_of) -> str:
+    """Send the alert ``message_of(run, deadline, task states)`` composes for the run whose
+    deadline passed, on every configured channel (None: nothing waits any more, no alert)."""
     from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
 
     from sparkify.operators.alerts import deliver
 
     run = context["dag_run"]
     states = RuntimeTaskInstance.get_task_states(dag_id=run["dag_id"], run_ids=[run["dag_run_id"]]).get(run["dag_run_id"], {})
-    message = compose(run, str(context["deadline"]["deadline_time"]), states)
+    message = message_of(run, str(context["deadline"]["deadline_time"]), states)
     if message is None:
-        outcome = f"run {run['dag_run_id']} was published by the time its deadline was handled; no alert"
+        outcome = f"run {run['dag_run_id']} of {run['dag_id']} no longer waited when its deadline was handled; no alert"
     else:
-        sent = deliver(*message)
-        outcome = f"deadline alert for run {run['dag_run_id']} sent on: {', '.join(sent) or 'no channel (none configured)'}"
+        channels = ", ".join(deliver(*message)) or "no channel (none configured)"
+        outcome = f"deadline alert for run {run['dag_run_id']} of {run['dag_id']} sent on: {channels}"
     log.info("%s", outcome)
     return outcome
 
@@ -177,7 +180,7 @@ async def alert_unpublished_day(context: dict[str, Any]) -> str:
     """The deadline's callback, in the triggerer: the blocking SMTP/HTTP calls run in a thread.
     It returns text: the triggerer stores the return value in a text column (``callback.output``),
     and a list there stops the triggerer (seen with Airflow 3.3.2 on SQLite)."""
-    return await asyncio.to_thread(_alert, context)
+    return await asyncio.to_thread(_alert, context, compose)
 
 
 def compose_review(run: dict[str, Any], deadline: str, state: str | None) -> tuple[str, str] | None:
@@ -197,38 +200,18 @@ def compose_review(run: dict[str, Any], deadline: str, state: str | None) -> tup
     return f"[sparkify] {day} is not published by its deadline: waiting for review since {since}", "\n".join(lines)
 
 
-def _review_alert(context: dict[str, Any]) -> str:
-    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
-
-    from sparkify.operators.alerts import deliver
-
-    run = context["dag_run"]
-    states = RuntimeTaskInstance.get_task_states(dag_id=run["dag_id"], run_ids=[run["dag_run_id"]]).get(run["dag_run_id"], {})
-    message = compose_review(run, str(context["deadline"]["deadline_time"]), states.get("decide"))
-    if message is None:
-        outcome = f"review run {run['dag_run_id']} was answered by the time its deadline was handled; no alert"
-    else:
-        sent = deliver(*message)
-        outcome = f"deadline alert for review run {run['dag_run_id']} sent on: {', '.join(sent) or 'no channel (none configured)'}"
-    log.info("%s", outcome)
-    return outcome
-
-
 async def alert_unanswered_review(context: dict[str, Any]) -> str:
     """The review DAG's deadline callback, in the triggerer (as ``alert_unpublished_day``)."""
-    return await asyncio.to_thread(_review_alert, context)
+    return await asyncio.to_thread(_alert, context, _compose_review_of_states)
+
+
+def _compose_review_of_states(run: dict[str, Any], deadline: str, states: dict[str, str | None]) -> tuple[str, str] | None:
+    return compose_review(run, deadline, states.get("decide"))
 
 
 def review_deadline() -> DeadlineAlert | None:
     """The review DAG's DeadlineAlert: the held day's deadline (HeldDayDeadline)."""
-    if _dags_test_command():
-        return None
-    return DeadlineAlert(
-        reference=HeldDayDeadline(),
-        interval=timedelta(0),
-        callback=AsyncCallback(alert_unanswered_review),
-        name="a held day decided by its end + sparkify_publish_deadline_hours",
-    )
+    return _deadline(HeldDayDeadline(), alert_unanswered_review, "a held day decided by its end + sparkify_publish_deadline_hours")
 
 
 def publish_deadline() -> DeadlineAlert | None:
@@ -238,14 +221,15 @@ def publish_deadline() -> DeadlineAlert | None:
     a DAG with a deadline (apache/airflow#73428: its in-memory DAG holds the alerts' definitions
     where the database lookup wants their ids, and the successful run exits 1 with a traceback).
     No scheduler watches deadlines in that command anyway; make run leaves them out the same way."""
+    return _deadline(DayEndDeadline(), alert_unpublished_day, "published by the day's end + sparkify_publish_deadline_hours")
+
+
+def _deadline(reference: BaseDeadlineReference, callback, name: str) -> DeadlineAlert | None:
+    """A DeadlineAlert whose reference carries the hours (the interval adds nothing); None under
+    ``airflow dags test`` (see publish_deadline)."""
     if _dags_test_command():
         return None
-    return DeadlineAlert(
-        reference=DayEndDeadline(),
-        interval=timedelta(0),
-        callback=AsyncCallback(alert_unpublished_day),
-        name="published by the day's end + sparkify_publish_deadline_hours",
-    )
+    return DeadlineAlert(reference=reference, interval=timedelta(0), callback=AsyncCallback(callback), name=name)
 
 
 def _dags_test_command() -> bool:

@@ -201,7 +201,7 @@ def check_slos(conn_id: str, day: str, context=None, *, log=log) -> list[dict[st
         return []
     if not objectives:
         return []
-    found = store.page_records(conn_id, max(o.window_days for o in objectives))
+    found = store.slo_records(conn_id, max(o.window_days for o in objectives))
     try:
         hours = deadline_hours(Variable.get(PUBLISH_DEADLINE_VARIABLE, default=PUBLISH_DEADLINE_DEFAULT))
     except Exception as err:  # not in a task (make review), or the API server did not answer: the default

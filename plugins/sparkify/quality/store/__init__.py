@@ -32,6 +32,7 @@ from sparkify.quality.store.results import (
     save,
     save_arrival,
     save_lake_fields,
+    slo_records,
 )
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "latest_failed",
     "metric_history",
     "page_records",
+    "slo_records",
     "publish_lock",
     "quarantined_per_day",
     "redaction_key",

@@ -281,6 +281,24 @@ def lateness_per_day(conn, days: list) -> dict:
     return {day: (float(lateness), at) for day, (lateness, at) in found.items()}
 
 
+def slo_records(conn_id: str, days: int) -> dict[str, Any]:
+    """What the quality SLOs read of the last ``days`` days (no more than that): ``records``
+    (day_results), each day's newest publish and hold, and its first stored result."""
+    from sparkify.quality.store import publishes
+    from sparkify.warehouse.connection import transaction
+
+    with transaction(conn_id) as (conn, dialect):
+        ensure(conn, dialect)
+        records = day_results(conn, days=days)
+        day_list = sorted({r["day"] for r in records})
+        return {
+            "records": records,
+            "publishes": publishes.newest(conn, day_list),
+            "holds": publishes.holds(conn, day_list),
+            "first_seen": first_seen_per_day(conn, day_list),
+        }
+
+
 def first_seen_per_day(conn, days: list) -> dict:
     """When each day's first result was stored (its first run's), for the SLOs' "on time"."""
     return _per_day(conn, "select day, min(stored_at) from dq.validation_results where {days} group by day order by day", days)
